@@ -1,0 +1,21 @@
+"""brainsim: a JAX-based differentiable brain simulator.
+
+Parameters are pytrees (equinox Modules), state is a separate pytree, a step is a pure function;
+``simulate`` runs any network with one ``lax.scan``. Units inside are ms, mV, nS, pA, pF, Hz.
+"""
+
+from . import connectivity, init, integrators, network, neurons, ops, simulate as _simulate_pkg, synapses
+from ._drive import Drive
+from .connectivity import Connectivity
+from .network import GapJunction, Network, NetworkState, Projection
+from .simulate import Record, Results, load_state, save_state, simulate
+from .surrogate import spike
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Connectivity", "Drive", "GapJunction", "Network", "NetworkState", "Projection", "Record", "Results",
+    "connectivity", "init", "integrators", "load_state", "network", "neurons", "ops", "save_state", "simulate",
+    "spike", "synapses",
+]
+del _simulate_pkg

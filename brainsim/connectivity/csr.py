@@ -1,0 +1,102 @@
+"""Connectivity as a CSR pytree in pre-major order."""
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+
+class Connectivity(eqx.Module):
+    """Synapses from ``n_pre`` to ``n_post`` neurons, stored row-per-presynaptic-neuron (CSR).
+
+    The targets of presynaptic neuron ``i`` are ``indices[indptr[i]:indptr[i + 1]]`` (sorted,
+    repeats allowed for multapses). ``weights`` is a scalar (homogeneous) or one value per
+    synapse, in the unit of the synapse it feeds (nS for conductances, pA for currents).
+    ``delays`` is a scalar or one value per synapse, in ms; a spike emitted at ``t`` arrives at
+    ``t + delay``. ``max_delay`` (static) sizes the delay buffers.
+
+    Integer fields are not inexact arrays, so ``eqx.partition(net, eqx.is_inexact_array)``
+    makes only weights (and delays) trainable.
+    """
+
+    indptr: Int[Array, " n_pre_plus_1"]
+    indices: Int[Array, " nnz"]
+    weights: Float[Array, "*nnz"]
+    delays: Float[Array, "*nnz"]
+    n_pre: int = eqx.field(static=True)
+    n_post: int = eqx.field(static=True)
+    max_delay: float = eqx.field(static=True)
+
+    def __init__(self, indptr, indices, n_post: int, weights=1.0, delays=0.0, *, name="Connectivity",
+                 check=True):
+        indptr = np.asarray(indptr)
+        indices = np.asarray(indices)
+        self.n_pre = int(indptr.shape[0] - 1)
+        self.n_post = int(n_post)
+        nnz = int(indices.shape[0])
+        if check:
+            if indptr.ndim != 1 or indptr.shape[0] < 1 or indptr[0] != 0 or indptr[-1] != nnz:
+                raise ValueError(f"{name}: indptr must start at 0 and end at len(indices)={nnz}")
+            if np.any(np.diff(indptr) < 0):
+                raise ValueError(f"{name}: indptr must be non-decreasing")
+            if nnz and (indices.min() < 0 or indices.max() >= n_post):
+                raise ValueError(f"{name}: target indices must lie in [0, {n_post}), "
+                                 f"got range [{indices.min()}, {indices.max()}]")
+        w = np.asarray(weights, dtype=float)
+        d = np.asarray(delays, dtype=float)
+        for label, a in (("weights", w), ("delays", d)):
+            if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != nnz):
+                raise ValueError(f"{name}: {label} must be a scalar or have one value per synapse "
+                                 f"({nnz}), got shape {a.shape}")
+            if not np.all(np.isfinite(a)):
+                raise ValueError(f"{name}: {label} must be finite")
+        if np.any(d < 0):
+            raise ValueError(f"{name}: delays must be >= 0 ms, got min {d.min()}")
+        self.max_delay = float(d.max()) if d.size else 0.0
+        idx_dtype = np.int32 if max(nnz, n_post) < 2**31 else np.int64
+        self.indptr = jnp.asarray(indptr.astype(idx_dtype))
+        self.indices = jnp.asarray(indices.astype(idx_dtype))
+        fdtype = jnp.result_type(float)
+        self.weights = jnp.asarray(w, dtype=fdtype)
+        self.delays = jnp.asarray(d, dtype=fdtype)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+    @property
+    def homogeneous_weights(self) -> bool:
+        return self.weights.ndim == 0
+
+    @property
+    def homogeneous_delays(self) -> bool:
+        return self.delays.ndim == 0
+
+    def synapse_weights(self):
+        """Weights with one entry per synapse (broadcasts a homogeneous weight)."""
+        return jnp.broadcast_to(self.weights, self.indices.shape)
+
+    def pre_ids(self):
+        """The presynaptic neuron of every synapse, shape (nnz,)."""
+        counts = jnp.diff(self.indptr)
+        return jnp.repeat(jnp.arange(self.n_pre, dtype=self.indices.dtype), counts,
+                          total_repeat_length=self.nnz)
+
+    def to_dense(self):
+        """Dense (n_pre, n_post) weight matrix; multapses add up. For tests and small networks."""
+        dense = jnp.zeros((self.n_pre, self.n_post), self.weights.dtype)
+        return dense.at[self.pre_ids(), self.indices].add(self.synapse_weights())
+
+    def in_degrees(self) -> np.ndarray:
+        return np.bincount(np.asarray(self.indices), minlength=self.n_post)
+
+    def out_degrees(self) -> np.ndarray:
+        return np.diff(np.asarray(self.indptr))
+
+    def with_weights(self, weights) -> "Connectivity":
+        """A copy with new weights (scalar or per synapse); keeps the structure (jit-friendly)."""
+        return eqx.tree_at(lambda c: c.weights, self, jnp.asarray(weights, self.weights.dtype))
+
+    def __repr__(self):
+        w = "homogeneous" if self.homogeneous_weights else "per-synapse"
+        return f"Connectivity(n_pre={self.n_pre}, n_post={self.n_post}, nnz={self.nnz}, weights={w})"

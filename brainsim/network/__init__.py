@@ -1,0 +1,7 @@
+"""Wiring: populations, projections (with delays), gap junctions and the network step."""
+
+from .gap_junction import GapJunction
+from .network import Network, NetworkState
+from .projection import AbstractProjection, Projection, ProjectionState
+
+__all__ = ["AbstractProjection", "GapJunction", "Network", "NetworkState", "Projection", "ProjectionState"]

@@ -1,0 +1,40 @@
+"""Electrical synapses."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._drive import Drive
+from ..connectivity import Connectivity
+from .projection import AbstractProjection
+
+
+class GapJunction(AbstractProjection):
+    """Ohmic electrical coupling: ``I_j = sum_i g_ij (v_i - v_j)`` into each target ``j`` (g in nS).
+
+    ``conn`` lists the coupled pairs (i -> j) with conductances as weights. For symmetric
+    coupling within a population, give both directions (e.g. ``from_dense`` of a symmetric
+    matrix). Pre and post must have a membrane potential (not spike sources).
+    """
+
+    name: str = eqx.field(static=True)
+    pre: str = eqx.field(static=True)
+    post: str = eqx.field(static=True)
+    conn: Connectivity
+
+    def __init__(self, pre: str, post: str, conn: Connectivity, *, name=None):
+        self.name = name or f"{pre}~{post}"
+        self.pre, self.post, self.conn = pre, post, conn
+        if jnp.any(conn.weights < 0):
+            raise ValueError(f"gap junction '{self.name}': conductances (weights) must be >= 0 nS")
+
+    def init_state(self, dt):
+        return None
+
+    def drive(self, state, v_pre, v_post):
+        if v_pre is None:
+            raise TypeError(f"gap junction '{self.name}': population '{self.pre}' has no membrane potential")
+        w = self.conn.synapse_weights()
+        i = jax.ops.segment_sum(w * v_pre[self.conn.pre_ids()], self.conn.indices, num_segments=self.conn.n_post)
+        g = jax.ops.segment_sum(w, self.conn.indices, num_segments=self.conn.n_post)
+        return Drive(i, g)

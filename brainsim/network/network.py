@@ -1,0 +1,169 @@
+"""A network: populations, projections and injected currents, stepped as one pure function."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Int
+
+from .._drive import Drive
+from ..inputs._base import AbstractCurrent, AbstractSource
+from ..neurons._base import AbstractNeuron
+from .projection import AbstractProjection, Projection, check_delay_fits
+
+
+class NetworkState(eqx.Module):
+    """Everything that changes during a run. ``step`` counts steps since t = 0; ``dt`` (static) is the
+    step the state was built for (delay buffers are sized for it)."""
+
+    step: Int[Array, ""]
+    populations: dict
+    projections: dict
+    currents: tuple
+    dt: float = eqx.field(static=True)
+
+    @property
+    def t(self):
+        """Current time in ms."""
+        return self.step * self.dt
+
+
+class Network(eqx.Module):
+    """Populations (neurons or spike sources), projections between them, and injected currents.
+
+    ``step(state, inputs, t, dt) -> (state, spikes)`` advances every part by one step (see
+    DESIGN.md, "How a network steps"): inputs due now arrive, synaptic outputs are evaluated at
+    the current membrane potentials, populations integrate and spike, synapses decay and the new
+    spikes are scheduled. ``inputs`` maps population names to this step's external input (a
+    current in pA for neurons, spikes for :class:`~brainsim.inputs.SpikeInput`).
+    """
+
+    populations: dict
+    projections: dict
+    currents: tuple
+
+    def __init__(self, populations, projections=(), currents=()):
+        pops = {}
+        for p in populations:
+            if not isinstance(p, AbstractNeuron | AbstractSource):
+                raise TypeError(f"Network: populations must be neurons or spike sources, got {type(p).__name__}")
+            if p.name in pops:
+                raise ValueError(f"Network: two populations are named '{p.name}'; give each a unique name=")
+            pops[p.name] = p
+        projs = {}
+        for pr in projections:
+            if not isinstance(pr, AbstractProjection):
+                raise TypeError(f"Network: projections must be Projection or GapJunction, got {type(pr).__name__}")
+            if pr.name in projs:
+                raise ValueError(f"Network: two projections are named '{pr.name}'; pass name= to tell them apart")
+            for role, target in (("pre", pr.pre), ("post", pr.post)):
+                if target not in pops:
+                    raise ValueError(f"projection '{pr.name}': {role} population '{target}' is not in the network "
+                                     f"(populations: {sorted(pops)})")
+            if pr.conn.n_pre != pops[pr.pre].n or pr.conn.n_post != pops[pr.post].n:
+                raise ValueError(f"projection '{pr.name}': connectivity is {pr.conn.n_pre} x {pr.conn.n_post} but "
+                                 f"'{pr.pre}' has {pops[pr.pre].n} and '{pr.post}' has {pops[pr.post].n} neurons")
+            if isinstance(pops[pr.post], AbstractSource):
+                raise ValueError(f"projection '{pr.name}': target '{pr.post}' is a spike source and takes no input")
+            projs[pr.name] = pr
+        for c in currents:
+            if not isinstance(c, AbstractCurrent):
+                raise TypeError(f"Network: currents must be input currents, got {type(c).__name__}")
+            if c.target not in pops or isinstance(pops[c.target], AbstractSource):
+                raise ValueError(f"{type(c).__name__}: target '{c.target}' is not a neuron population of the network")
+        self.populations, self.projections, self.currents = pops, projs, tuple(currents)
+
+    # -- construction-time checks -------------------------------------------------------------
+    def check_dt(self, dt: float):
+        """Raise ``ValueError`` naming the population when ``dt`` is too large for its model."""
+        if not dt > 0:
+            raise ValueError(f"dt must be > 0 ms, got {dt}")
+        for p in self.populations.values():
+            if dt > p.max_dt():
+                raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} with its "
+                                 f"integrator (stable up to {p.max_dt():.4g} ms); reduce dt or use ExponentialEuler")
+
+    def init_state(self, key=None, dt: float = 0.1) -> NetworkState:
+        """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``)."""
+        self.check_dt(dt)
+        if key is None:
+            key = jax.random.key(0)
+        k_pop, k_cur = jax.random.split(key)
+        pop_keys = jax.random.split(k_pop, len(self.populations))
+        pops = {n: p.init_state(k) for (n, p), k in zip(self.populations.items(), pop_keys, strict=True)}
+        projs = {n: p.init_state(dt) for n, p in self.projections.items()}
+        cur_keys = jax.random.split(k_cur, max(1, len(self.currents)))
+        currents = tuple(c.init_state(self.populations[c.target].n, k)
+                         for c, k in zip(self.currents, cur_keys, strict=False))
+        return NetworkState(step=jnp.zeros((), jnp.int32), populations=pops, projections=projs,
+                            currents=currents, dt=float(dt))
+
+    def check_state(self, state: NetworkState, dt: float):
+        """Host-side compatibility check of a state with this network and ``dt``."""
+        if abs(state.dt - dt) > 1e-12 * max(1.0, dt):
+            raise ValueError(f"the state was initialised for dt={state.dt} ms but the run uses dt={dt} ms; "
+                             "call init_state(key, dt) with the same dt")
+        for n, p in self.projections.items():
+            if isinstance(p, Projection):
+                buf = state.projections[n].buffer
+                check_delay_fits(p, 0 if buf is None else buf.shape[0], dt)
+
+    # -- the step ------------------------------------------------------------------------------
+    def voltage(self, name, pop_state):
+        p = self.populations[name]
+        return p.voltage(pop_state) if isinstance(p, AbstractNeuron) else None
+
+    def step(self, state: NetworkState, inputs, t, dt):
+        inputs = inputs or {}
+        unknown = set(inputs) - set(self.populations)
+        if unknown:
+            raise ValueError(f"inputs name unknown populations {sorted(unknown)}; populations: {sorted(self.populations)}")
+        k = state.step
+        projs = {n: p.arrive(state.projections[n], k) for n, p in self.projections.items()}
+        volts = {n: self.voltage(n, s) for n, s in state.populations.items()}
+        zero = jnp.zeros((), jnp.result_type(float))
+        drives = {n: Drive(zero, zero) for n, p in self.populations.items() if isinstance(p, AbstractNeuron)}
+        for n, p in self.projections.items():
+            drives[p.post] = drives[p.post] + p.drive(projs[n], volts[p.pre], volts[p.post])
+        currents = []
+        for c, cs in zip(self.currents, state.currents, strict=True):
+            cs, i = c.step(cs, t, dt)
+            drives[c.target] = drives[c.target] + Drive.current(i)
+            currents.append(cs)
+        pops, spikes = {}, {}
+        for n, p in self.populations.items():
+            x = inputs.get(n)
+            if isinstance(p, AbstractSource):
+                pops[n], spikes[n] = p.step(state.populations[n], x, t, dt)
+            else:
+                d = drives[n] if x is None else drives[n] + Drive.current(x)
+                pops[n], spikes[n] = p.step(state.populations[n], d, t, dt)
+        projs = {n: p.send(projs[n], spikes[p.pre], k, dt) for n, p in self.projections.items()}
+        new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt)
+        return new, spikes
+
+    def check_finite(self, state: NetworkState) -> NetworkState:
+        """``eqx.error_if`` on non-finite state, naming the population and the variable."""
+        for n, s in state.populations.items():
+            for field, leaf in _fields(s):
+                if jnp.issubdtype(leaf.dtype, jnp.inexact):
+                    state = eqx.error_if(
+                        state, ~jnp.all(jnp.isfinite(leaf)),
+                        f"population '{n}': state variable '{field}' became non-finite; reduce dt, "
+                        "check conductances and inputs, or use an exponential integrator")
+        return state
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.n for p in self.populations.values() if isinstance(p, AbstractNeuron))
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.conn.nnz for p in self.projections.values())
+
+
+def _fields(module):
+    if isinstance(module, eqx.Module):
+        for f in module.__dataclass_fields__:
+            leaf = getattr(module, f)
+            if isinstance(leaf, jax.Array):
+                yield f, leaf

@@ -1,0 +1,72 @@
+"""The neuron interface and the spike/reset/refractory logic shared by integrate-and-fire models."""
+
+import abc
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from .._drive import Drive
+from ..surrogate import AbstractSurrogate, spike
+
+
+class AbstractNeuron(eqx.Module):
+    """A population of ``n`` neurons of one type.
+
+    Array fields are per-neuron parameters (shape ``(n,)``, trainable); static fields are
+    configuration. ``init_state`` builds the state pytree; ``step`` is pure.
+    """
+
+    n: eqx.AbstractVar[int]
+    name: eqx.AbstractVar[str]
+
+    @abc.abstractmethod
+    def init_state(self, key=None):
+        """The state at t = 0 (a pytree of arrays with leading dimension n)."""
+
+    @abc.abstractmethod
+    def step(self, state, drive: Drive, t, dt):
+        """Advance by ``dt`` ms under ``drive``; returns ``(new_state, spikes)``, spikes in {0., 1.}."""
+
+    def max_dt(self) -> float:
+        """Largest step (ms) this model integrates stably with its integrator."""
+        return float("inf")
+
+    def voltage(self, state):
+        """The membrane potential (mV) that conductance inputs see."""
+        return state.v
+
+
+def fire(owner, v, v_th, v_reset, refractory, surrogate: AbstractSurrogate, reset: str, detach_reset: bool):
+    """Threshold crossing and reset.
+
+    Returns ``(v_after_reset, spikes)``. The spike is Heaviside of ``(v - v_th) / |v_th - v_reset|``
+    with the surrogate derivative; neurons in their refractory period do not spike.
+    ``reset='hard'`` sets v to ``v_reset``; ``'soft'`` subtracts ``v_th - v_reset``.
+    """
+    scale = jnp.abs(v_th - v_reset)
+    scale = jnp.where(scale > 0, scale, 1.0)
+    s = spike((v - v_th) / scale, surrogate)
+    s = jnp.where(refractory, 0.0, s)
+    s_r = jax.lax.stop_gradient(s) if detach_reset else s
+    if reset == "hard":
+        v = v * (1.0 - s_r) + v_reset * s_r
+    elif reset == "soft":
+        v = v - s_r * (v_th - v_reset)
+    else:
+        raise ValueError(f"{owner}: reset must be 'hard' or 'soft', got {reset!r}")
+    return v, s
+
+
+def refractory_countdown(t_left, dt):
+    """Count down the remaining refractory time (ms). Returns ``(t_left, refractory_now)``.
+
+    As in Brian2, a neuron that spiked at ``t_s`` is refractory while ``t - t_s < t_ref``.
+    """
+    t_left = jnp.maximum(t_left - dt, 0.0)
+    return t_left, t_left > 0.5 * dt
+
+
+def check_reset_mode(owner: str, reset: str):
+    if reset not in ("hard", "soft"):
+        raise ValueError(f"{owner}: reset must be 'hard' or 'soft', got {reset!r}")

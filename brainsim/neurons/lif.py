@@ -1,0 +1,83 @@
+"""Leaky integrate-and-fire neuron."""
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._drive import Drive
+from .._param import check_size, param
+from ..init import draw
+from ..integrators import AbstractIntegrator, ExponentialEuler
+from ..surrogate import AbstractSurrogate, SuperSpike
+from ._base import AbstractNeuron, check_reset_mode, fire, refractory_countdown
+
+
+class LIFState(eqx.Module):
+    v: Float[Array, " n"]  # membrane potential, mV
+    t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
+
+
+class LIF(AbstractNeuron):
+    """Leaky integrate-and-fire: ``C_m dv/dt = g_L (E_L - v) + I_e + I_syn(v)``, ``g_L = C_m / tau_m``.
+
+    A spike is emitted when ``v > v_th``; then v is reset (``'hard'``: to ``v_reset``; ``'soft'``:
+    minus ``v_th - v_reset``) and clamped for ``t_ref``. Input enters as a :class:`Drive`, so
+    current-based (``g = 0``) and conductance-based inputs use the same model.
+
+    Defaults are those of the Brette et al. (2007) COBA benchmark (NEST ``iaf_cond_exp``
+    equivalent). Units: tau_m, t_ref in ms; E_L, v_th, v_reset in mV; C_m in pF; I_e in pA.
+    """
+
+    n: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    tau_m: Float[Array, " n"]
+    C_m: Float[Array, " n"]
+    E_L: Float[Array, " n"]
+    v_th: Float[Array, " n"]
+    v_reset: Float[Array, " n"]
+    t_ref: Float[Array, " n"]
+    I_e: Float[Array, " n"]
+    v_init: object = eqx.field(static=True)
+    reset: str = eqx.field(static=True)
+    detach_reset: bool = eqx.field(static=True)
+    surrogate: AbstractSurrogate = eqx.field(static=True)
+    integrator: AbstractIntegrator = eqx.field(static=True)
+
+    def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=0.0,
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=False, surrogate=SuperSpike(),
+                 integrator=ExponentialEuler(), name="LIF"):
+        self.name = name
+        self.n = check_size(name, n)
+        self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
+        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.E_L = param(name, "E_L", E_L, n, "mV")
+        self.v_th = param(name, "v_th", v_th, n, "mV")
+        self.v_reset = param(name, "v_reset", v_reset, n, "mV")
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.I_e = param(name, "I_e", I_e, n, "pA")
+        check_reset_mode(name, reset)
+        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        self.surrogate, self.integrator = surrogate, integrator
+
+    def init_state(self, key=None) -> LIFState:
+        v = draw(self.v_init, self.E_L, key, self.n, self.name, "v")
+        return LIFState(v=v, t_ref_left=jnp.zeros_like(v))
+
+    def step(self, state: LIFState, drive: Drive, t, dt):
+        g_L = self.C_m / self.tau_m
+
+        def terms(v, t):
+            return (g_L * self.E_L + self.I_e + drive.i) / self.C_m, -(g_L + drive.g) / self.C_m
+
+        t_left, refractory = refractory_countdown(state.t_ref_left, dt)
+        v = self.integrator.step(terms, state.v, t, dt)
+        v = jnp.where(refractory, state.v, v)
+        v, s = fire(self.name, v, self.v_th, self.v_reset, refractory, self.surrogate, self.reset,
+                    self.detach_reset)
+        t_left = jnp.where(s > 0, self.t_ref, t_left)
+        return LIFState(v=v, t_ref_left=t_left), s
+
+    def max_dt(self) -> float:
+        if isinstance(self.integrator, ExponentialEuler):
+            return float("inf")
+        return float(jnp.min(self.tau_m))

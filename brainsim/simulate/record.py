@@ -1,0 +1,130 @@
+"""What a run keeps: ``Record`` declares it, the network checks it, ``simulate`` fills it."""
+
+import re
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+
+from ..inputs._base import AbstractSource
+
+_TARGET = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\[(.*)\])?\s*$")
+
+
+def _parse_target(owner: str, target):
+    """``"E"``, ``"E[:10]"``, ``"E[3, 7]"`` or ``("E", indices)`` -> ``(population, selector)``."""
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], str):
+        return target[0], np.asarray(target[1], dtype=np.int64).reshape(-1)
+    if not isinstance(target, str):
+        raise TypeError(f"{owner}: a record target must be 'Pop', 'Pop[:10]' or (name, indices), got {target!r}")
+    m = _TARGET.match(target)
+    if not m:
+        raise ValueError(f"{owner}: cannot read record target {target!r}; use 'Pop', 'Pop[:10]' or 'Pop[1, 5]'")
+    name, sel = m.group(1), m.group(2)
+    if sel is None or sel.strip() in ("", ":"):
+        return name, None
+    if ":" in sel:
+        parts = [int(p) if p.strip() else None for p in sel.split(":")]
+        return name, slice(*parts)
+    return name, np.asarray([int(p) for p in sel.split(",")], dtype=np.int64)
+
+
+class Record(eqx.Module):
+    """Declares what ``simulate`` keeps; nothing else is stored.
+
+    Args:
+        spikes: population name(s) whose spikes are kept every step, bit-packed (1 bit per
+            neuron and step) unless ``dense_spikes=True`` (float, differentiable).
+        rates: population name(s) whose population rate (Hz) is kept, averaged over each window
+            of ``every`` steps.
+        every: sampling period of state variables and rates, in steps.
+        **variables: ``name=target`` keeps state variable ``name`` (e.g. ``v``) of the neurons
+            in ``target``: ``"E"``, ``"E[:10]"``, ``"E[0, 5, 9]"``, ``("E", indices)``, or a
+            list of these. Sampled at the end of each window.
+    """
+
+    spikes: tuple = eqx.field(static=True)
+    rates: tuple = eqx.field(static=True)
+    variables: tuple = eqx.field(static=True)  # ((var, pop, selector-as-hashable), ...)
+    every: int = eqx.field(static=True)
+    dense_spikes: bool = eqx.field(static=True)
+
+    def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, **variables):
+        self.spikes = (spikes,) if isinstance(spikes, str) else tuple(spikes)
+        self.rates = (rates,) if isinstance(rates, str) else tuple(rates)
+        if not isinstance(every, int | np.integer) or every < 1:
+            raise ValueError(f"Record: every must be a positive integer number of steps, got {every!r}")
+        self.every, self.dense_spikes = int(every), bool(dense_spikes)
+        items = []
+        for var, targets in variables.items():
+            if isinstance(targets, str | tuple):
+                targets = [targets]
+            for target in targets:
+                pop, sel = _parse_target("Record", target)
+                key = (sel.start, sel.stop, sel.step) if isinstance(sel, slice) else (
+                    None if sel is None else tuple(int(i) for i in sel))
+                items.append((var, pop, isinstance(sel, slice), key))
+        self.variables = tuple(items)
+
+    def validate(self, net):
+        """Raise ``ValueError`` for unknown populations, variables or neuron indices."""
+        pops = net.populations
+        for label, names in (("spikes", self.spikes), ("rates", self.rates)):
+            for name in names:
+                if name not in pops:
+                    raise ValueError(f"Record: {label} of unknown population '{name}'; populations: {sorted(pops)}")
+        state = _abstract_state(net)
+        for var, pop, _, _ in self.variables:
+            if pop not in pops:
+                raise ValueError(f"Record: variable '{var}' of unknown population '{pop}'; populations: {sorted(pops)}")
+            fields = _state_fields(state[pop])
+            if var not in fields:
+                raise ValueError(f"Record: population '{pop}' ({type(pops[pop]).__name__}) has no state variable "
+                                 f"'{var}'; it has {fields}")
+            idx = self.indices(var, pop, pops[pop].n)
+            if idx is not None and idx.size and (idx.min() < 0 or idx.max() >= pops[pop].n):
+                raise ValueError(f"Record: indices of '{pop}' must lie in [0, {pops[pop].n}), "
+                                 f"got range [{idx.min()}, {idx.max()}]")
+
+    def indices(self, var, pop, n):
+        for v, p, is_slice, key in self.variables:
+            if (v, p) == (var, pop):
+                if key is None:
+                    return None
+                return np.arange(n)[slice(*key)] if is_slice else np.asarray(key, dtype=np.int64)
+        raise KeyError((var, pop))
+
+    def labels(self):
+        return [f"{pop}.{var}" for var, pop, _, _ in self.variables]
+
+    # -- inside the scan ------------------------------------------------------------------------
+    def spikes_now(self, spikes):
+        out = {}
+        for name in self.spikes:
+            s = spikes[name]
+            out[name] = s if self.dense_spikes else jnp.packbits(s > 0, axis=-1)
+        return out
+
+    def sample(self, net, state):
+        out = {}
+        for var, pop, _, _ in self.variables:
+            x = getattr(state.populations[pop], var)
+            idx = self.indices(var, pop, net.populations[pop].n)
+            out[f"{pop}.{var}"] = x if idx is None else x[..., jnp.asarray(idx)]
+        return out
+
+
+def _abstract_state(net):
+    import jax
+
+    return jax.eval_shape(lambda: {n: p.init_state(jax.random.key(0)) for n, p in net.populations.items()})
+
+
+def _state_fields(s):
+    if isinstance(s, eqx.Module):
+        return [f for f in s.__dataclass_fields__ if not f.startswith("_")]
+    return []
+
+
+def is_source(p) -> bool:
+    return isinstance(p, AbstractSource)

@@ -1,0 +1,225 @@
+"""``simulate``: one ``lax.scan`` over time steps for every model and scale."""
+
+import math
+import time
+from collections import OrderedDict
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..inputs._base import AbstractSource
+from .progress import Progress, report
+from .record import Record
+from .results import Results
+
+_DEFAULT_BLOCK = 1000  # steps between progress reports and finiteness checks when chunk is not set
+_compiled: OrderedDict = OrderedDict()  # executable cache for host-level calls
+_CACHE_SIZE = 16
+
+
+def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chunk=None, progress=False,
+             key=None, unroll=1, check_finite=True):
+    """Run ``net`` for ``duration`` ms in steps of ``dt`` ms.
+
+    Args:
+        net: a :class:`~brainsim.network.Network`.
+        state: the state to start from (``net.init_state(key, dt)`` when ``None``). Passing the final
+            state of a previous run continues it bit-identically.
+        duration: ms; must be a whole number of steps.
+        inputs: ``{population: array}`` with a leading axis of ``n_steps``: per-step current (pA) for
+            neurons, spikes for :class:`~brainsim.inputs.SpikeInput` sources.
+        record: a :class:`Record`; nothing is kept when ``None``.
+        chunk: run in checkpointed chunks of this many steps (``jax.checkpoint``), so that memory of
+            reverse-mode gradients grows like ``n_steps / chunk + chunk`` instead of ``n_steps``.
+        progress: show a progress bar (terminal or notebook); works under ``jit``.
+        unroll: ``lax.scan`` unroll factor of the innermost loop (a speed tunable).
+        check_finite: raise (``eqx.error_if``) when a state variable becomes non-finite, checked at
+            the end of every chunk (every 1000 steps when ``chunk`` is not set).
+
+    Returns:
+        ``(final_state, results)``; ``results`` is a :class:`Results`. Called from the host (not
+        inside ``jit``/``grad``/``vmap``) the run is compiled once per structure and timed:
+        ``results.compile_s`` (tracing and compiling) and ``results.run_s`` (the run alone, results ready).
+    """
+    record = Record() if record is None else record
+    if not isinstance(record, Record):
+        raise TypeError(f"simulate: record must be a Record, got {type(record).__name__}")
+    dt = float(dt)
+    n_steps = _n_steps(duration, dt)
+    if state is None:
+        state = net.init_state(key, dt)
+    net.check_state(state, dt)
+    record.validate(net)
+    if n_steps % record.every:
+        raise ValueError(f"simulate: {n_steps} steps is not a multiple of Record(every={record.every})")
+    inputs = _check_inputs(net, inputs, n_steps)
+    if chunk is not None:
+        if not isinstance(chunk, int) or chunk < 1:
+            raise ValueError(f"simulate: chunk must be a positive number of steps, got {chunk!r}")
+        if chunk % record.every:
+            raise ValueError(f"simulate: chunk={chunk} must be a multiple of Record(every={record.every})")
+    config = _Config(n_steps=n_steps, dt=dt, record=record, chunk=chunk, unroll=int(unroll),
+                     check_finite=bool(check_finite), progress=bool(progress))
+    args = (net, state, inputs)
+    if _is_traced(args):
+        final, recorded = _run(config, *args)
+        return final, _results(config, net, state, recorded)
+
+    key_ = _cache_key(config, args)
+    t0 = time.perf_counter()
+    exe = _compiled.get(key_)
+    if exe is None:
+        exe = eqx.filter_jit(_run).lower(config, *args).compile()
+        _compiled[key_] = exe
+        if len(_compiled) > _CACHE_SIZE:
+            _compiled.popitem(last=False)
+    compile_s = time.perf_counter() - t0
+    bar = Progress(n_steps, int(state.step), dt) if progress else None
+    t0 = time.perf_counter()
+    if bar is not None:
+        with bar:
+            out = jax.block_until_ready(exe(config, *args))
+    else:
+        out = jax.block_until_ready(exe(config, *args))
+    run_s = time.perf_counter() - t0
+    final, recorded = out
+    return final, _results(config, net, state, recorded, compile_s=compile_s, run_s=run_s)
+
+
+class _Config(eqx.Module):
+    n_steps: int = eqx.field(static=True)
+    dt: float = eqx.field(static=True)
+    record: Record = eqx.field(static=True)
+    chunk: int | None = eqx.field(static=True)
+    unroll: int = eqx.field(static=True)
+    check_finite: bool = eqx.field(static=True)
+    progress: bool = eqx.field(static=True)
+
+
+def _n_steps(duration, dt):
+    if not dt > 0:
+        raise ValueError(f"simulate: dt must be > 0 ms, got {dt}")
+    if not duration >= 0:
+        raise ValueError(f"simulate: duration must be >= 0 ms, got {duration}")
+    n = round(duration / dt)
+    if abs(n * dt - duration) > 1e-6 * max(1.0, duration):
+        raise ValueError(f"simulate: duration={duration} ms is not a whole number of steps of dt={dt} ms")
+    return int(n)
+
+
+def _check_inputs(net, inputs, n_steps):
+    if not inputs:
+        return None
+    out = {}
+    for name, x in inputs.items():
+        if name not in net.populations:
+            raise ValueError(f"simulate: inputs for unknown population '{name}'; populations: {sorted(net.populations)}")
+        n = net.populations[name].n
+        x = jnp.asarray(x)
+        if x.ndim not in (1, 2) or x.shape[0] != n_steps or (x.ndim == 2 and x.shape[1] not in (1, n)):
+            raise ValueError(f"simulate: inputs['{name}'] must have shape ({n_steps},) or ({n_steps}, {n}) "
+                             f"(one row per step), got {x.shape}")
+        if isinstance(net.populations[name], AbstractSource) and x.ndim != 2:
+            raise ValueError(f"simulate: inputs['{name}'] are spikes and need shape ({n_steps}, {n}), got {x.shape}")
+        out[name] = x
+    return out
+
+
+def _is_traced(tree):
+    return any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(tree))
+
+
+def _cache_key(config, args):
+    leaves, treedef = jax.tree.flatten(args)
+    sig = tuple((x.shape, str(x.dtype)) if hasattr(x, "shape") and hasattr(x, "dtype") else ("static", x)
+                for x in leaves)
+    return config, treedef, sig
+
+
+def _run(config: "_Config", net, state, inputs):
+    rec, every, dt = config.record, config.record.every, config.dt
+
+    def one_step(state, x):
+        t = state.step * dt
+        state, spikes = net.step(state, x, t, dt)
+        rates = {p: jnp.mean(spikes[p], axis=-1) for p in rec.rates}
+        return state, (rec.spikes_now(spikes), rates)
+
+    def window(state, xs):  # `every` steps, then sample
+        state, (spikes, rates) = jax.lax.scan(one_step, state, xs, length=every, unroll=config.unroll)
+        rates = {p: jnp.mean(r, axis=0) * (1000.0 / dt) for p, r in rates.items()}
+        return state, (spikes, rec.sample(net, state), rates)
+
+    def block(state, xs, n_windows):
+        state, out = jax.lax.scan(window, state, xs, length=n_windows)
+        if config.check_finite:
+            state = net.check_finite(state)
+        if config.progress:
+            report(state.step)
+        return state, out
+
+    if config.chunk is not None:
+        block = jax.checkpoint(block, static_argnums=(2,))
+
+    n_steps = config.n_steps
+    blk = config.chunk or min(n_steps, max(every, (_DEFAULT_BLOCK // every) * every))
+    blk = max(blk, every)
+    n_full, rem = divmod(n_steps, blk)
+    pieces = []
+    steps_done = 0
+    if n_full:
+        xs = _slice_inputs(inputs, 0, n_full * blk, (n_full, blk // every, every))
+        state, out = jax.lax.scan(lambda s, x: block(s, x, blk // every), state, xs, length=n_full)
+        pieces.append(out)
+        steps_done = n_full * blk
+    if rem:
+        xs = _slice_inputs(inputs, steps_done, n_steps, (1, rem // every, every))
+        state, out = jax.lax.scan(lambda s, x: block(s, x, rem // every), state, xs, length=1)
+        pieces.append(out)
+    if not pieces:
+        return state, None
+    return state, _join(pieces)
+
+
+def _slice_inputs(inputs, start, stop, shape):
+    if inputs is None:
+        return None
+    return {k: v[start:stop].reshape(shape + v.shape[1:]) for k, v in inputs.items()}
+
+
+def _join(pieces):
+    """Concatenate block outputs into (n_steps, ...) spikes and (n_windows, ...) samples."""
+
+    def flat(x, lead):
+        return x.reshape((-1,) + x.shape[lead:])
+
+    spikes = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 3) for x in xs]), *[p[0] for p in pieces])
+    samples = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 2) for x in xs]), *[p[1] for p in pieces])
+    rates = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 2) for x in xs]), *[p[2] for p in pieces])
+    return spikes, samples, rates
+
+
+def _results(config, net, state0, recorded, compile_s=None, run_s=None):
+    rec = config.record
+    if recorded is None:
+        spikes, samples, rates = {}, {}, {}
+    else:
+        spikes, samples, rates = recorded
+    t_start = _host_float(state0.step) * config.dt
+    sizes = tuple((n, p.n) for n, p in net.populations.items())
+    idx = []
+    for var, pop, _, _ in rec.variables:
+        ids = rec.indices(var, pop, net.populations[pop].n)
+        idx.append((f"{pop}.{var}", None if ids is None else tuple(int(i) for i in ids)))
+    return Results(spikes=spikes, variables=samples, rates=rates, dt=config.dt, t_start=t_start,
+                   n_steps=config.n_steps, every=rec.every, sizes=sizes, indices=tuple(idx),
+                   dense_spikes=rec.dense_spikes, compile_s=compile_s, run_s=run_s)
+
+
+def _host_float(x):
+    try:
+        return float(np.asarray(x).reshape(-1)[0])
+    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError, TypeError):
+        return math.nan

@@ -1,0 +1,131 @@
+"""Synaptic kinetics: how the summed synaptic variable of each target neuron evolves.
+
+A kinetics object acts on a state with one entry per postsynaptic neuron (as Brian2's
+summed conductances): ``arrive`` adds the increments delivered by spikes (weights, nS or pA),
+``decay`` advances by ``dt`` exactly (the equations are linear), ``value`` is the conductance
+(or current) seen by the output. A single spike of weight ``w`` peaks at ``w`` for every kinetics.
+"""
+
+import abc
+
+import equinox as eqx
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float
+
+from .._param import scalar
+
+
+class AbstractKinetics(eqx.Module):
+    @abc.abstractmethod
+    def init_state(self, n: int): ...
+
+    @abc.abstractmethod
+    def arrive(self, state, x): ...
+
+    @abc.abstractmethod
+    def decay(self, state, dt): ...
+
+    @abc.abstractmethod
+    def value(self, state): ...
+
+
+def _tau(owner, name, tau):
+    if isinstance(tau, jnp.ndarray | np.ndarray) and np.ndim(tau) > 0:
+        if np.any(np.asarray(tau) <= 0):
+            raise ValueError(f"{owner}: {name} must be > 0 ms")
+        return jnp.asarray(tau, jnp.result_type(float))
+    return jnp.asarray(scalar(owner, name, tau, "ms", positive=True), jnp.result_type(float))
+
+
+class Exponential(AbstractKinetics):
+    """``dg/dt = -g / tau``; a spike adds ``w`` to ``g``. tau in ms."""
+
+    tau: Float[Array, "*n"]
+
+    def __init__(self, tau=5.0, *, name="Exponential"):
+        self.tau = _tau(name, "tau", tau)
+
+    def init_state(self, n):
+        return jnp.zeros((n,), self.tau.dtype)
+
+    def arrive(self, g, x):
+        return g + x
+
+    def decay(self, g, dt):
+        return g * jnp.exp(-dt / self.tau)
+
+    def value(self, g):
+        return g
+
+
+class AlphaState(eqx.Module):
+    g: Float[Array, " n"]
+    x: Float[Array, " n"]
+
+
+class Alpha(AbstractKinetics):
+    """Alpha function ``w (t / tau) e^{1 - t/tau}``: peak ``w`` at ``t = tau`` (ms).
+
+    ``dx/dt = -x / tau``, ``dg/dt = (e x - g) / tau``; a spike adds ``w`` to ``x``.
+    """
+
+    tau: Float[Array, "*n"]
+
+    def __init__(self, tau=5.0, *, name="Alpha"):
+        self.tau = _tau(name, "tau", tau)
+
+    def init_state(self, n):
+        z = jnp.zeros((n,), self.tau.dtype)
+        return AlphaState(g=z, x=z)
+
+    def arrive(self, s, x):
+        return AlphaState(g=s.g, x=s.x + x)
+
+    def decay(self, s, dt):
+        e = jnp.exp(-dt / self.tau)
+        return AlphaState(g=e * (s.g + jnp.e * s.x * dt / self.tau), x=e * s.x)
+
+    def value(self, s):
+        return s.g
+
+
+class DualExpState(eqx.Module):
+    rise: Float[Array, " n"]
+    decay: Float[Array, " n"]
+
+
+class DualExponential(AbstractKinetics):
+    """Difference of exponentials ``A w (e^{-t/tau_decay} - e^{-t/tau_rise})`` normalised to peak ``w``.
+
+    A spike adds ``w`` to both components. Requires ``tau_rise < tau_decay`` (ms).
+    """
+
+    tau_rise: Float[Array, "*n"]
+    tau_decay: Float[Array, "*n"]
+    norm: float = eqx.field(static=True)
+
+    def __init__(self, tau_rise=1.0, tau_decay=5.0, *, name="DualExponential"):
+        self.tau_rise = _tau(name, "tau_rise", tau_rise)
+        self.tau_decay = _tau(name, "tau_decay", tau_decay)
+        tr, td = np.asarray(self.tau_rise), np.asarray(self.tau_decay)
+        if np.any(tr >= td):
+            raise ValueError(f"{name}: tau_rise must be < tau_decay, got {tr} and {td} ms")
+        t_peak = td * tr / (td - tr) * np.log(td / tr)
+        norm = 1.0 / (np.exp(-t_peak / td) - np.exp(-t_peak / tr))
+        if np.ndim(norm) > 0:
+            raise ValueError(f"{name}: tau_rise and tau_decay must be scalars")
+        self.norm = float(norm)
+
+    def init_state(self, n):
+        z = jnp.zeros((n,), self.tau_rise.dtype)
+        return DualExpState(rise=z, decay=z)
+
+    def arrive(self, s, x):
+        return DualExpState(rise=s.rise + x, decay=s.decay + x)
+
+    def decay(self, s, dt):
+        return DualExpState(rise=s.rise * jnp.exp(-dt / self.tau_rise), decay=s.decay * jnp.exp(-dt / self.tau_decay))
+
+    def value(self, s):
+        return self.norm * (s.decay - s.rise)

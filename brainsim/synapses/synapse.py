@@ -1,0 +1,38 @@
+"""A synapse type: kinetics plus output, and the standard receptor presets."""
+
+import equinox as eqx
+
+from .kinetics import AbstractKinetics, DualExponential, Exponential
+from .outputs import AbstractOutput, ConductanceOutput, CurrentOutput, MgBlock
+
+
+class Synapse(eqx.Module):
+    """What a spike does at its targets: ``kinetics`` shapes it in time, ``output`` turns it into current."""
+
+    kinetics: AbstractKinetics
+    output: AbstractOutput
+
+
+def Conductance(tau=5.0, E=0.0) -> Synapse:
+    """Exponential conductance (nS) with reversal ``E`` (mV), decay ``tau`` (ms)."""
+    return Synapse(Exponential(tau), ConductanceOutput(E))
+
+
+def Current(tau=5.0) -> Synapse:
+    """Exponential current (pA), decay ``tau`` (ms)."""
+    return Synapse(Exponential(tau), CurrentOutput())
+
+
+def AMPA(tau_rise=0.2, tau_decay=2.0, E=0.0) -> Synapse:
+    """AMPA receptor: fast dual-exponential conductance, reversal 0 mV (Destexhe et al. 1998 ranges)."""
+    return Synapse(DualExponential(tau_rise, tau_decay, name="AMPA"), ConductanceOutput(E, name="AMPA"))
+
+
+def GABAA(tau_rise=0.5, tau_decay=5.0, E=-70.0) -> Synapse:
+    """GABA_A receptor: dual-exponential conductance, reversal -70 mV (Wang 2002 uses tau 5 ms)."""
+    return Synapse(DualExponential(tau_rise, tau_decay, name="GABA_A"), ConductanceOutput(E, name="GABA_A"))
+
+
+def NMDA(tau_rise=2.0, tau_decay=100.0, E=0.0, mg=1.0) -> Synapse:
+    """NMDA receptor: slow dual-exponential conductance with Mg2+ block (Jahr & Stevens 1990; taus of Wang 2002)."""
+    return Synapse(DualExponential(tau_rise, tau_decay, name="NMDA"), MgBlock(E, mg, name="NMDA"))

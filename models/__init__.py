@@ -1,0 +1,1 @@
+"""Reference circuits built from brainsim's building blocks (installed as ``brainsim.models``)."""
