@@ -1,1 +1,35 @@
-"""Reference circuits built from brainsim's building blocks (installed as ``brainsim.models``)."""
+"""Reference circuits built from brainsim's building blocks (installed as ``brainsim.models``).
+
+``MODELS`` maps a name to a :class:`ModelSpec`: how to build the network at a given size and
+seed, how to draw its initial state, what to record and what statistics to expect. The CLI
+(``brainsim run NAME``) and the benchmarks use it.
+"""
+
+from dataclasses import dataclass, field
+from collections.abc import Callable
+
+from .coba import coba
+from .cuba import cuba
+
+
+def _default_state(net, key, dt):
+    return net.init_state(key, dt)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    build: Callable  # (n_neurons, seed=...) -> Network
+    initial_state: Callable = _default_state  # (net, key, dt) -> NetworkState
+    description: str = ""
+    expected_rate_hz: tuple = ()  # (low, high) spread of peers for the default size and duration
+    recorded: tuple = field(default=("E", "I"))
+
+
+MODELS = {
+    "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
+                      expected_rate_hz=(17.0, 24.0)),
+    "cuba": ModelSpec("cuba", cuba, description="Brette et al. 2007 benchmark 2: current-based LIF E/I network"),
+}
+
+__all__ = ["MODELS", "ModelSpec", "coba", "cuba"]

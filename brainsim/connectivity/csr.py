@@ -5,6 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
+from ._buffers import float_dtype, to_device
+
 
 class Connectivity(eqx.Module):
     """Synapses from ``n_pre`` to ``n_post`` neurons, stored row-per-presynaptic-neuron (CSR).
@@ -17,6 +19,10 @@ class Connectivity(eqx.Module):
 
     Integer fields are not inexact arrays, so ``eqx.partition(net, eqx.is_inexact_array)``
     makes only weights (and delays) trainable.
+
+    ``copy=False`` lets the Connectivity adopt the given host arrays when they already have the
+    right dtype and alignment (the builders use it to skip a copy of ``indices`` and ``weights``
+    at 10^8 synapses); the caller must not modify them afterwards.
     """
 
     indptr: Int[Array, " n_pre_plus_1"]
@@ -28,9 +34,12 @@ class Connectivity(eqx.Module):
     max_delay: float = eqx.field(static=True)
 
     def __init__(self, indptr, indices, n_post: int, weights=1.0, delays=0.0, *, name="Connectivity",
-                 check=True):
+                 check=True, copy=True):
         indptr = np.asarray(indptr)
         indices = np.asarray(indices)
+        if check and any(a.size and a.dtype.kind not in "iu" for a in (indptr, indices)):
+            raise TypeError(f"{name}: indptr and indices must be integer arrays, got {indptr.dtype} and "
+                            f"{indices.dtype}")
         self.n_pre = int(indptr.shape[0] - 1)
         self.n_post = int(n_post)
         nnz = int(indices.shape[0])
@@ -42,8 +51,7 @@ class Connectivity(eqx.Module):
             if nnz and (indices.min() < 0 or indices.max() >= n_post):
                 raise ValueError(f"{name}: target indices must lie in [0, {n_post}), "
                                  f"got range [{indices.min()}, {indices.max()}]")
-        w = np.asarray(weights, dtype=float)
-        d = np.asarray(delays, dtype=float)
+        w, d = _as_float(weights), _as_float(delays)
         for label, a in (("weights", w), ("delays", d)):
             if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != nnz):
                 raise ValueError(f"{name}: {label} must be a scalar or have one value per synapse "
@@ -54,11 +62,11 @@ class Connectivity(eqx.Module):
             raise ValueError(f"{name}: delays must be >= 0 ms, got min {d.min()}")
         self.max_delay = float(d.max()) if d.size else 0.0
         idx_dtype = np.int32 if max(nnz, n_post) < 2**31 else np.int64
-        self.indptr = jnp.asarray(indptr.astype(idx_dtype))
-        self.indices = jnp.asarray(indices.astype(idx_dtype))
-        fdtype = jnp.result_type(float)
-        self.weights = jnp.asarray(w, dtype=fdtype)
-        self.delays = jnp.asarray(d, dtype=fdtype)
+        self.indptr = to_device(indptr, idx_dtype)
+        self.indices = to_device(indices, idx_dtype, copy=copy)
+        fdtype = float_dtype()
+        self.weights = to_device(w, fdtype, copy=copy)
+        self.delays = to_device(d, fdtype, copy=copy)
 
     @property
     def nnz(self) -> int:
@@ -93,6 +101,16 @@ class Connectivity(eqx.Module):
     def out_degrees(self) -> np.ndarray:
         return np.diff(np.asarray(self.indptr))
 
+    def to_scipy(self):
+        """The weights as a ``scipy.sparse.csr_array`` of shape (n_pre, n_post) (needs scipy)."""
+        try:
+            import scipy.sparse
+        except ImportError:
+            raise ImportError("Connectivity.to_scipy needs scipy; install it with `pip install scipy`") from None
+        w = np.broadcast_to(np.asarray(self.weights), self.indices.shape).copy()
+        return scipy.sparse.csr_array((w, np.asarray(self.indices), np.asarray(self.indptr)),
+                                      shape=(self.n_pre, self.n_post))
+
     def with_weights(self, weights) -> "Connectivity":
         """A copy with new weights (scalar or per synapse); keeps the structure (jit-friendly)."""
         return eqx.tree_at(lambda c: c.weights, self, jnp.asarray(weights, self.weights.dtype))
@@ -100,3 +118,9 @@ class Connectivity(eqx.Module):
     def __repr__(self):
         w = "homogeneous" if self.homogeneous_weights else "per-synapse"
         return f"Connectivity(n_pre={self.n_pre}, n_post={self.n_post}, nnz={self.nnz}, weights={w})"
+
+
+def _as_float(a) -> np.ndarray:
+    """A float array; float32 and float64 arrays are kept as they are (no 10^8-element detour via float64)."""
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(float)

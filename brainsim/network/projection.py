@@ -5,6 +5,7 @@ import math
 import warnings
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -72,6 +73,8 @@ class Projection(AbstractProjection):
     def delay_slots(self, dt: float) -> int:
         """Ring-buffer length for ``dt``: the longest delay in steps, or 0 when all delays are one step."""
         name = self.name
+        if isinstance(self.conn.delays, jax.core.Tracer):  # inside a transformation: checked on the host before
+            return _slots(self.conn.max_delay, dt)
         d = np.asarray(self.conn.delays)
         steps = d / dt
         rounded = np.round(steps)
@@ -81,8 +84,7 @@ class Projection(AbstractProjection):
         if np.any((d > 0) & (rounded < 1)):
             warnings.warn(f"projection '{name}': delays shorter than one step (dt={dt} ms) are raised to dt",
                           stacklevel=3)
-        d_max = max(1, int(round(self.conn.max_delay / dt)))
-        return 0 if d_max == 1 else d_max
+        return _slots(self.conn.max_delay, dt)
 
     def init_state(self, dt):
         L = self.delay_slots(dt)
@@ -113,6 +115,11 @@ class Projection(AbstractProjection):
         else:
             buffer = delayed_event_scatter(self.conn, spikes_pre, state.buffer, k, dt)
         return ProjectionState(syn=syn, buffer=buffer)
+
+
+def _slots(max_delay, dt):
+    d_max = max(1, int(round(max_delay / dt)))
+    return 0 if d_max == 1 else d_max
 
 
 def check_delay_fits(proj: Projection, L: int, dt: float):

@@ -1,0 +1,212 @@
+// Delivery into a ring buffer of future inputs at per-synapse delays, and its backward kernels.
+//
+//   BrainsimDelayedScatter(spikes (*, n_pre), weights (*, 1|nnz), delays (*, 1|nnz) [ms],
+//                          head (*, 1) int32, dt (*, 1) [ms], indptr, indices,
+//                          buffer (*, L, n_post)) -> buffer (aliased to the input)
+//       buffer[(head + max(round(delay_k / dt), 1)) % L, indices[k]] += s_i * w_k for the
+//       synapses k of spiking neurons i; the slot is computed per delivered synapse, so
+//       heterogeneous delays cost a single pass.
+//   BrainsimDelayedRowDot(weights, delays, head, dt, indptr, indices, g (*, L, n_post)) -> ds (*, n_pre)
+//   BrainsimDelayedWeightGrad(spikes, delays, head, dt, indptr, indices, g) -> dw (*, 1|nnz)
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "batch.h"
+#include "csr.h"
+#include "dispatch.h"
+#include "event_kernels.h"
+#include "export.h"
+#include "synapse_target.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace brainsim {
+namespace {
+
+// Delays, head and dt of a delayed call, and the ring-buffer shape (L, n_post).
+template <typename T>
+struct Ring {
+  Batched<const T> delays;
+  bool homogeneous_delays = true;
+  Batched<const int32_t> head;
+  Batched<const T> dt;
+  int64_t slots = 0;
+  int64_t n_post = 0;
+
+  DelayedTarget<T> Target(int64_t b) const {
+    return DelayedTarget<T>(delays[b], homogeneous_delays, dt[b][0], head[b][0], slots, n_post);
+  }
+};
+
+// `ring_dims` are the dims of the (*, L, n_post) buffer or cotangent.
+template <typename T>
+ffi::Error BindRing(const Batch& batch, const Csr& csr, const ffi::AnyBuffer& delays, const ffi::AnyBuffer& head,
+                    const ffi::AnyBuffer& dt, ffi::Span<const int64_t> ring_dims, const char* op, Ring<T>* ring) {
+  BRAINSIM_RETURN_IF_ERROR(BindWeights<T>(batch, delays, csr, op, "delays", &ring->delays,
+                                          &ring->homogeneous_delays));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<int32_t>(head, op, "head"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(dt, op, "dt"));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, head, 1, "head", &ring->head));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, dt, 1, "dt", &ring->dt));
+  if (ring_dims.size() < 2 || ring_dims[ring_dims.size() - 2] < 1) {
+    return ffi::Error::InvalidArgument(std::string(op) + ": the ring buffer needs shape (L >= 1, n_post)");
+  }
+  ring->slots = ring_dims[ring_dims.size() - 2];
+  ring->n_post = ring_dims[ring_dims.size() - 1];
+  return ffi::Error::Success();
+}
+
+template <typename T, typename S>
+ffi::Error Scatter(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& weights, const ffi::AnyBuffer& delays,
+                   const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr,
+                   const ffi::AnyBuffer& indices, const ffi::AnyBuffer& buffer, ffi::Result<ffi::AnyBuffer>& out) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*out, kOp, "out"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(buffer, kOp, "buffer"));
+  const Batch batch(out->dimensions(), 2);
+  Csr csr;
+  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, LastDim(spikes), kOp, &csr));
+  Batched<const T> w;
+  bool homogeneous;
+  BRAINSIM_RETURN_IF_ERROR(BindWeights<T>(batch, weights, csr, kOp, "weights", &w, &homogeneous));
+  Batched<const S> s;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 1, "spikes", &s));
+  Ring<T> ring;
+  BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, out->dimensions(), kOp, &ring));
+  const int64_t size = ring.slots * ring.n_post;
+  T* o = static_cast<T*>(out->untyped_data());
+  if (static_cast<const void*>(o) != buffer.untyped_data()) {  // not aliased: start from the input
+    Batched<const T> in;
+    BRAINSIM_RETURN_IF_ERROR(Bind(batch, buffer, 2, "buffer", &in));
+    for (int64_t b = 0; b < batch.size(); ++b) std::memcpy(o + b * size, in[b], size * sizeof(T));
+  }
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    ScatterEvents(s[b], csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], ring.Target(b),
+                  o + b * size);
+  }
+  return ffi::Error::Success();
+}
+
+template <typename T>
+ffi::Error RowDotDelayed(const ffi::AnyBuffer& weights, const ffi::AnyBuffer& delays, const ffi::AnyBuffer& head,
+                         const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr, const ffi::AnyBuffer& indices,
+                         const ffi::AnyBuffer& g, ffi::Result<ffi::AnyBuffer>& ds) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter (spike gradient)";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(g, kOp, "g"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*ds, kOp, "ds"));
+  const Batch batch(ds->dimensions(), 1);
+  Csr csr;
+  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, LastDim(*ds), kOp, &csr));
+  Batched<const T> w, gb;
+  bool homogeneous;
+  BRAINSIM_RETURN_IF_ERROR(BindWeights<T>(batch, weights, csr, kOp, "weights", &w, &homogeneous));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
+  Ring<T> ring;
+  BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, g.dimensions(), kOp, &ring));
+  T* o = static_cast<T*>(ds->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    RowDot(csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], ring.Target(b), gb[b],
+           o + b * csr.n_pre);
+  }
+  return ffi::Error::Success();
+}
+
+template <typename T, typename S>
+ffi::Error WeightGradDelayed(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& delays,
+                             const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr,
+                             const ffi::AnyBuffer& indices, const ffi::AnyBuffer& g,
+                             ffi::Result<ffi::AnyBuffer>& dw) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient)";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
+  const Batch batch(dw->dimensions(), 1);
+  Csr csr;
+  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, LastDim(spikes), kOp, &csr));
+  const int64_t n_w = LastDim(*dw);
+  if (n_w != 1 && n_w != csr.nnz) return ffi::Error::InvalidArgument(std::string(kOp) + ": bad dw shape");
+  Batched<const S> s;
+  Batched<const T> gb;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 1, "spikes", &s));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
+  Ring<T> ring;
+  BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, g.dimensions(), kOp, &ring));
+  T* o = static_cast<T*>(dw->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    WeightGrad(s[b], csr.n_pre, csr.nnz, csr.indptr[b], csr.indices[b], ring.Target(b), gb[b], n_w == 1,
+               o + b * n_w);
+  }
+  return ffi::Error::Success();
+}
+
+}  // namespace
+
+ffi::Error DelayedScatter(ffi::AnyBuffer spikes, ffi::AnyBuffer weights, ffi::AnyBuffer delays,
+                          ffi::AnyBuffer head, ffi::AnyBuffer dt, ffi::AnyBuffer indptr, ffi::AnyBuffer indices,
+                          ffi::AnyBuffer buffer, ffi::Result<ffi::AnyBuffer> out) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter";
+  return DispatchValue(buffer.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
+      return Scatter<T, decltype(s)>(spikes, weights, delays, head, dt, indptr, indices, buffer, out);
+    });
+  });
+}
+
+ffi::Error DelayedRowDot(ffi::AnyBuffer weights, ffi::AnyBuffer delays, ffi::AnyBuffer head, ffi::AnyBuffer dt,
+                         ffi::AnyBuffer indptr, ffi::AnyBuffer indices, ffi::AnyBuffer g,
+                         ffi::Result<ffi::AnyBuffer> ds) {
+  return DispatchValue(g.element_type(), "brainsim delayed_event_scatter (spike gradient)", [&](auto t) {
+    return RowDotDelayed<decltype(t)>(weights, delays, head, dt, indptr, indices, g, ds);
+  });
+}
+
+ffi::Error DelayedWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer delays, ffi::AnyBuffer head, ffi::AnyBuffer dt,
+                             ffi::AnyBuffer indptr, ffi::AnyBuffer indices, ffi::AnyBuffer g,
+                             ffi::Result<ffi::AnyBuffer> dw) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient)";
+  return DispatchValue(g.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
+      return WeightGradDelayed<T, decltype(s)>(spikes, delays, head, dt, indptr, indices, g, dw);
+    });
+  });
+}
+
+}  // namespace brainsim
+
+BRAINSIM_BEGIN_EXPORTS
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedScatter, brainsim::DelayedScatter,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // weights
+                                  .Arg<xla::ffi::AnyBuffer>()  // delays
+                                  .Arg<xla::ffi::AnyBuffer>()  // head
+                                  .Arg<xla::ffi::AnyBuffer>()  // dt
+                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
+                                  .Arg<xla::ffi::AnyBuffer>()  // indices
+                                  .Arg<xla::ffi::AnyBuffer>()  // buffer
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedRowDot, brainsim::DelayedRowDot,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // weights
+                                  .Arg<xla::ffi::AnyBuffer>()  // delays
+                                  .Arg<xla::ffi::AnyBuffer>()  // head
+                                  .Arg<xla::ffi::AnyBuffer>()  // dt
+                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
+                                  .Arg<xla::ffi::AnyBuffer>()  // indices
+                                  .Arg<xla::ffi::AnyBuffer>()  // g
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedWeightGrad, brainsim::DelayedWeightGrad,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // delays
+                                  .Arg<xla::ffi::AnyBuffer>()  // head
+                                  .Arg<xla::ffi::AnyBuffer>()  // dt
+                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
+                                  .Arg<xla::ffi::AnyBuffer>()  // indices
+                                  .Arg<xla::ffi::AnyBuffer>()  // g
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+BRAINSIM_END_EXPORTS

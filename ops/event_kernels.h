@@ -1,0 +1,123 @@
+// The loops of the event-driven CSR kernels, written once for every synapse target
+// (see synapse_target.h). Rows of the CSR are presynaptic neurons; a row's synapses are
+// indptr[i] .. indptr[i+1]-1 with targets indices[k] and weights w[k] (or w[0] when the
+// weight is homogeneous).
+#ifndef BRAINSIM_OPS_EVENT_KERNELS_H_
+#define BRAINSIM_OPS_EVENT_KERNELS_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace brainsim {
+
+// Rows are prefetched this many spiking neurons ahead of the one being delivered.
+constexpr int64_t kPrefetchAhead = 8;
+// At most this many bytes of a row are prefetched (the hardware streams the rest).
+constexpr int64_t kPrefetchBytes = 256;
+
+// Writes the ids of neurons with a non-zero spike into `active`; returns how many there are.
+template <typename S>
+int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) {
+  if (static_cast<int64_t>(active->size()) < n) active->resize(n);
+  int32_t* out = active->data();
+  int64_t m = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    out[m] = static_cast<int32_t>(i);
+    m += spikes[i] != S(0);
+  }
+  return m;
+}
+
+template <typename E>
+inline void PrefetchRange(const E* p, int64_t count) {
+  const char* c = reinterpret_cast<const char*>(p);
+  const int64_t bytes = std::min<int64_t>(count * static_cast<int64_t>(sizeof(E)), kPrefetchBytes);
+  for (int64_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o);
+}
+
+// Prefetches the synapses of row j (targets, weights when per synapse, target data).
+template <typename T, typename Target>
+inline void PrefetchRow(int32_t j, const int32_t* indptr, const int32_t* indices, const T* w,
+                        bool homogeneous, const Target& target) {
+  const int64_t begin = indptr[j], count = indptr[j + 1] - begin;
+  PrefetchRange(indices + begin, count);
+  if (!homogeneous) PrefetchRange(w + begin, count);
+  target.Prefetch(begin);
+}
+
+// out[target(k)] += s_i * w_k for every synapse k of every neuron i with s_i != 0.
+template <typename T, typename S, typename Target>
+void ScatterEvents(const S* spikes, int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr,
+                   const int32_t* indices, const Target& target, T* out) {
+  thread_local std::vector<int32_t> active;
+  const int64_t m = CompactSpikes(spikes, n_pre, &active);
+  for (int64_t a = 0; a < m; ++a) {
+    if (a + kPrefetchAhead < m) {
+      PrefetchRow(active[a + kPrefetchAhead], indptr, indices, w, homogeneous, target);
+    }
+    const int32_t i = active[a];
+    const T v = static_cast<T>(spikes[i]);
+    const int64_t end = indptr[i + 1];
+    if (homogeneous) {
+      const T c = v * w[0];
+      for (int64_t k = indptr[i]; k < end; ++k) out[target.At(k, indices[k])] += c;
+    } else {
+      for (int64_t k = indptr[i]; k < end; ++k) out[target.At(k, indices[k])] += v * w[k];
+    }
+  }
+}
+
+// ds_i = sum_k w_k * g[target(k)] over the synapses of every row i (the spike cotangent).
+template <typename T, typename Target>
+void RowDot(int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr, const int32_t* indices,
+            const Target& target, const T* g, T* ds) {
+  for (int64_t i = 0; i < n_pre; ++i) {
+    const int64_t end = indptr[i + 1];
+    T acc = 0;
+    if (homogeneous) {
+      for (int64_t k = indptr[i]; k < end; ++k) acc += g[target.At(k, indices[k])];
+      acc *= w[0];
+    } else {
+      for (int64_t k = indptr[i]; k < end; ++k) acc += w[k] * g[target.At(k, indices[k])];
+    }
+    ds[i] = acc;
+  }
+}
+
+// The weight cotangent restricted to the sparsity pattern: dw_k = s_i * g[target(k)], visiting
+// only rows that spiked. With a homogeneous weight it is the sum over all those synapses.
+template <typename T, typename S, typename Target>
+void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indptr, const int32_t* indices,
+                const Target& target, const T* g, bool homogeneous, T* dw) {
+  thread_local std::vector<int32_t> active;
+  const int64_t m = CompactSpikes(spikes, n_pre, &active);
+  const T* no_weights = nullptr;
+  if (homogeneous) {
+    T acc = 0;
+    for (int64_t a = 0; a < m; ++a) {
+      if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights,
+                                              true, target);
+      const int32_t i = active[a];
+      const int64_t end = indptr[i + 1];
+      T row = 0;
+      for (int64_t k = indptr[i]; k < end; ++k) row += g[target.At(k, indices[k])];
+      acc += static_cast<T>(spikes[i]) * row;
+    }
+    dw[0] = acc;
+    return;
+  }
+  std::fill(dw, dw + nnz, T(0));
+  for (int64_t a = 0; a < m; ++a) {
+    if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights,
+                                            true, target);
+    const int32_t i = active[a];
+    const T v = static_cast<T>(spikes[i]);
+    const int64_t end = indptr[i + 1];
+    for (int64_t k = indptr[i]; k < end; ++k) dw[k] = v * g[target.At(k, indices[k])];
+  }
+}
+
+}  // namespace brainsim
+
+#endif  // BRAINSIM_OPS_EVENT_KERNELS_H_

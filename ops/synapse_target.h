@@ -1,0 +1,59 @@
+// Where synapse k delivers its input: the target neuron (plain event ops) or the ring-buffer
+// cell (slot, target) of its delay (delayed ops). Every kernel is written once against this
+// interface: `At(k, target)` is the flat element index in the output (or cotangent) row.
+#ifndef BRAINSIM_OPS_SYNAPSE_TARGET_H_
+#define BRAINSIM_OPS_SYNAPSE_TARGET_H_
+
+#include <cmath>
+#include <cstdint>
+
+namespace brainsim {
+
+// Output row of length n_post: synapse k delivers to its target.
+struct DirectTarget {
+  int64_t At(int64_t /*k*/, int32_t target) const { return target; }
+  void Prefetch(int64_t /*k*/) const {}
+};
+
+// Delay in steps as jnp.maximum(jnp.round(delay / dt), 1): round half to even, at least one.
+template <typename T>
+inline int64_t DelaySteps(T delay, T dt) {
+  const T steps = std::nearbyint(delay / dt);
+  return steps < T(1) ? 1 : static_cast<int64_t>(steps);
+}
+
+// Ring buffer (L, n_post): synapse k delivers to row (head + steps_k) % L.
+template <typename T>
+class DelayedTarget {
+ public:
+  // `delays` has one value per synapse or, when `homogeneous`, a single value; in ms, like dt.
+  DelayedTarget(const T* delays, bool homogeneous, T dt, int64_t head, int64_t slots, int64_t n_post)
+      : delays_(delays), homogeneous_(homogeneous), dt_(dt), slots_(slots), n_post_(n_post) {
+    head_ = ((head % slots) + slots) % slots;
+    fixed_row_ = homogeneous ? Row(DelaySteps(delays[0], dt)) : 0;
+  }
+
+  int64_t At(int64_t k, int32_t target) const {
+    const int64_t row = homogeneous_ ? fixed_row_ : Row(DelaySteps(delays_[k], dt_));
+    return row + target;
+  }
+
+  void Prefetch(int64_t k) const {
+    if (!homogeneous_) __builtin_prefetch(delays_ + k);
+  }
+
+ private:
+  int64_t Row(int64_t steps) const { return ((head_ + steps) % slots_) * n_post_; }
+
+  const T* delays_;
+  bool homogeneous_;
+  T dt_;
+  int64_t head_ = 0;
+  int64_t slots_;
+  int64_t n_post_;
+  int64_t fixed_row_ = 0;
+};
+
+}  // namespace brainsim
+
+#endif  // BRAINSIM_OPS_SYNAPSE_TARGET_H_

@@ -1,0 +1,66 @@
+"""Reference trace of a classic squid Hodgkin-Huxley cell from NEURON, for tests/neurons/test_hh.py.
+
+Exact command that produced ``hh_neuron.npz`` (NEURON 9.0.2, numpy 2, Python 3.11):
+
+    python -m venv /tmp/neuron-venv && /tmp/neuron-venv/bin/pip install neuron==9.0.2 numpy
+    /tmp/neuron-venv/bin/python tests/data/make_hh_reference.py
+
+The cell: one section, cylinder L = diam = 20 um (area 400 pi um^2 = 1256.6 um^2), nseg 1,
+cm 1 uF/cm^2, NEURON's built-in ``hh`` mechanism with its defaults (gnabar 0.12, gkbar 0.036,
+gl 0.0003 S/cm^2; ena 50, ek -77, el -54.3 mV) and *exact* rate functions (``usetable_hh = 0``;
+NEURON's default 1 mV rate table changes the trace by several mV after a few spikes).
+Note el_hh: NEURON's hh.mod default is -54.3 mV; the script sets -54.4 mV, the value of
+Hodgkin & Huxley (1952) and of brainsim's HH default, so both simulate the same model.
+Stimulus: IClamp 0.15 nA from 10 to 90 ms. celsius 6.3 degC, v_init -65 mV (gates at steady
+state), fixed-step backward Euler (NEURON's default, secondorder 0), dt 0.025 ms, 100 ms.
+
+Stored: ``t`` and ``v`` (ms, mV) sampled every 0.1 ms, ``spike_times`` (ms, upward crossings of
+0 mV found by NEURON's NetCon), and the scalar settings above.
+"""
+
+from pathlib import Path
+
+import numpy as np
+from neuron import h
+
+DT, T_STOP, SAMPLE = 0.025, 100.0, 0.1
+OUT = Path(__file__).with_name("hh_neuron.npz")
+
+
+def simulate():
+    h.load_file("stdrun.hoc")
+    soma = h.Section(name="soma")
+    soma.L = soma.diam = 20.0
+    soma.nseg = 1
+    soma.cm = 1.0
+    soma.insert("hh")
+    h.usetable_hh = 0
+    for seg in soma:
+        seg.hh.el = -54.4
+    stim = h.IClamp(soma(0.5))
+    stim.delay, stim.dur, stim.amp = 10.0, 80.0, 0.15
+    h.celsius = 6.3
+    h.dt = DT
+    h.secondorder = 0
+    t_vec = h.Vector().record(h._ref_t)
+    v_vec = h.Vector().record(soma(0.5)._ref_v)
+    spikes = h.Vector()
+    nc = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
+    nc.threshold = 0.0
+    nc.record(spikes)
+    h.finitialize(-65.0)
+    h.continuerun(T_STOP)
+    t, v = np.array(t_vec), np.array(v_vec)
+    every = int(round(SAMPLE / DT))
+    return t[::every], v[::every], np.array(spikes), soma(0.5).area()
+
+
+def main():
+    t, v, spikes, area = simulate()
+    np.savez_compressed(OUT, t=t.astype(np.float64), v=v.astype(np.float64), spike_times=spikes,
+                        area=area, amp_nA=0.15, delay=10.0, dur=80.0, dt=DT, celsius=6.3, v_init=-65.0)
+    print(f"wrote {OUT}: {len(t)} samples, {len(spikes)} spikes at {np.round(spikes, 3)} ms, area {area:.3f} um^2")
+
+
+if __name__ == "__main__":
+    main()
