@@ -20,7 +20,12 @@ def distinct_rows(n_rows: int, k: int, n_values: int, rng: np.random.Generator, 
     rows_per_block = max(1, _BLOCK // max(k, 1))
     for first in range(0, n_rows, rows_per_block):
         c = min(rows_per_block, n_rows - first)
-        block = _dense_subsets(c, k, m, rng, dtype) if 2 * k > m else _sparse_subsets(c, k, m, rng, dtype)
+        if k == 0:
+            block = np.empty((c, 0), dtype)
+        elif 2 * k > m:
+            block = _dense_subsets(c, k, m, rng, dtype)
+        else:
+            block = _sparse_subsets(c, k, m, rng, dtype)
         if skip_own_row:
             own = np.arange(first, first + c, dtype=dtype)[:, None]
             block += block >= own  # monotone: rows stay sorted
@@ -53,13 +58,14 @@ def _sparse_subsets(c, k, m, rng, dtype):
 def _dense_subsets(c, k, m, rng, dtype):
     """k > m / 2: the first k of a random permutation of each row, in row blocks of bounded size."""
     out = np.empty((c, k), dtype)
-    if k == 0:
+    if k == m:
+        out[:] = np.arange(m, dtype=dtype)
         return out
     step = max(1, (4 * _BLOCK) // m)
     for a in range(0, c, step):
         b = min(a + step, c)
         keys = rng.random((b - a, m))
-        chosen = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < m else np.argsort(keys, axis=1)
+        chosen = np.argpartition(keys, k - 1, axis=1)[:, :k]
         chosen.sort(axis=1)
         out[a:b] = chosen
     return out

@@ -15,10 +15,11 @@ def _scan(step, state, n_steps, dt, reduce):
 
 @pytest.fixture
 def run_current():
-    """``run_current(current, n, n_steps, dt, key) -> (final_state, I (n_steps, n))``."""
+    """``run_current(current, n, n_steps, dt, key, state=None) -> (final_state, I (n_steps, n))``."""
 
-    def run(current, n, n_steps, dt, key=None, reduce=None):
-        state = current.init_state(n, jax.random.key(0) if key is None else key)
+    def run(current, n, n_steps, dt, key=None, state=None, reduce=None):
+        if state is None:
+            state = current.init_state(n, jax.random.key(0) if key is None else key)
         return _scan(lambda s, t: current.step(s, t, dt), state, n_steps, dt,
                      reduce or (lambda i: jnp.broadcast_to(i, (n,))))
 

@@ -20,8 +20,8 @@ def test_step_current_values_at_given_times(run_current):
     # amplitude j from times[j] on; 0 before the first time; on-grid times switch exactly there.
     cur = StepCurrent("E", times=[1.0, 2.5, 3.0], amplitudes=[5.0, -3.0, 0.0])
     _, i = run_current(cur, 1, 40, 0.1)
-    t = np.arange(40) * 0.1
-    expected = np.where(t >= 3.0 - 1e-9, 0.0, np.where(t >= 2.5 - 1e-9, -3.0, np.where(t >= 1.0 - 1e-9, 5.0, 0.0)))
+    expected = np.zeros(40)
+    expected[10:25], expected[25:30] = 5.0, -3.0
     assert_array_equal(i[:, 0], expected)
 
 

@@ -47,7 +47,7 @@ def test_reproducible_resumable_and_vmappable(run_source):
     # the second half continues the same stream of keys; its times restart at 0 but the rate is constant
     assert_array_equal(a[50:], second)
     keys = jax.random.split(jax.random.key(0), 2)
-    s = jax.vmap(lambda k: src.step(src.init_state(k), None, 0.0, 1.0)[1])(keys)
+    s = jax.jit(jax.vmap(lambda k: src.step(src.init_state(k), None, 0.0, 1.0)[1]))(keys)
     assert s.shape == (2, 50) and not np.array_equal(s[0], s[1])
 
 

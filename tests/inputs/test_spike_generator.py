@@ -45,7 +45,8 @@ def test_empty_and_network():
     net = Network([SpikeGenerator(2, [0.1], [1], name="G"), SpikeInput(3, name="X")])
     state = net.init_state(jax.random.key(0), dt=0.1)
     state, spikes = net.step(state, {"X": jnp.array([1.0, 0.0, 1.0])}, 0.0, 0.1)
-    assert_array_equal(spikes["G"], [0, 0]) and assert_array_equal(spikes["X"], [1, 0, 1])
+    assert_array_equal(spikes["G"], [0, 0])
+    assert_array_equal(spikes["X"], [1, 0, 1])
     _, spikes = net.step(state, {"X": jnp.zeros(3)}, 0.1, 0.1)
     assert_array_equal(spikes["G"], [0, 1])
 

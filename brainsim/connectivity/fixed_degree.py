@@ -1,0 +1,70 @@
+"""Fixed in-degree and fixed out-degree: every target (source) gets exactly k distinct partners."""
+
+import numpy as np
+
+from ._assemble import csr_from_sorted_keys, finish, pair_key_dtype
+from ._buffers import aligned_empty
+from ._checks import count, make_rng, self_exclusion
+from ._distinct import distinct_rows
+from ._values import check_value_spec
+
+
+def fixed_out_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
+                     name="fixed_out_degree"):
+    """Every presynaptic neuron projects onto exactly ``k`` distinct targets, uniform among all subsets.
+
+    In-degrees are then random (Binomial-like, mean ``k * n_pre / n_post``). ``allow_self=False``
+    (one population onto itself, ``n_pre == n_post``) excludes ``i -> i``. Needs ``k <= n_post``
+    (``n_post - 1`` without self-connections). ``weight`` (nS or pA) and ``delay`` (ms) are
+    numbers, per-synapse arrays (pre-major order) or ``brainsim.init`` distributions.
+    NEST: ``fixed_outdegree`` with ``allow_multapses=False``.
+    """
+    n_pre, n_post, k, rng = _check(name, n_pre, n_post, k, allow_self, "n_post", "targets", weight, delay, seed)
+    indices = aligned_empty(n_pre * k, np.dtype(np.int32 if n_post < 2**31 else np.int64))
+    for first, block in distinct_rows(n_pre, k, n_post, rng, skip_own_row=not allow_self):
+        indices[first * k:(first + block.shape[0]) * k] = block.reshape(-1)
+    indptr = np.arange(n_pre + 1, dtype=np.int64) * k
+    return finish(indptr, indices, n_post, weight, delay, rng, name)
+
+
+def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
+                    name="fixed_in_degree"):
+    """Every postsynaptic neuron receives exactly ``k`` distinct sources, uniform among all subsets.
+
+    Out-degrees are then random (mean ``k * n_post / n_pre``). ``allow_self=False`` (one
+    population onto itself, ``n_pre == n_post``) excludes ``i -> i``. Needs ``k <= n_pre``
+    (``n_pre - 1`` without self-connections). ``weight`` (nS or pA) and ``delay`` (ms) are
+    numbers, per-synapse arrays (in the final pre-major order) or ``brainsim.init``
+    distributions. NEST: ``fixed_indegree`` with ``allow_multapses=False``; the Potjans-Diesmann
+    microcircuit and Brunel 2000 networks are built this way.
+
+    Sources are drawn target by target (post-major), encoded as keys ``pre * n_post + post``
+    and sorted once, which yields pre-major CSR with sorted targets.
+    """
+    n_pre, n_post, k, rng = _check(name, n_pre, n_post, k, allow_self, "n_pre", "sources", weight, delay, seed)
+    key_dtype = pair_key_dtype(n_pre, n_post)
+    keys = np.empty(n_post * k, key_dtype)
+    for first, block in distinct_rows(n_post, k, n_pre, rng, skip_own_row=not allow_self):
+        c = block.shape[0]
+        rows = keys[first * k:(first + c) * k].reshape(c, k)
+        np.multiply(block, key_dtype.type(n_post), out=rows, casting="unsafe")
+        rows += np.arange(first, first + c, dtype=key_dtype)[:, None]
+    keys.sort()
+    indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
+    del keys
+    return finish(indptr, indices, n_post, weight, delay, rng, name)
+
+
+def _check(name, n_pre, n_post, k, allow_self, side, what, weight, delay, seed):
+    n_pre = count(name, "n_pre", n_pre)
+    n_post = count(name, "n_post", n_post)
+    k = count(name, "k", k, minimum=0)
+    self_exclusion(name, allow_self, n_pre, n_post)
+    available = (n_pre if side == "n_pre" else n_post) - (0 if allow_self else 1)
+    if k > available:
+        extra = "" if allow_self else " minus the neuron itself"
+        raise ValueError(f"{name}: k={k} exceeds the {available} available {what} ({side}{extra}); "
+                         "distinct partners cannot repeat")
+    check_value_spec(weight, owner=name, name="weight")
+    check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
+    return n_pre, n_post, k, make_rng(seed, name)
