@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _report import header, write_atomic  # noqa: E402
+from brainsim.models import MODELS  # noqa: E402
 
 import brainsim as bs  # noqa: E402
-from brainsim.models import MODELS  # noqa: E402
 
 
 def bench(name, n, duration, dt, repeats, seed=0, unroll=1):

@@ -4,7 +4,8 @@ Parameters are pytrees (equinox Modules), state is a separate pytree, a step is 
 ``simulate`` runs any network with one ``lax.scan``. Units inside are ms, mV, nS, pA, pF, Hz.
 """
 
-from . import connectivity, init, integrators, network, neurons, ops, simulate as _simulate_pkg, synapses
+from . import connectivity, init, integrators, network, neurons, ops, synapses
+from . import simulate as _simulate_pkg
 from ._drive import Drive
 from .connectivity import Connectivity
 from .network import GapJunction, Network, NetworkState, Projection

@@ -46,7 +46,7 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     counts = sum(len(t) for t, _ in trains.values())
     n_rec = sum(res.size(p) for p in pops)
     mean_rate = counts / n_rec / (duration / 1000.0) if n_rec and duration > 0 else 0.0
-    cvs = np.concatenate([analysis.cv_isi(t, i, res.size(p)) for p, (t, i) in trains.items()]) if pops else []
+    cvs = np.concatenate([analysis.cv_isi(t, i, res.size(p), res.t_start, res.t_stop) for p, (t, i) in trains.items()]) if pops else []
     summary = {
         "model": name,
         "n_neurons": int(net.n_neurons),
@@ -68,9 +68,11 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     os.makedirs(out, exist_ok=True)
     _atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if plot:
-        from .plot import raster
+        from .plot import raster, save_figure
 
-        raster(res, title=f"{name}, N={net.n_neurons}, {duration:g} ms", save=os.path.join(out, "raster.png"))
+        fig, ax = raster(res)
+        ax.set_title(f"{name}: N = {net.n_neurons}, {duration:g} ms, {mean_rate:.1f} Hz")
+        save_figure(fig, os.path.join(out, "raster.png"))
     return summary
 
 

@@ -16,6 +16,7 @@ CANONICAL = {
     "pF": "picofarad",
     "Hz": "hertz",
     "um": "micrometer",
+    "um^2": "micrometer ** 2",
     "mS/cm^2": "millisiemens / centimeter ** 2",
     "uF/cm^2": "microfarad / centimeter ** 2",
     "mM": "millimolar",
@@ -48,7 +49,7 @@ def _is_quantity(value) -> bool:
 
 def _brainunit_unit(u, unit: str):
     table = {
-        "ms": u.ms, "mV": u.mV, "nS": u.nS, "pA": u.pA, "pF": u.pF, "Hz": u.Hz, "um": u.um,
+        "ms": u.ms, "mV": u.mV, "nS": u.nS, "pA": u.pA, "pF": u.pF, "Hz": u.Hz, "um": u.um, "um^2": u.um**2,
         "mS/cm^2": u.mS / u.cm**2, "uF/cm^2": u.uF / u.cm**2, "mM": u.mM,
     }
     return table[unit]

@@ -5,8 +5,8 @@ seed, how to draw its initial state, what to record and what statistics to expec
 (``brainsim run NAME``) and the benchmarks use it.
 """
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from .coba import coba
 from .cuba import cuba

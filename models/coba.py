@@ -13,6 +13,8 @@ Expected statistics: mean rate about 17-24 Hz at N = 4000 over 1 s (Brian2 19.6-
 seeds, NEST 17.5-23.8 Hz); irregular asynchronous firing (CV ISI near or above 1).
 """
 
+import numpy as np
+
 from brainsim import Network, Projection
 from brainsim.connectivity import fixed_prob
 from brainsim.init import Normal
@@ -38,7 +40,8 @@ def coba(n_neurons: int = 4000, *, seed: int = 0, p: float | None = None, w_e: f
     projections = []
     for k, (pre, n_pre, syn, w) in enumerate((("E", n_e, exc, w_e), ("I", n_i, inh, w_i))):
         for j, (post, n_post) in enumerate((("E", n_e), ("I", n_i))):
-            conn = fixed_prob(n_pre, n_post, p, seed=(seed, k, j), allow_self=pre != post, weight=w,
+            conn = fixed_prob(n_pre, n_post, p, seed=np.random.default_rng((seed, k, j)),
+                              allow_self=pre != post, weight=w,
                               delay=delay, name=f"{pre}->{post}")
             projections.append(Projection(pre, post, conn, syn))
     return Network([E, I], projections)

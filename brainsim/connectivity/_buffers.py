@@ -1,5 +1,7 @@
 """Host buffers that JAX can adopt without a copy, and their transfer to the device."""
 
+import mmap
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -13,6 +15,32 @@ def aligned_empty(n: int, dtype) -> np.ndarray:
     raw = np.empty(n * dtype.itemsize + _ALIGN, np.uint8)
     start = (-raw.ctypes.data) % _ALIGN
     return raw[start:start + n * dtype.itemsize].view(dtype)
+
+
+def releasable_empty(n: int, dtype) -> np.ndarray:
+    """An uninitialised 1-D array in its own page-aligned anonymous mapping (see :func:`release_tail`).
+
+    Use it for a big work buffer whose first part is kept as the result: memory touched for the
+    first time is slow on virtual machines that hand freed pages back to the host.
+    """
+    dtype = np.dtype(dtype)
+    buf = mmap.mmap(-1, max(n * dtype.itemsize, 1), flags=mmap.MAP_PRIVATE)
+    return np.frombuffer(buf, dtype, count=n)
+
+
+def release_tail(a: np.ndarray, keep_bytes: int) -> bool:
+    """Give the pages of ``a``'s buffer after its first ``keep_bytes`` back to the OS.
+
+    Only for arrays from :func:`releasable_empty` (returns False for others, which keep their
+    memory); the released part must not be read again.
+    """
+    buf = a.base.obj if isinstance(a.base, memoryview) else a.base
+    if not isinstance(buf, mmap.mmap) or not hasattr(buf, "madvise"):
+        return False
+    start = -(-keep_bytes // mmap.PAGESIZE) * mmap.PAGESIZE
+    if start < len(buf):
+        buf.madvise(mmap.MADV_DONTNEED, start, len(buf) - start)
+    return True
 
 
 def to_device(a, dtype, *, copy: bool = True):

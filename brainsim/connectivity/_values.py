@@ -35,7 +35,8 @@ def check_value_spec(spec, *, owner: str, name: str, unit: str | None = None, mi
     spec = to_canonical(spec, unit, owner=owner, name=name)
     arr = np.asarray(spec)
     if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{owner}: {name} must be a number, an array or a distribution, got {type(spec).__name__}")
+        raise TypeError(f"{owner}: {name} must be a number, an array or a distribution, "
+                        f"got {type(spec).__name__}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{owner}: {name} must be finite")
     if minimum is not None and arr.size and arr.min() < minimum:
@@ -75,7 +76,8 @@ def synapse_values(spec, nnz: int, rng: np.random.Generator, *, owner: str, name
         arr = np.asarray(spec(distances))
         label = f"{name}(distance)"
         if arr.shape != (nnz,):
-            raise ValueError(f"{owner}: {label} must return one value per synapse ({nnz}), got shape {arr.shape}")
+            raise ValueError(f"{owner}: {label} must return one value per synapse ({nnz}), "
+                             f"got shape {arr.shape}")
         arr = check_value_spec(arr, owner=owner, name=label, unit=unit, minimum=clip_min)
     else:
         arr = spec

@@ -9,7 +9,7 @@ from ._values import check_value_spec
 
 
 def all_to_all(n_pre, n_post, *, allow_self=True, seed=0, weight=1.0, delay=0.0, name="all_to_all"):
-    """All ``n_pre * n_post`` pairs (without ``i -> i`` when ``allow_self=False``, which needs n_pre == n_post).
+    """All ``n_pre * n_post`` pairs; ``allow_self=False`` (needs n_pre == n_post) leaves out ``i -> i``.
 
     ``weight`` (nS or pA) and ``delay`` (ms) are numbers, per-synapse arrays (pre-major order)
     or ``brainsim.init`` distributions drawn with ``seed``.

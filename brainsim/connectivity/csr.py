@@ -25,10 +25,10 @@ class Connectivity(eqx.Module):
     at 10^8 synapses); the caller must not modify them afterwards.
     """
 
-    indptr: Int[Array, " n_pre_plus_1"]
-    indices: Int[Array, " nnz"]
-    weights: Float[Array, "*nnz"]
-    delays: Float[Array, "*nnz"]
+    indptr: Int[Array, " n_pre_plus_1"]  # noqa: F722 (jaxtyping shape string)
+    indices: Int[Array, " nnz"]  # noqa: F722
+    weights: Float[Array, "*nnz"]  # noqa: F722
+    delays: Float[Array, "*nnz"]  # noqa: F722
     n_pre: int = eqx.field(static=True)
     n_post: int = eqx.field(static=True)
     max_delay: float = eqx.field(static=True)
@@ -106,7 +106,7 @@ class Connectivity(eqx.Module):
         try:
             import scipy.sparse
         except ImportError:
-            raise ImportError("Connectivity.to_scipy needs scipy; install it with `pip install scipy`") from None
+            raise ImportError("Connectivity.to_scipy needs scipy; `pip install scipy`") from None
         w = np.broadcast_to(np.asarray(self.weights), self.indices.shape).copy()
         return scipy.sparse.csr_array((w, np.asarray(self.indices), np.asarray(self.indptr)),
                                       shape=(self.n_pre, self.n_post))

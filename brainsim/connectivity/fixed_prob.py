@@ -34,7 +34,8 @@ def fixed_prob(n_pre, n_post, p, *, allow_self=True, seed=0, weight=1.0, delay=0
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
     rng = make_rng(seed, name)
     if p == 1.0:
-        return all_to_all(n_pre, n_post, allow_self=allow_self, seed=rng, weight=weight, delay=delay, name=name)
+        return all_to_all(n_pre, n_post, allow_self=allow_self, seed=rng, weight=weight, delay=delay,
+                          name=name)
     width = n_post - (0 if allow_self else 1)  # candidate targets per row
     indptr, indices = _bernoulli_line(n_pre, width, p, rng, index_dtype(n_post), allow_self)
     return finish(indptr, indices, n_post, weight, delay, rng, name)

@@ -79,6 +79,9 @@ class Network(eqx.Module):
             raise ValueError(f"dt must be > 0 ms, got {dt}")
         for p in self.populations.values():
             if dt > p.max_dt():
+                if isinstance(p, AbstractSource):
+                    raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} "
+                                     f"(at most {p.max_dt():.4g} ms, e.g. so that rate * dt <= 1); reduce dt")
                 raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} with its "
                                  f"integrator (stable up to {p.max_dt():.4g} ms); reduce dt or use ExponentialEuler")
 

@@ -108,8 +108,8 @@ def stable_dt(integrator, rate) -> float:
 
 def check_integrator(owner: str, integrator):
     if not isinstance(integrator, AbstractIntegrator):
-        raise TypeError(f"{owner}: integrator must be an AbstractIntegrator (Euler(), ExponentialEuler(), RK2(), "
-                        f"RK4()), got {type(integrator).__name__}")
+        raise TypeError(f"{owner}: integrator must be an AbstractIntegrator (Euler(), ExponentialEuler(), "
+                        f"RK2(), RK4()), got {type(integrator).__name__}")
 
 
 def check_surrogate(owner: str, surrogate):

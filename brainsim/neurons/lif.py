@@ -1,5 +1,7 @@
 """Leaky integrate-and-fire neuron."""
 
+# ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float

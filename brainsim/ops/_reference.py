@@ -5,32 +5,34 @@ The native kernels (``ops/``) are checked against them, and they are the fallbac
 native kernel is available.
 """
 
-import jax
 import jax.numpy as jnp
+
+from . import _csr_jax
 
 
 def event_matvec(conn, spikes):
     """``post[j] = sum_i spikes[i] * w_ij`` over the synapses of ``conn``; spikes shape (n_pre,)."""
-    spikes = spikes.astype(conn.weights.dtype) if spikes.dtype == jnp.bool_ else spikes
-    contrib = spikes[conn.pre_ids()] * conn.synapse_weights()
-    return jax.ops.segment_sum(contrib, conn.indices, num_segments=conn.n_post)
+    return _csr_jax.matvec(spikes, conn.weights, conn.indptr, conn.indices, conn.n_post)
 
 
 def delay_steps(conn, dt):
     """Per-synapse (or homogeneous) delay in steps, at least one step."""
-    return jnp.maximum(jnp.round(conn.delays / dt), 1).astype(jnp.int32)
+    return _csr_jax.delay_steps(conn.delays, dt)
 
 
 def delayed_event_scatter(conn, spikes, buffer, head, dt):
     """Add each synapse's input into ``buffer[(head + delay_steps) % L, target]``; buffer shape (L, n_post)."""
-    spikes = spikes.astype(buffer.dtype) if spikes.dtype == jnp.bool_ else spikes
-    L = buffer.shape[0]
-    slots = (head + delay_steps(conn, dt)) % L
-    slots = jnp.broadcast_to(slots, conn.indices.shape)
-    contrib = spikes[conn.pre_ids()] * conn.synapse_weights()
-    return buffer.at[slots, conn.indices].add(contrib.astype(buffer.dtype))
+    return _csr_jax.scatter(spikes, conn.weights, conn.delays, head, dt, conn.indptr, conn.indices, buffer)
 
 
 def dense_event_matvec(conn, spikes):
     """The dense reference: ``spikes @ W``."""
     return spikes.astype(conn.weights.dtype) @ conn.to_dense()
+
+
+def stdp_update(conn, pre_spikes, post_spikes, pre_trace, post_trace, a_plus, a_minus, w_min, w_max):
+    """Reference of :func:`brainsim.ops.stdp_update`: new per-synapse weights, shape (nnz,)."""
+    w = conn.synapse_weights()
+    params = jnp.stack([jnp.asarray(x, w.dtype) for x in (a_plus, a_minus, w_min, w_max)])
+    return _csr_jax.stdp(w, pre_spikes, post_spikes, pre_trace.astype(w.dtype), post_trace.astype(w.dtype),
+                         params, conn.indptr, conn.indices)

@@ -1,0 +1,14 @@
+"""Plots of a run: spike rasters, state-variable traces, population rates, a summary figure.
+
+Needs matplotlib (``pip install 'brainsim[plot]'``), imported on first use; without a display
+the Agg backend is used. Every function takes ``ax=`` (draw into existing axes) and ``save=``
+(write the figure atomically) and returns the figure and its axes.
+"""
+
+from ._save import save_figure
+from .raster import raster
+from .rates import population_rates, rates
+from .summary import summary_figure
+from .traces import traces
+
+__all__ = ["population_rates", "raster", "rates", "save_figure", "summary_figure", "traces"]

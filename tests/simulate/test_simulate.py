@@ -5,9 +5,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from brainsim.models.coba import coba
 
 import brainsim as bs
-from brainsim.models.coba import coba
 
 
 @pytest.fixture(scope="module")

@@ -5,8 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainsim.synapses import (AMPA, NMDA, Alpha, ConductanceOutput, CurrentOutput, DualExponential, Exponential,
-                               MgBlock)
+from brainsim.synapses import AMPA, NMDA, Alpha, ConductanceOutput, CurrentOutput, DualExponential, Exponential, MgBlock
 
 DT = 0.05
 

@@ -1,0 +1,116 @@
+"""Adaptive leaky integrate-and-fire neuron with a spike-triggered threshold (Bellec et al.)."""
+
+# ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._drive import Drive
+from .._param import check_size, param
+from ..init import draw
+from ..integrators import AbstractIntegrator, ExponentialEuler
+from ..surrogate import AbstractSurrogate, SuperSpike
+from ._base import (
+    AbstractNeuron,
+    check_integrator,
+    check_reset_mode,
+    check_surrogate,
+    fire,
+    refractory_countdown,
+    stable_dt,
+)
+
+
+class ALIFState(eqx.Module):
+    v: Float[Array, " n"]  # membrane potential, mV
+    a: Float[Array, " n"]  # threshold adaptation variable, dimensionless (spikes, decaying)
+    t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
+
+
+class ALIF(AbstractNeuron):
+    """LIF with an adaptive threshold (Bellec et al. 2018, NeurIPS; Bellec et al. 2020, Nat. Commun.).
+
+    ``C_m dv/dt = g_L (E_L - v) + I_e + I(v)`` with ``g_L = C_m / tau_m`` and
+    ``tau_a da/dt = -a``. A spike is emitted when ``v > v_th + beta * a``; then ``a += 1`` and v
+    is reset: ``'hard'`` to ``v_reset``, ``'soft'`` by subtracting the *baseline* distance
+    ``v_th - v_reset`` (as in e-prop, where ``v -= z v_th``). The surrogate argument is
+    ``(v - v_th - beta a) / (v_th - v_reset)``, the baseline-normalised distance used by Bellec et
+    al. With exponential Euler, ``a[k+1] = exp(-dt/tau_a) a[k] + z[k+1]``, the threshold at step
+    ``k+1`` using the decayed ``a`` before the increment: the ALIF of e-prop, with ``beta`` in mV.
+
+    Defaults: membrane as :class:`~brainsim.neurons.LIF` (tau_m 20 ms, C_m 200 pF, E_L -60 mV,
+    v_th -50 mV, v_reset -60 mV); tau_a 200 ms (Bellec et al. 2018 use 200 ms to seconds);
+    beta 1.8 mV per unit of ``a`` (their beta = 1.8, here in mV). Units: tau_m, tau_a, t_ref in ms;
+    E_L, v_th, v_reset, beta in mV; C_m in pF; I_e in pA.
+    """
+
+    n: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    tau_m: Float[Array, " n"]
+    C_m: Float[Array, " n"]
+    E_L: Float[Array, " n"]
+    v_th: Float[Array, " n"]
+    v_reset: Float[Array, " n"]
+    tau_a: Float[Array, " n"]
+    beta: Float[Array, " n"]
+    t_ref: Float[Array, " n"]
+    I_e: Float[Array, " n"]
+    v_init: object = eqx.field(static=True)
+    a_init: object = eqx.field(static=True)
+    reset: str = eqx.field(static=True)
+    detach_reset: bool = eqx.field(static=True)
+    surrogate: AbstractSurrogate = eqx.field(static=True)
+    integrator: AbstractIntegrator = eqx.field(static=True)
+
+    def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, tau_a=200.0,
+                 beta=1.8, t_ref=0.0, I_e=0.0, v_init=None, a_init=0.0, reset="hard", detach_reset=False,
+                 surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ALIF"):
+        self.name = name
+        self.n = check_size(name, n)
+        self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
+        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.E_L = param(name, "E_L", E_L, n, "mV")
+        self.v_th = param(name, "v_th", v_th, n, "mV")
+        self.v_reset = param(name, "v_reset", v_reset, n, "mV")
+        self.tau_a = param(name, "tau_a", tau_a, n, "ms", positive=True)
+        self.beta = param(name, "beta", beta, n, "mV")
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.I_e = param(name, "I_e", I_e, n, "pA")
+        check_reset_mode(name, reset)
+        check_surrogate(name, surrogate)
+        check_integrator(name, integrator)
+        self.v_init, self.a_init, self.reset, self.detach_reset = v_init, a_init, reset, detach_reset
+        self.surrogate, self.integrator = surrogate, integrator
+
+    def init_state(self, key=None) -> ALIFState:
+        k_v, k_a = (None, None) if key is None else jax.random.split(key)
+        v = draw(self.v_init, self.E_L, k_v, self.n, self.name, "v")
+        a = draw(self.a_init, 0.0, k_a, self.n, self.name, "a")
+        return ALIFState(v=v, a=a, t_ref_left=jnp.zeros_like(v))
+
+    def threshold(self, state: ALIFState):
+        """The current threshold ``v_th + beta * a`` (mV)."""
+        return self.v_th + self.beta * state.a
+
+    def step(self, state: ALIFState, drive: Drive, t, dt):
+        g_L = self.C_m / self.tau_m
+
+        def terms(y, t):
+            a_v = (g_L * self.E_L + self.I_e + drive.i) / self.C_m
+            b_v = -(g_L + drive.g) / self.C_m
+            return (a_v, jnp.zeros_like(y[1])), (b_v, -1.0 / self.tau_a)
+
+        t_left, refractory = refractory_countdown(state.t_ref_left, dt)
+        v, a = self.integrator.step(terms, (state.v, state.a), t, dt)
+        v = jnp.where(refractory, state.v, v)
+        v, s = fire(self.name, v, self.v_th + self.beta * a, self.v_reset, refractory, self.surrogate,
+                    self.reset, self.detach_reset, scale=jnp.abs(self.v_th - self.v_reset),
+                    jump=self.v_th - self.v_reset)
+        a = a + (jax.lax.stop_gradient(s) if self.detach_reset else s)
+        t_left = jnp.where(s > 0, self.t_ref, t_left)
+        return ALIFState(v=v, a=a, t_ref_left=t_left), s
+
+    def max_dt(self) -> float:
+        return stable_dt(self.integrator, jnp.maximum(1.0 / self.tau_m, 1.0 / self.tau_a))

@@ -1,0 +1,117 @@
+"""Exponential integrate-and-fire neuron (Fourcaud-Trocme et al. 2003)."""
+
+# ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._drive import Drive
+from .._param import check_size, param
+from ..init import draw
+from ..integrators import AbstractIntegrator, ExponentialEuler
+from ..surrogate import AbstractSurrogate, SuperSpike
+from ._base import (
+    AbstractNeuron,
+    check_integrator,
+    check_reset_mode,
+    check_surrogate,
+    fire,
+    refractory_countdown,
+    stable_dt,
+)
+
+MAX_EXPONENT = 50.0  # cap on (v - V_T) / Delta_T: exp(50) ~ 5e21 keeps float32 finite and still fires
+
+
+def exponential_current(v, g_L, V_T, Delta_T, v_peak):
+    """The spike-initiation current ``g_L Delta_T exp((v - V_T) / Delta_T)`` (pA), overflow-safe.
+
+    v is capped at ``v_peak`` (beyond it the neuron spikes and resets anyway) and the exponent at
+    ``MAX_EXPONENT``, so neither the current nor its gradient overflows, even in the intermediate
+    stages of a Runge-Kutta step.
+    """
+    x = (jnp.minimum(v, v_peak) - V_T) / Delta_T
+    return g_L * Delta_T * jnp.exp(jnp.minimum(x, MAX_EXPONENT))
+
+
+class ExpIFState(eqx.Module):
+    v: Float[Array, " n"]  # membrane potential, mV
+    t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
+
+
+class ExpIF(AbstractNeuron):
+    """Exponential integrate-and-fire (Fourcaud-Trocme, Hansel, van Vreeswijk & Brunel 2003).
+
+    ``C_m dv/dt = g_L (E_L - v) + g_L Delta_T exp((v - V_T) / Delta_T) + I_e + I(v)``. A spike is
+    emitted when ``v > v_peak``; then v is reset (``'hard'``: to ``v_reset``; ``'soft'``: minus
+    ``v_peak - v_reset``) and clamped for ``t_ref``. The rheobase (for current input) is
+    ``g_L (V_T - E_L - Delta_T)``. The leak is integrated exactly by exponential Euler, the
+    exponential term explicitly; see :func:`exponential_current` for the overflow guard.
+
+    Defaults: the AdEx values of Brette & Gerstner (2005) without adaptation (C_m 281 pF, g_L 30 nS,
+    E_L -70.6 mV, V_T -50.4 mV, Delta_T 2 mV, v_reset -70.6 mV), v_peak 0 mV. Units: C_m in pF;
+    g_L in nS; E_L, V_T, Delta_T, v_peak, v_reset in mV; t_ref in ms; I_e in pA.
+    """
+
+    n: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    C_m: Float[Array, " n"]
+    g_L: Float[Array, " n"]
+    E_L: Float[Array, " n"]
+    V_T: Float[Array, " n"]
+    Delta_T: Float[Array, " n"]
+    v_peak: Float[Array, " n"]
+    v_reset: Float[Array, " n"]
+    t_ref: Float[Array, " n"]
+    I_e: Float[Array, " n"]
+    v_init: object = eqx.field(static=True)
+    reset: str = eqx.field(static=True)
+    detach_reset: bool = eqx.field(static=True)
+    surrogate: AbstractSurrogate = eqx.field(static=True)
+    integrator: AbstractIntegrator = eqx.field(static=True)
+
+    def __init__(self, n, *, C_m=281.0, g_L=30.0, E_L=-70.6, V_T=-50.4, Delta_T=2.0, v_peak=0.0,
+                 v_reset=-70.6, t_ref=0.0, I_e=0.0, v_init=None, reset="hard", detach_reset=False,
+                 surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ExpIF"):
+        self.name = name
+        self.n = check_size(name, n)
+        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.g_L = param(name, "g_L", g_L, n, "nS", positive=True)
+        self.E_L = param(name, "E_L", E_L, n, "mV")
+        self.V_T = param(name, "V_T", V_T, n, "mV")
+        self.Delta_T = param(name, "Delta_T", Delta_T, n, "mV", positive=True)
+        self.v_peak = param(name, "v_peak", v_peak, n, "mV")
+        self.v_reset = param(name, "v_reset", v_reset, n, "mV")
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.I_e = param(name, "I_e", I_e, n, "pA")
+        check_reset_mode(name, reset)
+        check_surrogate(name, surrogate)
+        check_integrator(name, integrator)
+        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        self.surrogate, self.integrator = surrogate, integrator
+
+    def rheobase(self):
+        """The smallest constant current (pA, on top of I_e) that makes the neuron fire."""
+        return self.g_L * (self.V_T - self.E_L - self.Delta_T) - self.I_e
+
+    def init_state(self, key=None) -> ExpIFState:
+        v = draw(self.v_init, self.E_L, key, self.n, self.name, "v")
+        return ExpIFState(v=v, t_ref_left=jnp.zeros_like(v))
+
+    def step(self, state: ExpIFState, drive: Drive, t, dt):
+        def terms(v, t):
+            i_exp = exponential_current(v, self.g_L, self.V_T, self.Delta_T, self.v_peak)
+            a_v = (self.g_L * self.E_L + i_exp + self.I_e + drive.i) / self.C_m
+            return a_v, -(self.g_L + drive.g) / self.C_m
+
+        t_left, refractory = refractory_countdown(state.t_ref_left, dt)
+        v = self.integrator.step(terms, state.v, t, dt)
+        v = jnp.where(refractory, state.v, v)
+        v, s = fire(self.name, v, self.v_peak, self.v_reset, refractory, self.surrogate, self.reset,
+                    self.detach_reset)
+        t_left = jnp.where(s > 0, self.t_ref, t_left)
+        return ExpIFState(v=v, t_ref_left=t_left), s
+
+    def max_dt(self) -> float:
+        return stable_dt(self.integrator, self.g_L / self.C_m)

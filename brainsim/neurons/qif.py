@@ -1,0 +1,108 @@
+"""Quadratic integrate-and-fire neuron."""
+
+# ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
+
+import equinox as eqx
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from .._drive import Drive
+from .._param import check_size, param
+from ..init import draw
+from ..integrators import AbstractIntegrator, ExponentialEuler
+from ..surrogate import AbstractSurrogate, SuperSpike
+from ._base import (
+    AbstractNeuron,
+    check_integrator,
+    check_reset_mode,
+    check_surrogate,
+    fire,
+    refractory_countdown,
+    stable_dt,
+)
+
+
+class QIFState(eqx.Module):
+    v: Float[Array, " n"]  # membrane potential, mV
+    t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
+
+
+class QIF(AbstractNeuron):
+    """Quadratic integrate-and-fire (Ermentrout & Kopell 1986; Latham et al. 2000).
+
+    ``C_m dv/dt = k (v - E_L)(v - V_c) + I_e + I(v)``: a stable rest at ``E_L`` and an unstable
+    fixed point at ``V_c > E_L``, which merge at the rheobase ``k (V_c - E_L)^2 / 4`` (current
+    input). A spike is emitted when ``v > v_peak``; then v is reset (``'hard'``: to ``v_reset``;
+    ``'soft'``: minus ``v_peak - v_reset``) and clamped for ``t_ref``. Written as a leak
+    ``g_L = k (V_c - E_L)`` (integrated exactly by exponential Euler) plus ``k (v - E_L)^2``.
+
+    Defaults: Izhikevich (2007, Dynamical Systems in Neuroscience, ch. 8) regular-spiking
+    pyramidal cell without its recovery variable: C_m 100 pF, k 0.7 nS/mV, E_L -60 mV,
+    V_c -40 mV, v_peak 35 mV, v_reset -50 mV (rheobase 70 pA). Units: C_m in pF; k in nS/mV;
+    E_L, V_c, v_peak, v_reset in mV; t_ref in ms; I_e in pA.
+    """
+
+    n: int = eqx.field(static=True)
+    name: str = eqx.field(static=True)
+    C_m: Float[Array, " n"]
+    k: Float[Array, " n"]
+    E_L: Float[Array, " n"]
+    V_c: Float[Array, " n"]
+    v_peak: Float[Array, " n"]
+    v_reset: Float[Array, " n"]
+    t_ref: Float[Array, " n"]
+    I_e: Float[Array, " n"]
+    v_init: object = eqx.field(static=True)
+    reset: str = eqx.field(static=True)
+    detach_reset: bool = eqx.field(static=True)
+    surrogate: AbstractSurrogate = eqx.field(static=True)
+    integrator: AbstractIntegrator = eqx.field(static=True)
+
+    def __init__(self, n, *, C_m=100.0, k=0.7, E_L=-60.0, V_c=-40.0, v_peak=35.0, v_reset=-50.0, t_ref=0.0,
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=False, surrogate=SuperSpike(),
+                 integrator=ExponentialEuler(), name="QIF"):
+        self.name = name
+        self.n = check_size(name, n)
+        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.k = param(name, "k", k, n, positive=True)
+        self.E_L = param(name, "E_L", E_L, n, "mV")
+        self.V_c = param(name, "V_c", V_c, n, "mV")
+        self.v_peak = param(name, "v_peak", v_peak, n, "mV")
+        self.v_reset = param(name, "v_reset", v_reset, n, "mV")
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.I_e = param(name, "I_e", I_e, n, "pA")
+        if jnp.any(self.V_c <= self.E_L):
+            raise ValueError(f"{name}: parameter 'V_c' must be above 'E_L' (the unstable fixed point lies "
+                             f"above rest), got V_c - E_L min {float(jnp.min(self.V_c - self.E_L))} mV")
+        check_reset_mode(name, reset)
+        check_surrogate(name, surrogate)
+        check_integrator(name, integrator)
+        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        self.surrogate, self.integrator = surrogate, integrator
+
+    def rheobase(self):
+        """The smallest constant current (pA, on top of I_e) that makes the neuron fire."""
+        return self.k * (self.V_c - self.E_L) ** 2 / 4.0 - self.I_e
+
+    def init_state(self, key=None) -> QIFState:
+        v = draw(self.v_init, self.E_L, key, self.n, self.name, "v")
+        return QIFState(v=v, t_ref_left=jnp.zeros_like(v))
+
+    def step(self, state: QIFState, drive: Drive, t, dt):
+        g_L = self.k * (self.V_c - self.E_L)
+
+        def terms(v, t):
+            u = jnp.minimum(v, self.v_peak) - self.E_L  # capped so RK stages cannot blow up
+            a_v = (g_L * self.E_L + self.k * u * u + self.I_e + drive.i) / self.C_m
+            return a_v, -(g_L + drive.g) / self.C_m
+
+        t_left, refractory = refractory_countdown(state.t_ref_left, dt)
+        v = self.integrator.step(terms, state.v, t, dt)
+        v = jnp.where(refractory, state.v, v)
+        v, s = fire(self.name, v, self.v_peak, self.v_reset, refractory, self.surrogate, self.reset,
+                    self.detach_reset)
+        t_left = jnp.where(s > 0, self.t_ref, t_left)
+        return QIFState(v=v, t_ref_left=t_left), s
+
+    def max_dt(self) -> float:
+        return stable_dt(self.integrator, self.k * (self.V_c - self.E_L) / self.C_m)

@@ -1,0 +1,81 @@
+"""The native kernels as JAX functions (``jax.ffi.ffi_call``), CPU only.
+
+Every operand is passed with a trailing data dimension (scalars as shape ``(1,)``), so that
+under ``vmap`` (``vmap_method="expand_dims"``: one leading dimension per vmap level, of size 1
+for unbatched operands) the kernels broadcast leading dimensions and loop over the batch
+themselves; connectivity is never copied. Kernels that update a buffer in place alias it to
+their output; under vmap that buffer is broadcast to the full batch first (``custom_vmap``),
+since an output cannot alias a smaller input.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+
+def _call(target, out_shape, dtype, *operands):
+    result = jax.ShapeDtypeStruct(out_shape, dtype)
+    return jax.ffi.ffi_call(target, result, vmap_method="expand_dims")(*operands)
+
+
+def event_matvec(spikes, weights, indptr, indices, *, n_post):
+    return _call("brainsim_event_matvec", spikes.shape[:-1] + (n_post,), weights.dtype,
+                 spikes, weights, indptr, indices)
+
+
+def event_row_dot(weights, indptr, indices, g):
+    n_pre = indptr.shape[-1] - 1
+    return _call("brainsim_event_row_dot", g.shape[:-1] + (n_pre,), g.dtype, weights, indptr, indices, g)
+
+
+def event_weight_grad(spikes, indptr, indices, g, *, n_weights):
+    return _call("brainsim_event_weight_grad", g.shape[:-1] + (n_weights,), g.dtype, spikes, indptr, indices, g)
+
+
+def delayed_row_dot(weights, delays, head, dt, indptr, indices, g):
+    n_pre = indptr.shape[-1] - 1
+    return _call("brainsim_delayed_row_dot", g.shape[:-2] + (n_pre,), g.dtype,
+                 weights, delays, head, dt, indptr, indices, g)
+
+
+def delayed_weight_grad(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
+    return _call("brainsim_delayed_weight_grad", g.shape[:-2] + (n_weights,), g.dtype,
+                 spikes, delays, head, dt, indptr, indices, g)
+
+
+@functools.cache
+def _in_place(target: str, alias: int):
+    """The kernel ``target`` whose output is operand ``alias`` updated in place."""
+
+    @jax.custom_batching.custom_vmap
+    def call(*operands):
+        a = operands[alias]
+        return jax.ffi.ffi_call(target, jax.ShapeDtypeStruct(a.shape, a.dtype), vmap_method="expand_dims",
+                                input_output_aliases={alias: 0})(*operands)
+
+    @call.def_vmap
+    def _batched(axis_size, in_batched, *operands):
+        expanded = []
+        for i, (x, batched) in enumerate(zip(operands, in_batched, strict=True)):
+            if batched:
+                expanded.append(x)
+            elif i == alias:
+                expanded.append(jnp.broadcast_to(x, (axis_size,) + x.shape))
+            else:
+                expanded.append(x[None])
+        return call(*expanded), True
+
+    return call
+
+
+def delayed_scatter(spikes, weights, delays, head, dt, indptr, indices, buffer):
+    return _in_place("brainsim_delayed_scatter", 7)(spikes, weights, delays, head, dt, indptr, indices, buffer)
+
+
+def stdp_update(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices, columns=None):
+    if columns is None:
+        return _in_place("brainsim_stdp_update", 0)(weights, pre_spikes, post_spikes, pre_trace, post_trace,
+                                                    params, indptr, indices)
+    return _in_place("brainsim_stdp_update_indexed", 0)(weights, pre_spikes, post_spikes, pre_trace, post_trace,
+                                                        params, indptr, indices, *columns)

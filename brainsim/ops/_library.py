@@ -1,0 +1,102 @@
+"""Loading the native kernels (``brainsim/_ops_cpu.so``) and registering them with XLA.
+
+The library is found with ``importlib.util.find_spec`` (editable and wheel installs alike),
+loaded with ctypes and registered as XLA FFI targets for the CPU platform. Before
+registering, the FFI API version it was built against is compared with the installed
+jaxlib's: a library built for a newer API makes XLA's whole CPU backend fail to initialise,
+so an incompatible library is not used at all. ``BRAINSIM_DISABLE_NATIVE=1`` skips loading.
+"""
+
+import ctypes
+import functools
+import importlib.metadata
+import importlib.util
+import os
+import re
+from pathlib import Path
+from typing import NamedTuple
+
+import jax
+
+DISABLE_ENV = "BRAINSIM_DISABLE_NATIVE"
+LIBRARY_MODULE = "brainsim._ops_cpu"
+
+# XLA target name -> exported handler symbol.
+TARGETS = {
+    "brainsim_event_matvec": "BrainsimEventMatvec",
+    "brainsim_event_row_dot": "BrainsimEventRowDot",
+    "brainsim_event_weight_grad": "BrainsimEventWeightGrad",
+    "brainsim_delayed_scatter": "BrainsimDelayedScatter",
+    "brainsim_delayed_row_dot": "BrainsimDelayedRowDot",
+    "brainsim_delayed_weight_grad": "BrainsimDelayedWeightGrad",
+    "brainsim_stdp_update": "BrainsimStdpUpdate",
+    "brainsim_stdp_update_indexed": "BrainsimStdpUpdateIndexed",
+}
+
+
+class LibraryStatus(NamedTuple):
+    available: bool
+    reason: str  # why not (empty when available)
+    disabled: bool  # switched off on purpose (environment variable)
+    path: str | None
+
+
+def disabled_by_env() -> bool:
+    return os.environ.get(DISABLE_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def runtime_api_version() -> tuple[int, int] | None:
+    """The XLA FFI API version of the installed jaxlib, read from its ``c_api.h``."""
+    spec = importlib.util.find_spec("jaxlib")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    header = Path(spec.submodule_search_locations[0]) / "include" / "xla" / "ffi" / "api" / "c_api.h"
+    try:
+        text = header.read_text()
+    except OSError:
+        return None
+    major = re.search(r"#define\s+XLA_FFI_API_MAJOR\s+(\d+)", text)
+    minor = re.search(r"#define\s+XLA_FFI_API_MINOR\s+(\d+)", text)
+    if major is None or minor is None:
+        return None
+    return int(major.group(1)), int(minor.group(1))
+
+
+def _compatible(lib) -> str:
+    """Empty string when ``lib`` can run on the installed jaxlib, else the reason it cannot."""
+    built = (lib.BrainsimFfiApiMajor(), lib.BrainsimFfiApiMinor())
+    runtime = runtime_api_version()
+    if runtime is not None:
+        if built[0] != runtime[0] or built[1] > runtime[1]:
+            return (f"it was built for XLA FFI API {built[0]}.{built[1]} but the installed jaxlib provides "
+                    f"{runtime[0]}.{runtime[1]}; reinstall brainsim to rebuild it")
+        return ""
+    lib.BrainsimBuildJaxlibVersion.restype = ctypes.c_char_p
+    built_jaxlib = lib.BrainsimBuildJaxlibVersion().decode()
+    installed = importlib.metadata.version("jaxlib")
+    if built_jaxlib != installed:
+        return (f"it was built with jaxlib {built_jaxlib} but jaxlib {installed} is installed and its FFI "
+                "version is unknown; reinstall brainsim to rebuild it")
+    return ""
+
+
+@functools.cache
+def load() -> LibraryStatus:
+    """Loads and registers the native kernels once per process."""
+    if disabled_by_env():
+        return LibraryStatus(False, f"disabled by {DISABLE_ENV}", True, None)
+    spec = importlib.util.find_spec(LIBRARY_MODULE)
+    if spec is None or spec.origin is None or not os.path.exists(spec.origin):
+        return LibraryStatus(False, "the native library brainsim/_ops_cpu.so is not installed "
+                             "(no C++ compiler or XLA FFI headers at install time?)", False, None)
+    path = spec.origin
+    try:
+        lib = ctypes.CDLL(path)
+        reason = _compatible(lib)
+        if reason:
+            return LibraryStatus(False, f"the native library {path} is not used: {reason}", False, path)
+        for name, symbol in TARGETS.items():
+            jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
+    except (OSError, AttributeError) as err:
+        return LibraryStatus(False, f"the native library {path} could not be loaded: {err}", False, path)
+    return LibraryStatus(True, "", False, path)

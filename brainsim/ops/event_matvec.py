@@ -1,0 +1,92 @@
+"""``event_matvec``: presynaptic spikes to postsynaptic input through sparse connectivity."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.custom_derivatives import SymbolicZero
+
+from . import _csr_jax, _ffi, _reference
+from .backend import native_dtype, native_indices, use_native
+
+
+def event_matvec(conn, spikes, *, backend: str | None = None):
+    """``out[..., j] = sum_i spikes[..., i] * w_ij``: the input each postsynaptic neuron receives.
+
+    Args:
+        conn: the :class:`~brainsim.connectivity.Connectivity` (rows are presynaptic neurons).
+        spikes: shape ``(..., n_pre)``; bool, or float (0./1. spikes from neurons, or any
+            value that scales the synapses of its row). Leading dimensions are batch dimensions.
+        backend: ``"auto"``, ``"native"`` or ``"jax"``; default :func:`~brainsim.ops.get_backend`.
+
+    Returns:
+        shape ``(..., n_post)``, in the unit of the weights, dtype of ``spikes * weights``.
+
+    With the native backend only the synapses of neurons with a non-zero spike are visited.
+    Differentiable with respect to float spikes and to the weights (the weight gradient lives on
+    the sparsity pattern; a homogeneous weight gets a scalar); bool spikes get no gradient.
+    """
+    spikes = jnp.asarray(spikes)
+    if spikes.ndim == 0 or spikes.shape[-1] != conn.n_pre:
+        raise ValueError(f"brainsim.ops.event_matvec: spikes must have shape (..., n_pre={conn.n_pre}), "
+                         f"got {spikes.shape}")
+    if spikes.ndim > 1:
+        batch = spikes.shape[:-1]
+        flat = jax.vmap(lambda s: event_matvec(conn, s, backend=backend))(spikes.reshape(-1, conn.n_pre))
+        return flat.reshape(batch + (conn.n_post,))
+    dtype = conn.weights.dtype if spikes.dtype == jnp.bool_ else jnp.result_type(spikes, conn.weights)
+    supported = native_dtype(dtype) and native_indices(conn.indptr, conn.indices)
+    if not use_native(backend, supported, "event_matvec"):
+        return _reference.event_matvec(conn, spikes)
+    if spikes.dtype != jnp.bool_:
+        spikes = spikes.astype(dtype)
+    weights = jnp.reshape(conn.weights.astype(dtype), (-1,))
+    return _matvec(conn.n_post, weights.shape[0], spikes, weights, conn.indptr, conn.indices)
+
+
+def _forward(n_post, spikes, weights, indptr, indices):
+    return lax.platform_dependent(spikes, weights, indptr, indices,
+                                  cpu=functools.partial(_ffi.event_matvec, n_post=n_post),
+                                  default=functools.partial(_csr_jax.matvec, n_post=n_post))
+
+
+def _spike_grad(weights, indptr, indices, g):
+    def pure_jax(weights, indptr, indices, g):
+        return _csr_jax.row_dot(weights, indptr, indices, g[indices])
+
+    return lax.platform_dependent(weights, indptr, indices, g, cpu=_ffi.event_row_dot, default=pure_jax)
+
+
+def _weight_grad(spikes, indptr, indices, g, n_weights):
+    def pure_jax(spikes, indptr, indices, g):
+        return _csr_jax.weight_grad(spikes, indptr, g[indices], n_weights)
+
+    return lax.platform_dependent(spikes, indptr, indices, g, default=pure_jax,
+                                  cpu=functools.partial(_ffi.event_weight_grad, n_weights=n_weights))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _matvec(n_post, n_weights, spikes, weights, indptr, indices):
+    return _forward(n_post, spikes, weights, indptr, indices)
+
+
+def _matvec_fwd(n_post, n_weights, spikes, weights, indptr, indices):
+    # Calls the implementation, not _matvec itself (which fails under grad(vmap) in jax 0.10).
+    out = _forward(n_post, spikes.value, weights.value, indptr.value, indices.value)
+    # Keep only what the requested cotangents need: spikes for dw, weights for ds.
+    keep_spikes = spikes.value if weights.perturbed else None
+    keep_weights = weights.value if spikes.perturbed else None
+    return out, (keep_spikes, keep_weights, indptr.value, indices.value)
+
+
+def _matvec_bwd(n_post, n_weights, residuals, g):
+    spikes, weights, indptr, indices = residuals
+    if isinstance(g, SymbolicZero):
+        return None, None, None, None
+    ds = None if weights is None else _spike_grad(weights, indptr, indices, g)
+    dw = None if spikes is None else _weight_grad(spikes, indptr, indices, g, n_weights)
+    return ds, dw, None, None
+
+
+_matvec.defvjp(_matvec_fwd, _matvec_bwd, symbolic_zeros=True)
