@@ -70,7 +70,9 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     if plot:
         from .plot import raster, save_figure
 
-        fig, ax = raster(res)
+        sizes = {p: res.size(p) for p in pops}
+        show = {p: max(20, round(500 * n / max(1, sum(sizes.values())))) for p, n in sizes.items()}
+        fig, ax = raster(res, max_neurons=show, markersize=1.5)
         ax.set_title(f"{name}: N = {net.n_neurons}, {duration:g} ms, {mean_rate:.1f} Hz")
         save_figure(fig, os.path.join(out, "raster.png"))
     return summary

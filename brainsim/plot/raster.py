@@ -6,7 +6,7 @@ from ._save import save_figure
 
 
 def raster(data, pops=None, *, ax=None, save=None, t_start=None, t_stop=None, marker=".", markersize=2.0,
-           colors=None, figsize=(8, 4)):
+           colors=None, figsize=(8, 4), max_neurons=None):
     """Spike raster: one dot per spike, time (ms) against neuron.
 
     Args:
@@ -18,6 +18,8 @@ def raster(data, pops=None, *, ax=None, save=None, t_start=None, t_stop=None, ma
         save: path to write the figure to (atomically; format from the extension).
         t_start, t_stop: x range in ms (default: the run's window for results, else the data).
         marker, markersize, colors: how spikes are drawn; ``colors`` is a list, one per population.
+        max_neurons: show only the first ``max_neurons`` neurons of each population (an int, or a dict
+            ``{pop: int}``), for large networks.
 
     Returns:
         ``(fig, ax)``. Each population is one ``Line2D`` (``ax.lines``) holding one point per spike.
@@ -26,6 +28,10 @@ def raster(data, pops=None, *, ax=None, save=None, t_start=None, t_stop=None, ma
     fig, ax = figure_and_axes(ax, figsize=figsize)
     offset, ticks, names = 0, [], []
     for j, (name, times, indices, n) in enumerate(trains):
+        cap = max_neurons.get(name) if isinstance(max_neurons, dict) else max_neurons
+        if cap is not None and n > cap:
+            keep = indices < cap
+            times, indices, n = times[keep], indices[keep], int(cap)
         color = None if colors is None else colors[j % len(colors)]
         ax.plot(times, indices + offset, linestyle="none", marker=marker, markersize=markersize,
                 color=color, label=name or None, rasterized=times.size > 10_000)
