@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .coba import coba
+from .cobahh import cobahh, cobahh_initial_state
 from .cuba import cuba
 
 
@@ -29,7 +30,10 @@ class ModelSpec:
 MODELS = {
     "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
                       expected_rate_hz=(17.0, 24.0)),
+    "cobahh": ModelSpec("cobahh", cobahh, cobahh_initial_state,
+                        description="Brette et al. 2007 benchmark 3: conductance-based Traub-Miles HH E/I network",
+                        expected_rate_hz=(31.0, 45.0)),
     "cuba": ModelSpec("cuba", cuba, description="Brette et al. 2007 benchmark 2: current-based LIF E/I network"),
 }
 
-__all__ = ["MODELS", "ModelSpec", "coba", "cuba"]
+__all__ = ["MODELS", "ModelSpec", "coba", "cobahh", "cobahh_initial_state", "cuba"]

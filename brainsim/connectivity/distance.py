@@ -12,7 +12,7 @@ from ._checks import make_rng, self_exclusion
 from ._values import check_value_spec
 from .cells import CellGrid
 
-_PAIRS_PER_BLOCK = 1 << 21  # candidate pairs evaluated at once (~50 MB of temporaries)
+_PAIRS_PER_BLOCK = 1 << 17  # candidate pairs evaluated at once: ~1 MB temporaries stay in cache
 
 
 def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodic_extent=None,

@@ -30,7 +30,8 @@ def event_row_dot(weights, indptr, indices, g):
 
 
 def event_weight_grad(spikes, indptr, indices, g, *, n_weights):
-    return _call("brainsim_event_weight_grad", g.shape[:-1] + (n_weights,), g.dtype, spikes, indptr, indices, g)
+    return _call("brainsim_event_weight_grad", g.shape[:-1] + (n_weights,), g.dtype,
+                 spikes, indptr, indices, g)
 
 
 def delayed_row_dot(weights, delays, head, dt, indptr, indices, g):
@@ -70,12 +71,13 @@ def _in_place(target: str, alias: int):
 
 
 def delayed_scatter(spikes, weights, delays, head, dt, indptr, indices, buffer):
-    return _in_place("brainsim_delayed_scatter", 7)(spikes, weights, delays, head, dt, indptr, indices, buffer)
+    kernel = _in_place("brainsim_delayed_scatter", 7)
+    return kernel(spikes, weights, delays, head, dt, indptr, indices, buffer)
 
 
-def stdp_update(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices, columns=None):
+def stdp_update(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices,
+                columns=None):
+    operands = (weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices)
     if columns is None:
-        return _in_place("brainsim_stdp_update", 0)(weights, pre_spikes, post_spikes, pre_trace, post_trace,
-                                                    params, indptr, indices)
-    return _in_place("brainsim_stdp_update_indexed", 0)(weights, pre_spikes, post_spikes, pre_trace, post_trace,
-                                                        params, indptr, indices, *columns)
+        return _in_place("brainsim_stdp_update", 0)(*operands)
+    return _in_place("brainsim_stdp_update_indexed", 0)(*operands, *columns)

@@ -21,7 +21,7 @@ def delay_steps(conn, dt):
 
 
 def delayed_event_scatter(conn, spikes, buffer, head, dt):
-    """Add each synapse's input into ``buffer[(head + delay_steps) % L, target]``; buffer shape (L, n_post)."""
+    """Adds each synapse's input into ``buffer[(head + delay_steps) % L, target]``; buffer (L, n_post)."""
     return _csr_jax.scatter(spikes, conn.weights, conn.delays, head, dt, conn.indptr, conn.indices, buffer)
 
 

@@ -35,8 +35,8 @@ def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None
         raise ValueError(f"brainsim.ops.delayed_event_scatter: spikes must have shape (n_pre={conn.n_pre},), "
                          f"got {spikes.shape}")
     if buffer.ndim != 2 or buffer.shape[1] != conn.n_post or buffer.shape[0] < 1:
-        raise ValueError(f"brainsim.ops.delayed_event_scatter: buffer must have shape (L >= 1, n_post={conn.n_post}), "
-                         f"got {buffer.shape}")
+        raise ValueError(f"brainsim.ops.delayed_event_scatter: buffer must have shape "
+                         f"(L >= 1, n_post={conn.n_post}), got {buffer.shape}")
     dtype = buffer.dtype
     supported = native_dtype(dtype) and native_indices(conn.indptr, conn.indices)
     if not use_native(backend, supported, "delayed_event_scatter"):
@@ -65,7 +65,8 @@ def _synapse_cotangent(delays, head, dt, indptr, indices, g):
 
 def _spike_grad(weights, delays, head, dt, indptr, indices, g):
     def pure_jax(weights, delays, head, dt, indptr, indices, g):
-        return _csr_jax.row_dot(weights, indptr, indices, _synapse_cotangent(delays, head, dt, indptr, indices, g))
+        g_syn = _synapse_cotangent(delays, head, dt, indptr, indices, g)
+        return _csr_jax.row_dot(weights, indptr, indices, g_syn)
 
     return lax.platform_dependent(weights, delays, head, dt, indptr, indices, g, cpu=_ffi.delayed_row_dot,
                                   default=pure_jax)

@@ -7,22 +7,18 @@ from scipy import stats
 from brainsim.connectivity import fixed_in_degree, fixed_out_degree
 
 
-def _pairs(conn):
-    return np.repeat(np.arange(conn.n_pre), conn.out_degrees()), np.asarray(conn.indices)
-
-
-def _check_csr(conn):
-    pre, post = _pairs(conn)
+def _check_csr(conn, pairs):
+    pre, post = pairs(conn)
     same_row = pre[1:] == pre[:-1]
     assert np.all(post[1:][same_row] > post[:-1][same_row])  # sorted and distinct within rows
     return pre, post
 
 
 @pytest.mark.parametrize("allow_self", [True, False])
-def test_in_degree_is_exact_and_sources_uniform(allow_self):
+def test_in_degree_is_exact_and_sources_uniform(allow_self, pairs):
     n, k = 1200, 30
     conn = fixed_in_degree(n, n, k, allow_self=allow_self, seed=1)
-    pre, post = _check_csr(conn)
+    pre, post = _check_csr(conn, pairs)
     np.testing.assert_array_equal(conn.in_degrees(), np.full(n, k))
     if not allow_self:
         assert not np.any(pre == post)
@@ -35,12 +31,12 @@ def test_in_degree_is_exact_and_sources_uniform(allow_self):
 
 
 @pytest.mark.parametrize("allow_self", [True, False])
-def test_out_degree_is_exact_and_targets_uniform(allow_self):
+def test_out_degree_is_exact_and_targets_uniform(allow_self, pairs):
     n_pre, n_post, k = 1000, 800, 25
     if not allow_self:
         n_pre = n_post
     conn = fixed_out_degree(n_pre, n_post, k, allow_self=allow_self, seed=2)
-    pre, post = _check_csr(conn)
+    pre, post = _check_csr(conn, pairs)
     np.testing.assert_array_equal(conn.out_degrees(), np.full(n_pre, k))
     if not allow_self:
         assert not np.any(pre == post)
@@ -48,40 +44,40 @@ def test_out_degree_is_exact_and_targets_uniform(allow_self):
     assert stats.chisquare(conn.in_degrees()).pvalue > 1e-3
 
 
-def test_in_degree_matches_a_direct_construction():
+def test_in_degree_matches_a_direct_construction(dense):
     # pre-major CSR from the sort must hold exactly the pairs drawn post-major
     conn = fixed_in_degree(70, 90, 12, seed=3)
-    dense = np.asarray(conn.to_dense())
-    assert set(np.unique(dense)) == {0.0, 1.0}
-    np.testing.assert_array_equal(dense.sum(axis=0), np.full(90, 12))
+    matrix = dense(conn)
+    assert set(np.unique(matrix)) == {0.0, 1.0}
+    np.testing.assert_array_equal(matrix.sum(axis=0), np.full(90, 12))
 
 
 @pytest.mark.parametrize("builder", [fixed_in_degree, fixed_out_degree])
-def test_dense_regime_subsets_are_uniform(builder):
+def test_dense_regime_subsets_are_uniform(builder, dense):
     # k > n / 2 takes the permutation path; each partner still equally likely (k / m)
     n, k = 40, 30
     conn = builder(n, n, k, allow_self=False, seed=4)
-    dense = np.asarray(conn.to_dense()) > 0
-    assert not np.any(np.diag(dense))
-    degrees = dense.sum(axis=0 if builder is fixed_in_degree else 1)
+    matrix = dense(conn) > 0
+    assert not np.any(np.diag(matrix))
+    degrees = matrix.sum(axis=0 if builder is fixed_in_degree else 1)
     np.testing.assert_array_equal(degrees, np.full(n, k))
-    counts = dense.sum(axis=1 if builder is fixed_in_degree else 0)
+    counts = matrix.sum(axis=1 if builder is fixed_in_degree else 0)
     assert stats.chisquare(counts).pvalue > 1e-3
 
 
 @pytest.mark.parametrize("builder", [fixed_in_degree, fixed_out_degree])
-def test_all_or_none(builder):
+def test_all_or_none(builder, dense):
     assert builder(20, 20, 0).nnz == 0
-    full = np.asarray(builder(20, 20, 19, allow_self=False).to_dense())
+    full = dense(builder(20, 20, 19, allow_self=False))
     np.testing.assert_array_equal(full, 1 - np.eye(20))
-    np.testing.assert_array_equal(np.asarray(builder(20, 20, 20).to_dense()), np.ones((20, 20)))
+    np.testing.assert_array_equal(dense(builder(20, 20, 20)), np.ones((20, 20)))
 
 
-def test_in_degree_with_64_bit_pair_keys():
+def test_in_degree_with_64_bit_pair_keys(pairs):
     # n_pre * n_post >= 2^31 switches the sort to int64 keys (converted in place to int32 targets)
     n, k = 50_000, 3
     conn = fixed_in_degree(n, n, k, allow_self=False, seed=5)
-    pre, post = _check_csr(conn)
+    pre, post = _check_csr(conn, pairs)
     np.testing.assert_array_equal(conn.in_degrees(), np.full(n, k))
     assert not np.any(pre == post)
     assert conn.indices.dtype == np.int32

@@ -7,10 +7,6 @@ from scipy import stats
 from brainsim.connectivity import fixed_prob
 
 
-def _pairs(conn):
-    return np.repeat(np.arange(conn.n_pre), conn.out_degrees()), np.asarray(conn.indices)
-
-
 def _z(x, mean, var):
     return (x - mean) / np.sqrt(var)
 
@@ -35,34 +31,34 @@ def test_degrees_are_binomial():
         assert stats.chisquare(observed, expected).pvalue > 1e-3
 
 
-def test_every_slot_has_probability_p_and_slots_are_independent():
+def test_every_slot_has_probability_p_and_slots_are_independent(dense):
     # Gaps between synapses run across row boundaries: first and last columns must not be biased.
     n_pre, n_post, p = 20000, 50, 0.1
-    dense = np.asarray(fixed_prob(n_pre, n_post, p, seed=2).to_dense()) > 0
-    col = dense.sum(axis=0)
+    conn_matrix = dense(fixed_prob(n_pre, n_post, p, seed=2)) > 0
+    col = conn_matrix.sum(axis=0)
     assert stats.chisquare(col).pvalue > 1e-3  # flat across columns
     for j in (0, n_post - 1):
         assert abs(_z(col[j], n_pre * p, n_pre * p * (1 - p))) < 4
     # P(slot j+1 | slot j) = p, also across the row end (last column -> first column of next row)
-    line = dense.reshape(-1)
+    line = conn_matrix.reshape(-1)
     both = np.sum(line[1:] & line[:-1])
     assert abs(_z(both / line[:-1].sum(), p, p * (1 - p) / line[:-1].sum())) < 4
-    wrap = np.sum(dense[1:, 0] & dense[:-1, -1])
+    wrap = np.sum(conn_matrix[1:, 0] & conn_matrix[:-1, -1])
     assert abs(_z(wrap, (n_pre - 1) * p * p, (n_pre - 1) * p * p)) < 4
 
 
-def test_no_duplicates_and_sorted_targets():
+def test_no_duplicates_and_sorted_targets(pairs):
     conn = fixed_prob(500, 400, 0.3, seed=3)
-    pre, post = _pairs(conn)
+    pre, post = pairs(conn)
     same_row = pre[1:] == pre[:-1]
     assert np.all(post[1:][same_row] > post[:-1][same_row])  # strictly increasing: sorted, distinct
     assert post.min() >= 0 and post.max() < 400
 
 
-def test_no_self_connections():
+def test_no_self_connections(pairs):
     n, p = 1500, 0.05
     conn = fixed_prob(n, n, p, allow_self=False, seed=4)
-    pre, post = _pairs(conn)
+    pre, post = pairs(conn)
     assert not np.any(pre == post)
     deg = conn.out_degrees()
     assert abs(_z(deg.mean(), (n - 1) * p, (n - 1) * p * (1 - p) / n)) < 4
@@ -72,9 +68,9 @@ def test_no_self_connections():
 
 
 @pytest.mark.parametrize("allow_self", [True, False])
-def test_p_zero_and_one(allow_self):
+def test_p_zero_and_one(allow_self, dense):
     assert fixed_prob(30, 30, 0.0, allow_self=allow_self).nnz == 0
-    full = np.asarray(fixed_prob(30, 30, 1.0, allow_self=allow_self).to_dense())
+    full = dense(fixed_prob(30, 30, 1.0, allow_self=allow_self))
     expected = np.ones((30, 30)) - (0 if allow_self else np.eye(30))
     np.testing.assert_array_equal(full, expected)
 
