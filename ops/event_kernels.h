@@ -12,9 +12,9 @@
 namespace brainsim {
 
 // Rows are prefetched this many spiking neurons ahead of the one being delivered.
-constexpr int64_t kPrefetchAhead = 8;
+constexpr int64_t kPrefetchAhead = 16;
 // At most this many bytes of a row are prefetched (the hardware streams the rest).
-constexpr int64_t kPrefetchBytes = 256;
+constexpr int64_t kPrefetchBytes = 1024;
 
 // Writes the ids of neurons with a non-zero spike into `active`; returns how many there are.
 template <typename S>

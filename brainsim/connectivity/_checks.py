@@ -1,5 +1,7 @@
 """Validation of builder arguments; every error names the builder (its ``name``) and the parameter."""
 
+from typing import NamedTuple
+
 import numpy as np
 
 
@@ -14,6 +16,20 @@ def make_rng(seed, owner: str) -> np.random.Generator:
     if seed < 0:
         raise ValueError(f"{owner}: seed must be >= 0, got {seed}")
     return np.random.default_rng(int(seed))
+
+
+class Streams(NamedTuple):
+    """Independent random streams of one builder call: changing how weights are drawn changes
+    neither the structure nor the delays."""
+
+    structure: np.random.Generator
+    weight: np.random.Generator
+    delay: np.random.Generator
+
+
+def make_streams(seed, owner: str) -> Streams:
+    """Three independent generators spawned from ``seed`` (an int, None or a numpy Generator)."""
+    return Streams(*make_rng(seed, owner).spawn(3))
 
 
 def count(owner: str, label: str, n, *, minimum: int = 1) -> int:

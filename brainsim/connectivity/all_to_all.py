@@ -4,7 +4,7 @@ import numpy as np
 
 from ._assemble import finish
 from ._buffers import aligned_empty
-from ._checks import count, index_dtype, make_rng, self_exclusion
+from ._checks import count, index_dtype, make_streams, self_exclusion
 from ._values import check_value_spec
 
 
@@ -19,7 +19,12 @@ def all_to_all(n_pre, n_post, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
     self_exclusion(name, allow_self, n_pre, n_post)
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    rng = make_rng(seed, name)
+    indptr, indices = all_pairs(n_pre, n_post, allow_self)
+    return finish(indptr, indices, n_post, weight, delay, make_streams(seed, name), name)
+
+
+def all_pairs(n_pre, n_post, allow_self):
+    """CSR ``indptr`` and ``indices`` of every pair (without ``i -> i`` unless ``allow_self``)."""
     width = n_post if allow_self else n_post - 1
     dtype = index_dtype(n_post)
     indices = aligned_empty(n_pre * width, dtype).reshape(n_pre, width)
@@ -27,4 +32,4 @@ def all_to_all(n_pre, n_post, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
     if not allow_self:
         indices += indices >= np.arange(n_pre, dtype=dtype)[:, None]
     indptr = np.arange(n_pre + 1, dtype=np.int64) * width
-    return finish(indptr, indices.reshape(-1), n_post, weight, delay, rng, name)
+    return indptr, indices.reshape(-1)

@@ -8,9 +8,9 @@ from .._param import scalar
 from ..init import AbstractInit
 from ..units import to_canonical
 from ._assemble import csr_from_sorted_keys, finish
-from ._checks import make_rng, self_exclusion
+from ._cells import CellGrid
+from ._checks import make_streams, self_exclusion
 from ._values import check_value_spec
-from .cells import CellGrid
 
 _PAIRS_PER_BLOCK = 1 << 17  # candidate pairs evaluated at once: ~1 MB temporaries stay in cache
 
@@ -25,9 +25,10 @@ def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodi
     ``periodic_extent`` (um, a number or one length per axis) wraps every axis onto a torus
     of that size, so there are no edge effects. ``max_distance`` (um) never connects pairs
     farther apart; with it (or a profile of finite ``support``) only nearby pairs are examined
-    (a cell list), which is what makes 10^5 to 10^6 neurons affordable. Without it every pair
-    is examined, in blocks of rows, never as an n_pre x n_post matrix. For a Gaussian profile
-    ``max_distance=4 * sigma`` drops a fraction exp(-8), about 3e-4, of the connection probability.
+    (a cell list: cost ~ n_pre x neurons within reach, e.g. 10^5 neurons x 100 synapses in
+    seconds). Without it every pair is examined, in blocks of rows, never as an n_pre x n_post
+    matrix. For a Gaussian profile ``max_distance=4 * sigma`` drops a fraction exp(-8), about
+    3e-4, of the connection probability.
 
     ``allow_self=False`` (same population, ``n_pre == n_post``) excludes ``i -> i``. ``weight``
     (nS or pA) and ``delay`` (ms) are numbers, per-synapse arrays, ``brainsim.init``
@@ -53,7 +54,7 @@ def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodi
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
     with_distances = any(callable(s) and not isinstance(s, AbstractInit) for s in (weight, delay))
-    rng = make_rng(seed, name)
+    streams = make_streams(seed, name)
 
     grid = CellGrid(pre, post, cutoff, extent)
     pre_parts, post_parts, dist_parts = [], [], []
@@ -61,15 +62,18 @@ def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodi
         step = max(1, _PAIRS_PER_BLOCK // max(cands.shape[0], 1))
         for a in range(0, rows.shape[0], step):
             r = rows[a:a + step]
-            d = _distances(pre[r], post[cands], extent)
-            p = _probabilities(name, profile, d, cutoff)
+            sq = _squared_distances(pre[r], post[cands], extent).ravel()
+            pair = np.flatnonzero(sq <= cutoff * cutoff) if math.isfinite(cutoff) else np.arange(sq.size)
+            d = np.sqrt(sq[pair])
+            p = _probabilities(name, profile, d)
+            i, j = np.divmod(pair, cands.shape[0])
+            hit = streams.structure.random(p.shape[0]) < p
             if not allow_self:
-                p[r[:, None] == cands[None, :]] = 0.0
-            hit_r, hit_c = np.nonzero(rng.random(p.shape) < p)
-            pre_parts.append(r[hit_r])
-            post_parts.append(cands[hit_c])
+                hit &= r[i] != cands[j]
+            pre_parts.append(r[i[hit]])
+            post_parts.append(cands[j[hit]])
             if with_distances:
-                dist_parts.append(d[hit_r, hit_c])
+                dist_parts.append(d[hit])
     keys = np.concatenate(pre_parts + [np.zeros(0, np.int64)]).astype(np.int64) * n_post
     keys += np.concatenate(post_parts + [np.zeros(0, np.int64)])
     distances = None
@@ -79,7 +83,7 @@ def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodi
     else:
         keys.sort()
     indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
-    return finish(indptr, indices, n_post, weight, delay, rng, name, distances=distances)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, distances=distances)
 
 
 def _positions(owner, label, pos):
@@ -110,18 +114,23 @@ def _extent(owner, periodic_extent, dim):
     return ext
 
 
-def _distances(a, b, extent):
-    """Euclidean distances (um) between rows of ``a`` (r, dim) and ``b`` (m, dim), shape (r, m)."""
-    sq = np.zeros((a.shape[0], b.shape[0]))
+def _squared_distances(a, b, extent):
+    """Squared Euclidean distances (um^2) between rows of ``a`` (r, dim) and ``b`` (m, dim), shape (r, m)."""
+    sq = None
     for axis in range(a.shape[1]):
-        delta = np.abs(a[:, axis, None] - b[None, :, axis])
-        if extent is not None:
+        delta = np.subtract.outer(a[:, axis], b[:, axis])
+        np.abs(delta, out=delta)
+        if extent is not None:  # positions lie in [0, extent): the shorter way round
             np.minimum(delta, extent[axis] - delta, out=delta)
-        sq += delta * delta
-    return np.sqrt(sq, out=sq)
+        np.square(delta, out=delta)
+        if sq is None:
+            sq = delta
+        else:
+            sq += delta
+    return sq
 
 
-def _probabilities(owner, profile, d, cutoff):
+def _probabilities(owner, profile, d):
     p = np.array(profile(d), dtype=float)
     if p.shape != d.shape:
         p = np.broadcast_to(p, d.shape).copy() if p.ndim == 0 else p
@@ -131,6 +140,4 @@ def _probabilities(owner, profile, d, cutoff):
     if p.size and not (np.all(np.isfinite(p)) and p.min() >= 0.0 and p.max() <= 1.0):
         raise ValueError(f"{owner}: profile must return probabilities in [0, 1], got range "
                          f"[{np.nanmin(p)}, {np.nanmax(p)}]")
-    if math.isfinite(cutoff):
-        p[d > cutoff] = 0.0
     return p

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from ._assemble import csr_from_sorted_keys, finish, pair_key_dtype
+from ._assemble import csr_from_sorted_keys, draw_values_in_background, finish, pair_key_dtype
 from ._buffers import aligned_empty, releasable_empty
-from ._checks import count, make_rng, self_exclusion
+from ._checks import count, index_dtype, make_streams, self_exclusion
 from ._distinct import distinct_rows
 from ._values import check_value_spec
 
@@ -19,12 +19,13 @@ def fixed_out_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, d
     numbers, per-synapse arrays (pre-major order) or ``brainsim.init`` distributions.
     NEST: ``fixed_outdegree`` with ``allow_multapses=False``.
     """
-    n_pre, n_post, k, rng = _check(name, n_pre, n_post, k, allow_self, "targets", weight, delay, seed)
-    indices = aligned_empty(n_pre * k, np.dtype(np.int32 if n_post < 2**31 else np.int64))
-    for first, block in distinct_rows(n_pre, k, n_post, rng, skip_own_row=not allow_self):
+    n_pre, n_post, k, streams = _check(name, n_pre, n_post, k, allow_self, "targets", weight, delay, seed)
+    values = draw_values_in_background(weight, delay, n_pre * k, streams, name)
+    indices = aligned_empty(n_pre * k, index_dtype(n_post))
+    for first, block in distinct_rows(n_pre, k, n_post, streams.structure, skip_own_row=not allow_self):
         indices[first * k:(first + block.shape[0]) * k] = block.reshape(-1)
     indptr = np.arange(n_pre + 1, dtype=np.int64) * k
-    return finish(indptr, indices, n_post, weight, delay, rng, name)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values)
 
 
 def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
@@ -41,10 +42,11 @@ def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, de
     Sources are drawn target by target (post-major), encoded as keys ``pre * n_post + post``
     and sorted once, which yields pre-major CSR with sorted targets.
     """
-    n_pre, n_post, k, rng = _check(name, n_pre, n_post, k, allow_self, "sources", weight, delay, seed)
+    n_pre, n_post, k, streams = _check(name, n_pre, n_post, k, allow_self, "sources", weight, delay, seed)
+    values = draw_values_in_background(weight, delay, n_post * k, streams, name)
     key_dtype = pair_key_dtype(n_pre, n_post)
     keys = releasable_empty(n_post * k, key_dtype)
-    for first, block in distinct_rows(n_post, k, n_pre, rng, skip_own_row=not allow_self):
+    for first, block in distinct_rows(n_post, k, n_pre, streams.structure, skip_own_row=not allow_self):
         c = block.shape[0]
         block_keys = block.astype(key_dtype)  # in-cache temporaries: 7x faster than writing in place
         block_keys *= n_post
@@ -53,7 +55,7 @@ def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, de
     keys.sort()
     indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
     del keys
-    return finish(indptr, indices, n_post, weight, delay, rng, name)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values)
 
 
 def _check(name, n_pre, n_post, k, allow_self, what, weight, delay, seed):
@@ -69,4 +71,4 @@ def _check(name, n_pre, n_post, k, allow_self, what, weight, delay, seed):
                          "distinct partners cannot repeat")
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    return n_pre, n_post, k, make_rng(seed, name)
+    return n_pre, n_post, k, make_streams(seed, name)

@@ -6,9 +6,9 @@ import numpy as np
 
 from ._assemble import finish
 from ._buffers import aligned_empty
-from ._checks import count, index_dtype, make_rng, probability, self_exclusion
+from ._checks import count, index_dtype, make_streams, probability, self_exclusion
 from ._values import check_value_spec
-from .all_to_all import all_to_all
+from .all_to_all import all_pairs
 
 
 def fixed_prob(n_pre, n_post, p, *, allow_self=True, seed=0, weight=1.0, delay=0.0, name="fixed_prob"):
@@ -32,13 +32,13 @@ def fixed_prob(n_pre, n_post, p, *, allow_self=True, seed=0, weight=1.0, delay=0
     self_exclusion(name, allow_self, n_pre, n_post)
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    rng = make_rng(seed, name)
+    streams = make_streams(seed, name)
     if p == 1.0:
-        return all_to_all(n_pre, n_post, allow_self=allow_self, seed=rng, weight=weight, delay=delay,
-                          name=name)
-    width = n_post - (0 if allow_self else 1)  # candidate targets per row
-    indptr, indices = _bernoulli_line(n_pre, width, p, rng, index_dtype(n_post), allow_self)
-    return finish(indptr, indices, n_post, weight, delay, rng, name)
+        indptr, indices = all_pairs(n_pre, n_post, allow_self)
+    else:
+        width = n_post - (0 if allow_self else 1)  # candidate targets per row
+        indptr, indices = _bernoulli_line(n_pre, width, p, streams.structure, index_dtype(n_post), allow_self)
+    return finish(indptr, indices, n_post, weight, delay, streams, name)
 
 
 def _bernoulli_line(n_rows, width, p, rng, dtype, allow_self):

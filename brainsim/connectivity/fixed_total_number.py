@@ -4,7 +4,7 @@ import numpy as np
 
 from ._assemble import finish
 from ._buffers import aligned_empty
-from ._checks import count, index_dtype, make_rng, self_exclusion
+from ._checks import count, index_dtype, make_streams, self_exclusion
 from ._values import check_value_spec
 
 
@@ -27,7 +27,8 @@ def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, we
         raise ValueError(f"{name}: n_synapses={n_synapses} exceeds the {total} available distinct pairs")
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    rng = make_rng(seed, name)
+    streams = make_streams(seed, name)
+    rng = streams.structure
     if 2 * n_synapses <= total:
         slots = _distinct_sorted(n_synapses, total, rng)
     else:  # dense: draw the pairs left out
@@ -41,7 +42,7 @@ def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, we
     indptr = np.searchsorted(slots, np.arange(n_pre + 1, dtype=np.int64) * width)
     indices = aligned_empty(n_synapses, index_dtype(n_post))
     indices[:] = cols
-    return finish(indptr, indices, n_post, weight, delay, rng, name)
+    return finish(indptr, indices, n_post, weight, delay, streams, name)
 
 
 def _distinct_sorted(n, total, rng):

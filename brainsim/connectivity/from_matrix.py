@@ -4,7 +4,7 @@ import numpy as np
 
 from ._assemble import finish
 from ._buffers import aligned_empty, float_dtype
-from ._checks import index_dtype, make_rng
+from ._checks import index_dtype, make_streams
 from ._values import check_value_spec
 
 
@@ -24,7 +24,7 @@ def from_dense(matrix, *, delay=0.0, seed=0, name="from_dense"):
     weights = aligned_empty(cols.shape[0], float_dtype())
     weights[:] = m[rows, cols]
     delay = _delay_at(name, delay, m.shape, rows, cols)
-    return finish(indptr, indices, m.shape[1], weights, delay, make_rng(seed, name), name)
+    return finish(indptr, indices, m.shape[1], weights, delay, make_streams(seed, name), name)
 
 
 def from_scipy(matrix, *, delay=0.0, seed=0, name="from_scipy"):
@@ -55,7 +55,7 @@ def from_scipy(matrix, *, delay=0.0, seed=0, name="from_scipy"):
     weights = aligned_empty(csr.data.shape[0], float_dtype())
     weights[:] = csr.data
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    return finish(csr.indptr, indices, csr.shape[1], weights, delay, make_rng(seed, name), name)
+    return finish(csr.indptr, indices, csr.shape[1], weights, delay, make_streams(seed, name), name)
 
 
 def _matrix(owner, label, matrix):

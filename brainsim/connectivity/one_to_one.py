@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._assemble import finish
-from ._checks import count, index_dtype, make_rng
+from ._checks import count, index_dtype, make_streams
 from ._values import check_value_spec
 
 
@@ -16,5 +16,5 @@ def one_to_one(n, *, seed=0, weight=1.0, delay=0.0, name="one_to_one"):
     n = count(name, "n", n)
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
-    rng = make_rng(seed, name)
-    return finish(np.arange(n + 1), np.arange(n, dtype=index_dtype(n)), n, weight, delay, rng, name)
+    streams = make_streams(seed, name)
+    return finish(np.arange(n + 1), np.arange(n, dtype=index_dtype(n)), n, weight, delay, streams, name)

@@ -116,3 +116,14 @@ def check_surrogate(owner: str, surrogate):
     if not isinstance(surrogate, AbstractSurrogate):
         raise TypeError(f"{owner}: surrogate must be an AbstractSurrogate (e.g. SuperSpike()), "
                         f"got {type(surrogate).__name__}")
+
+
+def static_init(value):
+    """An initial value made hashable for a static field: arrays become (nested) tuples of floats.
+
+    ``draw`` turns the tuple back into an array; an ``AbstractInit``, a number or ``None`` pass as they are.
+    """
+    if isinstance(value, np.ndarray | jax.Array):
+        arr = np.asarray(value, dtype=float)
+        return float(arr) if arr.ndim == 0 else tuple(arr.tolist())
+    return value

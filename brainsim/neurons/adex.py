@@ -20,6 +20,7 @@ from ._base import (
     fire,
     refractory_countdown,
     stable_dt,
+    static_init,
 )
 from .expif import exponential_current
 
@@ -41,8 +42,9 @@ class AdEx(AbstractNeuron):
     in both equations).
 
     Defaults: Brette & Gerstner (2005): C_m 281 pF, g_L 30 nS, E_L -70.6 mV, V_T -50.4 mV,
-    Delta_T 2 mV, tau_w 144 ms, a 4 nS, b 80.5 pA, v_reset -70.6 mV; v_peak 0 mV. With a constant
-    current above rheobase (about 0.6 nA) they give adapting tonic firing. Units: C_m in pF; g_L, a
+    Delta_T 2 mV, tau_w 144 ms, a 4 nS, b 80.5 pA, v_reset -70.6 mV; v_peak 0 mV. A constant current
+    above the saddle-node value (g_L + a)(V_T - E_L - Delta_T + Delta_T ln(1 + a/g_L)) = 627 pA gives
+    adapting firing that settles to a tonic rate (1 nA: ISIs 13.6 ms growing to 36 ms). Units: C_m in pF; g_L, a
     in nS; E_L, V_T, Delta_T, v_peak, v_reset in mV; tau_w, t_ref in ms; b, I_e in pA.
     """
 
@@ -87,7 +89,8 @@ class AdEx(AbstractNeuron):
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.w_init, self.reset, self.detach_reset = v_init, w_init, reset, detach_reset
+        self.v_init, self.w_init = static_init(v_init), static_init(w_init)
+        self.reset, self.detach_reset = reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     def init_state(self, key=None) -> AdExState:

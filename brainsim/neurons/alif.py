@@ -20,6 +20,7 @@ from ._base import (
     fire,
     refractory_countdown,
     stable_dt,
+    static_init,
 )
 
 
@@ -81,7 +82,8 @@ class ALIF(AbstractNeuron):
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.a_init, self.reset, self.detach_reset = v_init, a_init, reset, detach_reset
+        self.v_init, self.a_init = static_init(v_init), static_init(a_init)
+        self.reset, self.detach_reset = reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     def init_state(self, key=None) -> ALIFState:

@@ -19,6 +19,7 @@ from ._base import (
     fire,
     refractory_countdown,
     stable_dt,
+    static_init,
 )
 
 MAX_EXPONENT = 50.0  # cap on (v - V_T) / Delta_T: exp(50) ~ 5e21 keeps float32 finite and still fires
@@ -88,7 +89,7 @@ class ExpIF(AbstractNeuron):
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        self.v_init, self.reset, self.detach_reset = static_init(v_init), reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     def rheobase(self):

@@ -12,7 +12,14 @@ from .._param import check_size, param
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
 from ..surrogate import AbstractSurrogate, SuperSpike, spike
-from ._base import AbstractNeuron, check_integrator, check_surrogate, refractory_countdown, stable_dt
+from ._base import (
+    AbstractNeuron,
+    check_integrator,
+    check_surrogate,
+    refractory_countdown,
+    stable_dt,
+    static_init,
+)
 from ._rates import x_over_expm1
 from .hh import PER_AREA, hh_stiffness
 
@@ -104,7 +111,7 @@ class HHTraub(AbstractNeuron):
         self.I_e = param(name, "I_e", I_e, n, "pA")
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.m_init, self.h_init, self.n_init = v_init, m_init, h_init, n_init
+        self.v_init, self.m_init, self.h_init, self.n_init = (static_init(x) for x in (v_init, m_init, h_init, n_init))
         self.surrogate, self.integrator = surrogate, integrator
 
     def phi(self):

@@ -23,6 +23,7 @@ from ._base import (
     fire,
     refractory_countdown,
     stable_dt,
+    static_init,
 )
 
 # (a, b, c, d) of Izhikevich (2003), IEEE Trans. Neural Netw. 14:1569, Fig. 2, and Izhikevich
@@ -92,7 +93,8 @@ class Izhikevich(AbstractNeuron):
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.u_init, self.reset, self.detach_reset = v_init, u_init, reset, detach_reset
+        self.v_init, self.u_init = static_init(v_init), static_init(u_init)
+        self.reset, self.detach_reset = reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     @classmethod

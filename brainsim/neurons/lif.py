@@ -11,7 +11,15 @@ from .._param import check_size, param
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
 from ..surrogate import AbstractSurrogate, SuperSpike
-from ._base import AbstractNeuron, check_reset_mode, fire, refractory_countdown
+from ._base import (
+    AbstractNeuron,
+    check_integrator,
+    check_reset_mode,
+    check_surrogate,
+    fire,
+    refractory_countdown,
+    static_init,
+)
 
 
 class LIFState(eqx.Module):
@@ -58,7 +66,9 @@ class LIF(AbstractNeuron):
         self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
         self.I_e = param(name, "I_e", I_e, n, "pA")
         check_reset_mode(name, reset)
-        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        check_surrogate(name, surrogate)
+        check_integrator(name, integrator)
+        self.v_init, self.reset, self.detach_reset = static_init(v_init), reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     def init_state(self, key=None) -> LIFState:

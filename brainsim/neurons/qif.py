@@ -19,6 +19,7 @@ from ._base import (
     fire,
     refractory_countdown,
     stable_dt,
+    static_init,
 )
 
 
@@ -77,7 +78,7 @@ class QIF(AbstractNeuron):
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
         check_integrator(name, integrator)
-        self.v_init, self.reset, self.detach_reset = v_init, reset, detach_reset
+        self.v_init, self.reset, self.detach_reset = static_init(v_init), reset, detach_reset
         self.surrogate, self.integrator = surrogate, integrator
 
     def rheobase(self):

@@ -12,8 +12,9 @@ import jax.numpy as jnp
 
 def pre_ids(indptr, nnz: int):
     """The presynaptic neuron (row) of every synapse, shape (nnz,)."""
-    n_pre = indptr.shape[0] - 1
-    return jnp.repeat(jnp.arange(n_pre, dtype=indptr.dtype), jnp.diff(indptr), total_repeat_length=nnz)
+    # One increment where each row starts (empty rows stack theirs), then a running count.
+    starts = jnp.zeros(nnz, indptr.dtype).at[indptr[1:-1]].add(1, mode="drop")
+    return jnp.cumsum(starts, dtype=indptr.dtype)
 
 
 def delay_steps(delays, dt):

@@ -36,7 +36,7 @@ def test_ring_probability_matches_gaussian_profile(dense):
 def test_plane_probability_matches_exponential_profile():
     # 2-D random positions on a torus: binned empirical probability within binomial error
     rng = np.random.default_rng(0)
-    n, extent, p0, length = 2500, 300.0, 0.5, 15.0
+    n, extent, p0, length = 1500, 240.0, 0.5, 15.0
     pos = rng.uniform(0, extent, (n, 2))
     profile = bc.ExponentialProfile(p0, length)
     conn = distance_dependent(pos, pos, profile, periodic_extent=extent, max_distance=90.0, seed=2)

@@ -4,15 +4,16 @@ import math
 
 import numpy as np
 
-_PRE_PER_TILE = 1024  # presynaptic neurons handled together (one Python iteration)
+_REACH = 2  # boxes are cutoff / _REACH wide: the examined area hugs the cutoff disc more tightly
+_PRE_PER_TILE = 128  # presynaptic neurons handled together (one Python iteration)
 
 
 class CellGrid:
-    """Space cut into boxes no smaller than ``cutoff`` (um) along every axis.
+    """Space cut into boxes at least ``cutoff / _REACH`` um wide along every axis.
 
-    A post neuron farther than one box from a pre neuron's box (along any axis, wrapping on a
-    torus of size ``extent`` when given) is farther than ``cutoff`` away, so only the
-    neighbouring boxes need to be examined. Boxes are grouped into tiles of about
+    A post neuron more than ``_REACH`` boxes away from a pre neuron's box along any axis
+    (wrapping on a torus of size ``extent`` when given) is farther than ``cutoff``, so only the
+    boxes within reach need to be examined. Boxes are grouped into tiles of about
     ``_PRE_PER_TILE`` pre neurons. With an infinite cutoff there is one box and one tile.
     """
 
@@ -25,7 +26,7 @@ class CellGrid:
             span = np.maximum(np.maximum(pre.max(axis=0), post.max(axis=0)) - lo, 1e-9)
         if math.isfinite(cutoff):
             with np.errstate(divide="ignore"):
-                per_axis = np.minimum(np.floor(span / cutoff), 2.0**20)
+                per_axis = np.minimum(np.floor(span * _REACH / cutoff), 2.0**20)
             shape = np.maximum(per_axis, 1).astype(np.int64)
             cap = 4 * (pre.shape[0] + post.shape[0])  # no more boxes than neurons warrant
             while np.prod(shape) > cap:
@@ -42,32 +43,30 @@ class CellGrid:
         self.post_start = np.searchsorted(post_key[self.post_order], np.arange(np.prod(shape) + 1))
 
         per_box = pre.shape[0] / np.prod(shape)
-        self.tile = np.maximum(1, int(round((_PRE_PER_TILE / per_box) ** (1 / dim))))
-        tiles_shape = -(-shape // self.tile)
-        tile_key = np.ravel_multi_index((pre_cell // self.tile).T, tiles_shape)
+        self.tile = max(1, int(round((_PRE_PER_TILE / per_box) ** (1 / dim))))
+        self.tiles_shape = -(-shape // self.tile)
+        tile_key = np.ravel_multi_index((pre_cell // self.tile).T, self.tiles_shape)
         self.pre_order = np.argsort(tile_key, kind="stable")
-        sorted_keys = tile_key[self.pre_order]
-        self.tile_keys, self.tile_start = np.unique(sorted_keys, return_index=True)
-        self.tile_start = np.append(self.tile_start, pre.shape[0])
-        self.tiles_shape = tiles_shape
+        self.tile_keys, first = np.unique(tile_key[self.pre_order], return_index=True)
+        self.tile_start = np.append(first, pre.shape[0])
 
     def tiles(self):
         """Yield ``(pre_ids, candidate_post_ids)`` for every non-empty tile."""
         for t, key in enumerate(self.tile_keys):
             rows = self.pre_order[self.tile_start[t]:self.tile_start[t + 1]]
             corner = np.array(np.unravel_index(key, self.tiles_shape)) * self.tile
-            axes = [self._neighbour_boxes(axis, corner[axis]) for axis in range(self.shape.shape[0])]
+            axes = [self._boxes_in_reach(axis, corner[axis]) for axis in range(self.shape.shape[0])]
             boxes = np.ravel_multi_index(np.meshgrid(*axes, indexing="ij"), self.shape).ravel()
             yield rows, self.post_order[_concat_ranges(self.post_start[boxes], self.post_start[boxes + 1])]
 
-    def _neighbour_boxes(self, axis, first):
+    def _boxes_in_reach(self, axis, first):
         n = int(self.shape[axis])
-        last = min(first + self.tile, n)  # tile covers boxes [first, last)
-        if last - first + 2 >= n:
+        last = min(first + self.tile, n)  # the tile covers boxes [first, last)
+        if last - first + 2 * _REACH >= n:
             return np.arange(n)
         if self.periodic:
-            return np.arange(first - 1, last + 1) % n
-        return np.arange(max(first - 1, 0), min(last + 1, n))
+            return np.arange(first - _REACH, last + _REACH) % n
+        return np.arange(max(first - _REACH, 0), min(last + _REACH, n))
 
 
 def _concat_ranges(starts, ends):
