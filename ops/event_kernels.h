@@ -9,31 +9,27 @@
 #include <cstdint>
 #include <vector>
 
+#include "prefetch.h"
+#include "spike_mask.h"
+
 namespace brainsim {
 
-// Rows are prefetched this many spiking neurons ahead of the one being delivered.
-constexpr int64_t kPrefetchAhead = 16;
-// At most this many bytes of a row are prefetched (the hardware streams the rest).
-constexpr int64_t kPrefetchBytes = 1024;
-
 // Writes the ids of neurons with a non-zero spike into `active`; returns how many there are.
+// Works on blocks of 64 neurons (a bit mask, then its set bits), so that only the ids of
+// spiking neurons are written: the scratch stays small and the output row stays in cache.
 template <typename S>
 int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) {
   if (static_cast<int64_t>(active->size()) < n) active->resize(n);
   int32_t* out = active->data();
   int64_t m = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    out[m] = static_cast<int32_t>(i);
-    m += spikes[i] != S(0);
+  for (int64_t base = 0; base < n; base += 64) {
+    uint64_t mask = NonZeroMask(spikes + base, std::min<int64_t>(64, n - base));
+    while (mask != 0) {
+      out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
+      mask &= mask - 1;
+    }
   }
   return m;
-}
-
-template <typename E>
-inline void PrefetchRange(const E* p, int64_t count) {
-  const char* c = reinterpret_cast<const char*>(p);
-  const int64_t bytes = std::min<int64_t>(count * static_cast<int64_t>(sizeof(E)), kPrefetchBytes);
-  for (int64_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o);
 }
 
 // Prefetches the synapses of row j (targets, weights when per synapse, target data).

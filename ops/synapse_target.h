@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "prefetch.h"
+
 namespace brainsim {
 
 // Output row of length n_post: synapse k delivers to its target.
@@ -39,7 +41,7 @@ class DelayedTarget {
   }
 
   void Prefetch(int64_t k) const {
-    if (!homogeneous_) __builtin_prefetch(delays_ + k);
+    if (!homogeneous_) PrefetchLine(reinterpret_cast<const char*>(delays_ + k));
   }
 
  private:

@@ -78,6 +78,8 @@ class Network(eqx.Module):
         if not dt > 0:
             raise ValueError(f"dt must be > 0 ms, got {dt}")
         for p in self.populations.values():
+            if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(p)):
+                continue  # inside a transformation (e.g. grad w.r.t. parameters): checked on the host
             if dt > p.max_dt():
                 if isinstance(p, AbstractSource):
                     raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} "

@@ -71,7 +71,7 @@ class AdEx(AbstractNeuron):
 
     def __init__(self, n, *, C_m=281.0, g_L=30.0, E_L=-70.6, V_T=-50.4, Delta_T=2.0, tau_w=144.0, a=4.0,
                  b=80.5, v_peak=0.0, v_reset=-70.6, t_ref=0.0, I_e=0.0, v_init=None, w_init=0.0, reset="hard",
-                 detach_reset=False, surrogate=SuperSpike(), integrator=ExponentialEuler(), name="AdEx"):
+                 detach_reset=True, surrogate=SuperSpike(), integrator=ExponentialEuler(), name="AdEx"):
         self.name = name
         self.n = check_size(name, n)
         self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)

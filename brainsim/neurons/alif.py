@@ -66,7 +66,7 @@ class ALIF(AbstractNeuron):
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, tau_a=200.0,
-                 beta=1.8, t_ref=0.0, I_e=0.0, v_init=None, a_init=0.0, reset="hard", detach_reset=False,
+                 beta=1.8, t_ref=0.0, I_e=0.0, v_init=None, a_init=0.0, reset="hard", detach_reset=True,
                  surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ALIF"):
         self.name = name
         self.n = check_size(name, n)

@@ -73,7 +73,7 @@ class ExpIF(AbstractNeuron):
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, C_m=281.0, g_L=30.0, E_L=-70.6, V_T=-50.4, Delta_T=2.0, v_peak=0.0,
-                 v_reset=-70.6, t_ref=0.0, I_e=0.0, v_init=None, reset="hard", detach_reset=False,
+                 v_reset=-70.6, t_ref=0.0, I_e=0.0, v_init=None, reset="hard", detach_reset=True,
                  surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ExpIF"):
         self.name = name
         self.n = check_size(name, n)

@@ -79,7 +79,7 @@ class Izhikevich(AbstractNeuron):
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, a=0.02, b=0.2, c=-65.0, d=8.0, v_peak=30.0, t_ref=0.0, I_e=0.0, v_init=-65.0,
-                 u_init=None, reset="hard", detach_reset=False, surrogate=SuperSpike(),
+                 u_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(),
                  integrator=ExponentialEuler(), name="Izhikevich"):
         self.name = name
         self.n = check_size(name, n)

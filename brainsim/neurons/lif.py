@@ -4,6 +4,7 @@
 
 import equinox as eqx
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._drive import Drive
@@ -18,6 +19,7 @@ from ._base import (
     check_surrogate,
     fire,
     refractory_countdown,
+    stable_dt,
     static_init,
 )
 
@@ -32,7 +34,9 @@ class LIF(AbstractNeuron):
 
     A spike is emitted when ``v > v_th``; then v is reset (``'hard'``: to ``v_reset``; ``'soft'``:
     minus ``v_th - v_reset``) and clamped for ``t_ref``. Input enters as a :class:`Drive`, so
-    current-based (``g = 0``) and conductance-based inputs use the same model.
+    current-based (``g = 0``) and conductance-based inputs use the same model. By default the reset
+    is excluded from the gradient (``detach_reset=True``, as recommended by Zenke & Vogels 2021): a
+    surrogate derivative flowing through the reset term would bias even subthreshold gradients.
 
     Defaults are those of the Brette et al. (2007) COBA benchmark (NEST ``iaf_cond_exp``
     equivalent). Units: tau_m, t_ref in ms; E_L, v_th, v_reset in mV; C_m in pF; I_e in pA.
@@ -54,7 +58,7 @@ class LIF(AbstractNeuron):
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=0.0,
-                 I_e=0.0, v_init=None, reset="hard", detach_reset=False, surrogate=SuperSpike(),
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(),
                  integrator=ExponentialEuler(), name="LIF"):
         self.name = name
         self.n = check_size(name, n)
@@ -90,6 +94,4 @@ class LIF(AbstractNeuron):
         return LIFState(v=v, t_ref_left=t_left), s
 
     def max_dt(self) -> float:
-        if isinstance(self.integrator, ExponentialEuler):
-            return float("inf")
-        return float(jnp.min(self.tau_m))
+        return stable_dt(self.integrator, 1.0 / np.asarray(self.tau_m))

@@ -60,7 +60,7 @@ class QIF(AbstractNeuron):
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, C_m=100.0, k=0.7, E_L=-60.0, V_c=-40.0, v_peak=35.0, v_reset=-50.0, t_ref=0.0,
-                 I_e=0.0, v_init=None, reset="hard", detach_reset=False, surrogate=SuperSpike(),
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(),
                  integrator=ExponentialEuler(), name="QIF"):
         self.name = name
         self.n = check_size(name, n)

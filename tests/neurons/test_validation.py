@@ -78,8 +78,7 @@ def test_too_large_dt_is_reported(cls):
     cell = cls(2, name="P", integrator=Euler())
     limit = cell.max_dt()
     assert 0 < limit < float("inf")
-    if cls is not LIF:  # LIF keeps its conservative max_dt = tau_m for every explicit integrator
-        assert cls(2, integrator=RK4()).max_dt() > limit  # RK4's stability interval is longer than Euler's
+    assert cls(2, integrator=RK4()).max_dt() > limit  # RK4's stability interval is longer than Euler's
     dt = 1.01 * limit
     assert cell.max_dt() < dt
     with pytest.raises(ValueError, match=f"population 'P': dt={dt} ms is too large for {cls.__name__}"):
