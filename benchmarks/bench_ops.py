@@ -11,8 +11,9 @@ one row run in the same process in rotating order, so the ratios are the meaning
 3. ``value_and_grad`` of a spike-count loss through 200 LIF steps (surrogate gradient);
 4. COBA-style use: one ``event_matvec`` per projection per step, N = 4000, 2 % spiking.
 
-Variants: ``native`` (brainsim.ops, C++ kernel), ``jax segsum`` (the pure-JAX fallback:
-gather + ``segment_sum`` over all synapses), ``jax gather`` (fixed-width table of each
+Variants: ``native`` (brainsim.ops, C++ kernel), ``jax fallback`` (brainsim.ops with
+``backend="jax"``: gather + ``segment_sum`` over all synapses, row ids recomputed per call),
+``jax segsum`` (the same with precomputed row ids), ``jax gather`` (fixed-width table of each
 neuron's incoming synapses, padded to the largest in-degree), ``dense`` (``s @ W``, only where
 the matrix is small enough). Connectivity: ~80 random targets per neuron, per-synapse weights.
 By default the process pins itself to CPU 0 (``--no-pin`` to disable) so that XLA's thread
@@ -66,7 +67,8 @@ def random_conn(n, seed=0, degree=DEGREE):
 
 
 class GatherTable:
-    """Incoming synapses of each neuron as an (n_post, max_in_degree) table (padded with a silent row)."""
+    """Incoming synapses of each neuron as (n_post, max_in_degree) tables of presynaptic ids and
+    weights, padded with a silent presynaptic neuron (id n_pre) and weight 0."""
 
     def __init__(self, conn):
         indices = np.asarray(conn.indices)
@@ -78,26 +80,33 @@ class GatherTable:
         width = int(counts.max())
         self.pre = np.full((conn.n_post, width), conn.n_pre, np.int32)
         self.pre[indices[order], col] = pre[order]
-        self.slot = np.zeros((conn.n_post, width), np.int64)  # table cell -> synapse id
-        self.slot[indices[order], col] = order
-        self.mask = np.zeros((conn.n_post, width), bool)
-        self.mask[indices[order], col] = True
+        self.weights = np.zeros((conn.n_post, width), np.float32)
+        self.weights[indices[order], col] = np.asarray(conn.synapse_weights())[order]
 
 
 def make_variants(conn, with_dense, only=None):
-    """name -> (matvec(params, spikes), params); params are jit arguments, never constants."""
+    """name -> (matvec(params, spikes), params); params are jit arguments, never constants.
+
+    ``jax fallback`` is what brainsim.ops runs without native kernels (row ids recomputed from
+    indptr in every call); ``jax segsum`` is the same gather + segment_sum with precomputed row
+    ids; ``jax gather`` sums a fixed-width table of incoming synapses (weights laid out in the
+    table, so its weight gradient is with respect to the table).
+    """
     table = GatherTable(conn)
+    rows = np.repeat(np.arange(conn.n_pre, dtype=np.int32), np.diff(np.asarray(conn.indptr)))
+
+    def segsum(p, s):
+        return jax.ops.segment_sum(s[p["rows"]] * p["w"], p["indices"], num_segments=conn.n_post)
 
     def gather(p, s):
-        w = jnp.where(p["mask"], p["w"][p["slot"]], 0.0)
-        s_pad = jnp.concatenate([s.astype(w.dtype), jnp.zeros(1, w.dtype)])
-        return jnp.sum(s_pad[p["pre"]] * w, axis=1)
+        s_pad = jnp.concatenate([s.astype(p["w"].dtype), jnp.zeros(1, p["w"].dtype)])
+        return jnp.sum(s_pad[p["pre"]] * p["w"], axis=1)
 
     variants = {
         "native": (lambda c, s: ops.event_matvec(c, s, backend="native"), conn),
-        "jax segsum": (lambda c, s: ops.event_matvec(c, s, backend="jax"), conn),
-        "jax gather": (gather, dict(w=conn.weights, pre=jnp.asarray(table.pre), slot=jnp.asarray(table.slot),
-                                    mask=jnp.asarray(table.mask))),
+        "jax fallback": (lambda c, s: ops.event_matvec(c, s, backend="jax"), conn),
+        "jax segsum": (segsum, dict(rows=jnp.asarray(rows), indices=conn.indices, w=conn.weights)),
+        "jax gather": (gather, dict(pre=jnp.asarray(table.pre), w=jnp.asarray(table.weights))),
     }
     if with_dense:
         variants["dense"] = (lambda W, s: s.astype(W.dtype) @ W, np.asarray(conn.to_dense()))
@@ -184,7 +193,7 @@ def fmt_row(label, med, ref="native", unit=1e6, scale=1.0):
     return f"| {label} | " + " | ".join(cells) + f" | **{ratio:.1f}x** |"
 
 
-VARIANT_ORDER = ["native", "jax segsum", "jax gather", "dense"]
+VARIANT_ORDER = ["native", "jax fallback", "jax segsum", "jax gather", "dense"]
 
 
 def table_head(first, extra=None):
@@ -361,7 +370,7 @@ def main(argv=None):
     lif_head = table_head("N / target rate (measured, steps)", "LIF alone")
     text += ["", "### 2. Recurrent LIF in lax.scan (µs per step)\n", lif_head]
     log(lif_head)
-    only = ("native", "jax segsum") if a.quick else None  # quick: fewer compilations
+    only = ("native", "jax fallback") if a.quick else None  # quick: fewer compilations
     text += section_lif(a.sizes, a.rates, steps_for, a.repeats, log, only)
 
     grad_head = table_head("N / target rate", "native forward only")

@@ -1,0 +1,44 @@
+"""Shared by the per-peer scripts (each runs in its peer's own venv, so standard library only).
+
+Every script takes the same arguments and prints one JSON line per run with the fields of
+``record``; ``compare.py`` collects them.
+"""
+
+import argparse
+import json
+import resource
+import sys
+
+WORKS = ("coba", "cobahh")
+
+
+def parse_args(modes, argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", choices=WORKS, required=True)
+    ap.add_argument("--n", type=int, default=4000)
+    ap.add_argument("--duration", type=float, default=1000.0, help="simulated ms")
+    ap.add_argument("--dt", type=float, default=0.1, help="ms")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mode", choices=modes, default=modes[0])
+    return ap.parse_args(argv)
+
+
+def p_connect(n):
+    """Connection probability: about 80 inputs per neuron at any N (anchors.md)."""
+    return min(0.02 * 4000 / n, 1.0)
+
+
+def peak_rss_mb(children=False):
+    """Peak resident memory of this process (or of its largest waited-for child), MB."""
+    who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF
+    return resource.getrusage(who).ru_maxrss / 1024.0
+
+
+def record(*, simulator, version, mode, args, build_s, compile_s, warmup_s, run_s, spikes, peak_mb, note=""):
+    """Print one JSON result line (compile_s / warmup_s may be None where the peer has none)."""
+    rate = spikes / args.n / (args.duration / 1000.0)
+    out = dict(simulator=simulator, version=version, mode=mode, work=args.work, n=args.n, duration_ms=args.duration,
+               seed=args.seed, build_s=build_s, compile_s=compile_s, warmup_s=warmup_s, run_s=run_s,
+               peak_rss_mb=round(peak_mb, 1), rate_hz=round(rate, 3), note=note)
+    print("RESULT " + json.dumps(out), flush=True)
+    sys.stdout.flush()

@@ -1,0 +1,111 @@
+"""COBA / COBAHH in Brian2 (runtime mode with Cython, or C++ standalone), one run per process.
+
+Run in the brian2 venv made by ``setup``:
+    .venvs/brian2/bin/python brian2_net.py --work coba --n 4000 --duration 1000 --mode runtime
+Models as in shared/research/anchors.md (exponential Euler, dt 0.1 ms).
+runtime: build = network construction; compile = a 0 ms run (code generation, Cython, cached on
+disk across processes); run = the timed ``net.run`` of the full duration.
+standalone: compile = code generation + g++ build; run = the binary's own network-run timer
+(``device._last_run_time``); peak memory is that of the simulating binary.
+"""
+
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import p_connect, parse_args, peak_rss_mb, record  # noqa: E402
+
+args = parse_args(("runtime", "standalone"))
+t_import = time.perf_counter()
+import brian2 as b2  # noqa: E402
+from brian2 import mV, ms, nS, siemens, cm, msiemens, ufarad, umetre  # noqa: E402
+
+import_s = time.perf_counter() - t_import
+b2.prefs.logging.console_log_level = "ERROR"
+if args.mode == "standalone":
+    workdir = tempfile.mkdtemp(prefix="brian2_sa_")
+    rss_file = os.path.join(workdir, "maxrss_kb")
+    # Run the binary under a tiny wrapper that reports its own peak RSS (not the compiler's).
+    wrap = ("import os,subprocess,sys;p=subprocess.Popen(sys.argv[2:]);_,st,ru=os.wait4(p.pid,0);"
+            "open(sys.argv[1],'w').write(str(ru.ru_maxrss));sys.exit(os.waitstatus_to_exitcode(st))")
+    b2.prefs.devices.cpp_standalone.run_cmd_unix = [sys.executable, "-c", wrap, rss_file, "./main"]
+    b2.set_device("cpp_standalone", build_on_run=False, directory=workdir)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+else:
+    b2.prefs.codegen.target = "cython"
+b2.defaultclock.dt = args.dt * ms
+b2.seed(args.seed)
+
+t0 = time.perf_counter()
+n = args.n
+n_e = int(round(0.8 * n))
+p = p_connect(n)
+if args.work == "coba":
+    eqs = """
+    dv/dt = (-(v - El) + ge*(Ee - v) + gi*(Ei - v) + Iext) / taum : volt (unless refractory)
+    dge/dt = -ge / taue : 1
+    dgi/dt = -gi / taui : 1
+    """
+    ns = dict(taum=20 * ms, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, Iext=20 * mV, taue=5 * ms, taui=10 * ms)
+    P = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
+                       method="exponential_euler", namespace=ns)
+    P.v = "-55*mV + 5*mV*randn()"
+    on_e, on_i = "ge += 0.6", "gi += 6.7"
+    syn_ns = {}
+else:
+    area = 20000 * umetre**2
+    ns = dict(Cm=1 * ufarad * cm**-2 * area, gl=5e-5 * siemens * cm**-2 * area, El=-60 * mV, EK=-90 * mV,
+              ENa=50 * mV, g_na=100 * msiemens * cm**-2 * area, g_kd=30 * msiemens * cm**-2 * area, VT=-63 * mV,
+              taue=5 * ms, taui=10 * ms, Ee=0 * mV, Ei=-80 * mV)
+    eqs = """
+    dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v) - g_na*m**3*h*(v - ENa) - g_kd*n**4*(v - EK)) / Cm : volt
+    dm/dt = alpha_m*(1 - m) - beta_m*m : 1
+    dn/dt = alpha_n*(1 - n) - beta_n*n : 1
+    dh/dt = alpha_h*(1 - h) - beta_h*h : 1
+    dge/dt = -ge / taue : siemens
+    dgi/dt = -gi / taui : siemens
+    alpha_m = 0.32/mV*4*mV / exprel((13*mV - v + VT)/(4*mV)) / ms : Hz
+    beta_m = 0.28/mV*5*mV / exprel((v - VT - 40*mV)/(5*mV)) / ms : Hz
+    alpha_h = 0.128*exp((17*mV - v + VT)/(18*mV)) / ms : Hz
+    beta_h = 4.0/(1 + exp((40*mV - v + VT)/(5*mV))) / ms : Hz
+    alpha_n = 0.032/mV*5*mV / exprel((15*mV - v + VT)/(5*mV)) / ms : Hz
+    beta_n = 0.5*exp((10*mV - v + VT)/(40*mV)) / ms : Hz
+    """
+    P = b2.NeuronGroup(n, eqs, threshold="v > -20*mV", refractory=3 * ms, method="exponential_euler", namespace=ns)
+    P.v = "El + (randn()*5 - 5)*mV"
+    P.ge = "(randn()*1.5 + 4)*10*nS"
+    P.gi = "(randn()*12 + 20)*10*nS"
+    on_e, on_i = "ge += 6*nS", "gi += 67*nS"
+    syn_ns = dict(nS=nS)
+Ce = b2.Synapses(P[:n_e], P, on_pre=on_e, namespace=syn_ns)
+Ci = b2.Synapses(P[n_e:], P, on_pre=on_i, namespace=syn_ns)
+Ce.connect(p=p)
+Ci.connect(p=p)
+mon = b2.SpikeMonitor(P, record=False)
+net = b2.Network(P, Ce, Ci, mon)
+
+if args.mode == "runtime":
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net.run(0 * ms)  # code generation + Cython compilation (cached across processes) + connect
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net.run(args.duration * ms)
+    run_s = time.perf_counter() - t0
+    spikes, peak = int(mon.num_spikes), peak_rss_mb()
+else:
+    net.run(args.duration * ms)
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    b2.device.build(directory=workdir, compile=True, run=True, with_output=False)
+    total = time.perf_counter() - t0
+    run_s = float(b2.device._last_run_time)
+    compile_s = total - b2.device.timers["run_binary"]
+    spikes = int(mon.num_spikes)
+    with open(rss_file) as f:
+        peak = int(f.read()) / 1024.0
+record(simulator="Brian2", version=b2.__version__, mode=args.mode + (" (cython)" if args.mode == "runtime" else ""),
+       args=args, build_s=build_s, compile_s=compile_s, warmup_s=None, run_s=run_s, spikes=spikes, peak_mb=peak,
+       note=f"import {import_s:.2f} s")
