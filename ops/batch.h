@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <string>
-#include <vector>
 
 #include "xla/ffi/api/ffi.h"
 
@@ -18,72 +17,82 @@ namespace brainsim {
 
 namespace ffi = xla::ffi;
 
-// The batch shape of the output and, for each operand, the element offset of batch entry b.
+// At most this many leading (vmap) dimensions.
+constexpr int kMaxBatchRank = 8;
+
+// A buffer's data pointer and the strides of its leading dimensions: `p[b]` is the data of
+// batch entry b (flat index over the output's leading dimensions). No heap allocation.
+template <typename E>
+struct Batched {
+  E* base = nullptr;
+  int rank = 0;
+  int64_t lead[kMaxBatchRank] = {};    // the output's leading dimensions
+  int64_t stride[kMaxBatchRank] = {};  // this operand's strides (0 where it broadcasts)
+
+  E* operator[](int64_t b) const {
+    int64_t offset = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      offset += (b % lead[d]) * stride[d];
+      b /= lead[d];
+    }
+    return base + offset;
+  }
+};
+
+// The batch shape of the output.
 class Batch {
  public:
   // `out_dims` are the output's dimensions, of which the last `data_rank` are data.
   Batch(ffi::Span<const int64_t> out_dims, int data_rank) {
-    const int64_t lead_rank = static_cast<int64_t>(out_dims.size()) - data_rank;
-    for (int64_t d = 0; d < lead_rank; ++d) lead_.push_back(out_dims[d]);
+    rank_ = static_cast<int>(out_dims.size()) - data_rank;
     size_ = 1;
-    for (int64_t n : lead_) size_ *= n;
+    for (int d = 0; d < rank_ && d < kMaxBatchRank; ++d) {
+      lead_[d] = out_dims[d];
+      size_ *= out_dims[d];
+    }
   }
 
   int64_t size() const { return size_; }
 
-  // Offsets (in elements) of every batch entry of `buf`, whose last `data_rank` dims are data.
-  ffi::Error Offsets(const ffi::AnyBuffer& buf, int data_rank, const char* name,
-                     std::vector<int64_t>* offsets) const {
+  // Binds `buf` (element type E, last `data_rank` dims are data) to this batch.
+  template <typename E>
+  ffi::Error Bind(const ffi::AnyBuffer& buf, int data_rank, const char* name, Batched<E>* out) const {
     auto dims = buf.dimensions();
-    const int64_t lead_rank = static_cast<int64_t>(dims.size()) - data_rank;
-    if (lead_rank != static_cast<int64_t>(lead_.size())) {
+    const int lead_rank = static_cast<int>(dims.size()) - data_rank;
+    if (rank_ > kMaxBatchRank) {
+      return ffi::Error::InvalidArgument("brainsim ops: too many nested vmaps");
+    }
+    if (lead_rank != rank_) {
       return ffi::Error::InvalidArgument(std::string("brainsim ops: operand '") + name +
                                          "' has the wrong number of batch dimensions");
     }
-    int64_t inner = 1;
-    for (int64_t d = lead_rank; d < static_cast<int64_t>(dims.size()); ++d) inner *= dims[d];
-    // Stride of each lead dimension in the operand (0 where it broadcasts).
-    std::vector<int64_t> stride(lead_rank, 0);
-    int64_t s = inner;
-    for (int64_t d = lead_rank - 1; d >= 0; --d) {
+    int64_t s = 1;
+    for (size_t d = lead_rank; d < dims.size(); ++d) s *= dims[d];
+    out->base = static_cast<E*>(buf.untyped_data());
+    out->rank = rank_;
+    for (int d = rank_ - 1; d >= 0; --d) {
       if (dims[d] != 1 && dims[d] != lead_[d]) {
-        return ffi::Error::InvalidArgument(std::string("brainsim ops: batch dimensions of operand '") +
-                                           name + "' do not broadcast");
+        return ffi::Error::InvalidArgument(std::string("brainsim ops: batch dimensions of operand '") + name +
+                                           "' do not broadcast");
       }
-      stride[d] = dims[d] == 1 ? 0 : s;
+      out->lead[d] = lead_[d];
+      out->stride[d] = dims[d] == 1 ? 0 : s;
       s *= dims[d];
-    }
-    offsets->assign(size_, 0);
-    for (int64_t b = 0; b < size_; ++b) {
-      int64_t rest = b, off = 0;
-      for (int64_t d = lead_rank - 1; d >= 0; --d) {
-        off += (rest % lead_[d]) * stride[d];
-        rest /= lead_[d];
-      }
-      (*offsets)[b] = off;
     }
     return ffi::Error::Success();
   }
 
  private:
-  std::vector<int64_t> lead_;
-  int64_t size_;
-};
-
-// A buffer's data pointer with the offset of every batch entry: `p[b]` is entry b.
-template <typename E>
-struct Batched {
-  E* base = nullptr;
-  std::vector<int64_t> offsets;
-  E* operator[](int64_t b) const { return base + offsets[b]; }
+  int rank_ = 0;
+  int64_t lead_[kMaxBatchRank] = {};
+  int64_t size_ = 1;
 };
 
 // Binds `buf` (element type E, last `data_rank` dims are data) to the batch of the output.
 template <typename E>
 ffi::Error Bind(const Batch& batch, const ffi::AnyBuffer& buf, int data_rank, const char* name,
                 Batched<E>* out) {
-  out->base = static_cast<E*>(buf.untyped_data());
-  return batch.Offsets(buf, data_rank, name, &out->offsets);
+  return batch.Bind(buf, data_rank, name, out);
 }
 
 // The last dimension of a buffer (1 for a scalar).

@@ -20,7 +20,7 @@ from _common import p_connect, parse_args, peak_rss_mb, record  # noqa: E402
 args = parse_args(("runtime", "standalone"))
 t_import = time.perf_counter()
 import brian2 as b2  # noqa: E402
-from brian2 import mV, ms, nS, siemens, cm, msiemens, ufarad, umetre  # noqa: E402
+from brian2 import cm, ms, msiemens, mV, nS, siemens, ufarad, umetre  # noqa: E402
 
 import_s = time.perf_counter() - t_import
 b2.prefs.logging.console_log_level = "ERROR"

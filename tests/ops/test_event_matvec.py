@@ -1,5 +1,6 @@
 """event_matvec: native kernel vs the dense and pure-JAX references, values and gradients."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -72,6 +73,17 @@ def test_vmap_and_batch_dimensions():
     np.testing.assert_allclose(out[1], 2.0 * out[0], rtol=1e-6)
     both = jax.jit(jax.vmap(lambda w, s: ops.event_matvec(conn.with_weights(w), s, backend="native")))
     np.testing.assert_allclose(both(Wb, S[0, :2])[1], 2.0 * expected[0, 1], rtol=1e-5, atol=1e-6)
+    # batched connectivity (same sizes, different structure)
+    rng = np.random.default_rng(9)
+    indptr = np.concatenate([[0], np.sort(rng.integers(0, conn.nnz + 1, N_PRE - 1)), [conn.nnz]])
+    indices = np.concatenate([np.sort(rng.integers(0, N_POST, c)) for c in np.diff(indptr)])
+    other = eqx.tree_at(lambda c: (c.indptr, c.indices, c.weights), conn,
+                        (jnp.asarray(indptr, jnp.int32), jnp.asarray(indices, jnp.int32),
+                         jnp.asarray(rng.normal(size=conn.nnz), jnp.float32)))
+    stacked = jax.tree.map(lambda a, b: jnp.stack([a, b]), conn, other)
+    out = jax.jit(jax.vmap(lambda c, s: ops.event_matvec(c, s, backend="native")))(stacked, S[0, :2])
+    np.testing.assert_allclose(out[0], expected[0, 0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1], jax.jit(reference.event_matvec)(other, S[0, 1]), rtol=1e-5, atol=1e-6)
 
 
 def test_grad_of_vmap_and_vmap_of_grad():

@@ -1,0 +1,44 @@
+"""benchmarks/compare.py: the --quick run prints its table, and the table reports missing peers."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).parent.parent.parent / "benchmarks"
+
+
+@pytest.mark.slow
+def test_compare_quick_prints_table(tmp_path):
+    out = tmp_path / "peers.md"
+    r = subprocess.run([sys.executable, str(BENCH / "compare.py"), "--quick", "--out", str(out)],
+                       capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-4000:]
+    rows = [line for line in r.stdout.splitlines() if line.startswith("| COBA 200")]
+    assert len(rows) == 1, r.stdout
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert cells[1] == "brainsim"
+    assert float(cells[6].split()[0]) > 0.0  # run time
+    assert cells[10] == "1.0x"  # brainsim against itself
+    assert "load average" in r.stdout
+    assert not out.exists()  # --quick writes no results file
+
+
+def test_table_marks_missing_peer_and_ratio():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare
+    finally:
+        sys.path.remove(str(BENCH))
+    base = dict(work="coba", n=4000, duration=1000.0, version="x", mode="m", build=(1.0, 1.0, 1.0),
+                compile=None, peak=(100.0, 100.0, 100.0), rate=(20.0, 19.0, 21.0), warm=None,
+                load=((0.1, 0, 0), (0.2, 0, 0)))
+    rows = [dict(base, sim="brainsim", run=(0.5, 0.4, 0.6)), dict(base, sim="nest", run=(5.0, 5.0, 5.0)),
+            dict(sim="brainpy", work="coba", n=4000, duration=1000.0, missing=True)]
+    text = compare.table(rows)
+    lines = text.splitlines()[2:]
+    assert "10.0x" in lines[1]  # 5.0 s / 0.5 s
+    assert "0.500 (0.400-0.600)" in lines[0]
+    assert "19.0-21.0" in lines[0]
+    assert "not installed" in lines[2]
