@@ -383,7 +383,12 @@ def main(argv=None):
              "| variant | µs |", "|---|---|"]
     _, lines = section_coba(n_coba, 0.02, 50 if a.quick else 1000, a.repeats, log, a.quick)
     text += lines
-    text += ["", f"Total benchmark time {time.perf_counter() - started:.0f} s.", ""]
+    text += ["", "Notes: the pure-JAX columns pay O(nnz) per call whatever the spike count (XLA CPU gather/scatter at",
+             "~1-3 ns per synapse); the native op only touches the rows of neurons that spiked. The backward pass",
+             "is dense in both (the spike cotangent needs every row, the weight cotangent is one value per synapse",
+             "and is accumulated over steps by JAX), so value_and_grad gains less than the forward pass. Timings",
+             "on a shared machine are noisy (see the load average above); compare ratios within one row.",
+             "", f"Total benchmark time {time.perf_counter() - started:.0f} s.", ""]
     write_atomic(out, "\n".join(text))
     print(f"\nwritten to {out}")
 

@@ -148,12 +148,17 @@ def _run(config: "_Config", net, state, inputs):
         return state, (rec.spikes_now(spikes), rates)
 
     def window(state, xs):  # `every` steps, then sample
-        state, (spikes, rates) = jax.lax.scan(one_step, state, xs, length=every, unroll=config.unroll)
+        if every == 1:  # no inner loop: one step, outputs given a window axis of length 1
+            xs = None if xs is None else jax.tree.map(lambda x: x[0], xs)
+            state, out = one_step(state, xs)
+            spikes, rates = jax.tree.map(lambda x: x[None], out)
+        else:
+            state, (spikes, rates) = jax.lax.scan(one_step, state, xs, length=every, unroll=config.unroll)
         rates = {p: jnp.mean(r, axis=0) * (1000.0 / dt) for p, r in rates.items()}
         return state, (spikes, rec.sample(net, state), rates)
 
     def block(state, xs, n_windows):
-        state, out = jax.lax.scan(window, state, xs, length=n_windows)
+        state, out = jax.lax.scan(window, state, xs, length=n_windows, unroll=config.unroll if every == 1 else 1)
         if config.check_finite:
             state = net.check_finite(state)
         if config.progress:
