@@ -78,6 +78,44 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     return summary
 
 
+def bench_models(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=0):
+    """brainsim's side of the benchmarks: build, compile and run time and the mean rate, per model and size.
+
+    Run time is the median over ``repeats`` runs after compilation (results ready); peers are
+    compared by ``benchmarks/compare.py``.
+    """
+    import statistics
+
+    import jax
+
+    from .models import MODELS
+    from .simulate import Record, simulate
+
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise SystemExit(f"brainsim bench: unknown model(s) {unknown}; choose from {', '.join(sorted(MODELS))}")
+    rows = []
+    for name in names:
+        spec = MODELS[name]
+        for n in sizes:
+            t0 = time.perf_counter()
+            net = spec.build(n, seed=seed)
+            state = spec.initial_state(net, jax.random.key(seed), dt)
+            jax.block_until_ready(state)
+            build_s = time.perf_counter() - t0
+            pops = [p for p in spec.recorded if p in net.populations]
+            runs = [simulate(net, state, duration=duration, dt=dt, record=Record(spikes=pops))[1]
+                    for _ in range(repeats + 1)]
+            res = runs[-1]
+            spikes = sum(int(res.spike_counts(p).sum()) for p in pops)
+            rows.append({"model": name, "n_neurons": int(net.n_neurons), "n_synapses": int(net.n_synapses),
+                         "duration_ms": duration, "build_s": build_s, "compile_s": runs[0].compile_s,
+                         "warmup_run_s": runs[0].run_s,
+                         "run_s": statistics.median(r.run_s for r in runs[1:]),
+                         "mean_rate_hz": spikes / net.n_neurons / (duration / 1000.0), "backend": _backend()})
+    return rows
+
+
 def _backend():
     from . import ops
 
@@ -120,7 +158,26 @@ def main(argv=None):
     run.add_argument("--out", default="brainsim-out")
     run.add_argument("--unroll", type=int, default=1, help="lax.scan unroll factor")
     run.add_argument("--no-progress", action="store_true")
+    bench = sub.add_parser("bench", help="time brainsim on reference models (build, compile, run, rate)")
+    bench.add_argument("names", nargs="*", default=["coba", "cobahh"], help="models (default: coba cobahh)")
+    bench.add_argument("--sizes", nargs="+", type=int, default=[4000])
+    bench.add_argument("--duration", type=float, default=1000.0, help="ms")
+    bench.add_argument("--dt", type=float, default=0.1, help="ms")
+    bench.add_argument("--repeats", type=int, default=3)
+    bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        rows = bench_models(args.names, args.sizes, args.duration, args.dt, args.repeats)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            print("| model | N | synapses | ms | build s | compile s | run s (median) | rate Hz | backend |")
+            print("|---|---|---|---|---|---|---|---|---|")
+            for r in rows:
+                print(f"| {r['model']} | {r['n_neurons']} | {r['n_synapses']} | {r['duration_ms']:g} | "
+                      f"{r['build_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.3f} | {r['mean_rate_hz']:.1f} | "
+                      f"{r['backend']} |")
+        return 0
     if args.command == "run":
         if args.n_neurons < 2:
             parser.error("--n-neurons must be at least 2")

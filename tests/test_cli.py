@@ -30,3 +30,10 @@ def test_unknown_model_is_a_clear_error(tmp_path):
 def test_console_script_help():
     r = subprocess.run([sys.executable, "-m", "brainsim.cli", "run", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "--n-neurons" in r.stdout
+
+
+def test_bench_json(capsys):
+    main(["bench", "coba", "--sizes", "300", "--duration", "20", "--repeats", "1", "--json"])
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["model"] == "coba" and rows[0]["n_neurons"] == 300
+    assert rows[0]["run_s"] > 0 and rows[0]["compile_s"] > 0 and rows[0]["mean_rate_hz"] >= 0

@@ -3,9 +3,9 @@
 import jax
 import numpy as np
 import pytest
+from brainsim.models import cobahh, cobahh_initial_state
 
 import brainsim as bs
-from brainsim.models import cobahh, cobahh_initial_state
 
 
 @pytest.mark.slow
