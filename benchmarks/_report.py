@@ -23,7 +23,7 @@ def machine() -> str:
     except (ValueError, OSError):
         mem = float("nan")
     try:
-        load = ", load %.2f %.2f %.2f" % os.getloadavg()
+        load = ", load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     except OSError:
         load = ""
     return (f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB{load}; Python {platform.python_version()}, "

@@ -46,7 +46,8 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     counts = sum(len(t) for t, _ in trains.values())
     n_rec = sum(res.size(p) for p in pops)
     mean_rate = counts / n_rec / (duration / 1000.0) if n_rec and duration > 0 else 0.0
-    cvs = np.concatenate([analysis.cv_isi(t, i, res.size(p), res.t_start, res.t_stop) for p, (t, i) in trains.items()]) if pops else []
+    cvs = [analysis.cv_isi(t, i, res.size(p), res.t_start, res.t_stop) for p, (t, i) in trains.items()]
+    cvs = np.concatenate(cvs) if cvs else np.array([])
     summary = {
         "model": name,
         "n_neurons": int(net.n_neurons),

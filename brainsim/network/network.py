@@ -121,7 +121,8 @@ class Network(eqx.Module):
         inputs = inputs or {}
         unknown = set(inputs) - set(self.populations)
         if unknown:
-            raise ValueError(f"inputs name unknown populations {sorted(unknown)}; populations: {sorted(self.populations)}")
+            raise ValueError(f"inputs name unknown populations {sorted(unknown)}; "
+                             f"populations: {sorted(self.populations)}")
         k = state.step
         projs = {n: p.arrive(state.projections[n], k) for n, p in self.projections.items()}
         volts = {n: self.voltage(n, s) for n, s in state.populations.items()}

@@ -115,7 +115,8 @@ def _check_inputs(net, inputs, n_steps):
     out = {}
     for name, x in inputs.items():
         if name not in net.populations:
-            raise ValueError(f"simulate: inputs for unknown population '{name}'; populations: {sorted(net.populations)}")
+            raise ValueError(f"simulate: inputs for unknown population '{name}'; "
+                             f"populations: {sorted(net.populations)}")
         n = net.populations[name].n
         x = jnp.asarray(x)
         if x.ndim not in (1, 2) or x.shape[0] != n_steps or (x.ndim == 2 and x.shape[1] not in (1, n)):

@@ -63,8 +63,10 @@ def test_vmap_over_trials(net):
 
     @jax.jit
     def run(states):
-        return jax.vmap(lambda s: bs.simulate(net, s, duration=10.0, dt=0.1, record=bs.Record(rates="E"))[1].rates["E"])(
-            states)
+        def one(s):
+            return bs.simulate(net, s, duration=10.0, dt=0.1, record=bs.Record(rates="E"))[1].rates["E"]
+
+        return jax.vmap(one)(states)
 
     rates = run(states)
     assert rates.shape == (3, 100)
