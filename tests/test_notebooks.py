@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
-SMALL = {"BRAINSIM_NB_N": "500", "BRAINSIM_NB_MS": "100", "MPLBACKEND": "Agg"}
+# BRAINSIM_NB_SMALL=1 tells a notebook to run at its small (CI) size, whatever that means for it.
+SMALL = {"BRAINSIM_NB_N": "500", "BRAINSIM_NB_MS": "100", "BRAINSIM_NB_SMALL": "1", "MPLBACKEND": "Agg"}
 
 
 @pytest.mark.slow
