@@ -47,12 +47,16 @@ TRAINERS = {
     "norse": (os.path.join(VENVS, "torch", "bin", "python"), "train_torch.py", ["--lib", "norse"]),
     "brainpy": (os.path.join(VENVS, "brainpy", "bin", "python"), "train_brainpy.py", []),
 }
-# single-compartment HH: name -> (interpreter, script); each script repeats internally
-HH_PEERS = {
-    "brainsim": (sys.executable, "hh_brainsim.py"),
-    "neuron": (os.path.join(VENVS, "hh", "bin", "python"), "hh_neuron.py"),
-    "jaxley": (os.path.join(VENVS, "hh", "bin", "python"), "hh_jaxley.py"),
-}
+# single cells: (name, interpreter, script); each script repeats internally and prints RESULT lines with its work
+HH_PEERS = [
+    ("brainsim", sys.executable, "hh_brainsim.py"),
+    ("neuron", os.path.join(VENVS, "hh", "bin", "python"), "hh_neuron.py"),
+    ("jaxley", os.path.join(VENVS, "hh", "bin", "python"), "hh_jaxley.py"),
+    ("neuron", os.path.join(VENVS, "hh", "bin", "python"), "hh_tree_neuron.py"),
+    ("jaxley", os.path.join(VENVS, "hh", "bin", "python"), "hh_tree_jaxley.py"),
+]
+# works a peer runs that brainsim cannot run yet: (work, why) -- a row says so instead of a number
+HH_NOT_BUILT = [("hh-61comp", "not built: multi-compartment cells are a later issue")]
 BUSY_LOAD = 1.5  # 1-minute load average above which a 2-core machine is called busy
 
 
@@ -148,13 +152,14 @@ def run_train(sim, repeats, steps, core, timeout):
 
 
 def run_hh(core, timeout):
-    """One process per single-cell HH peer; returns the markdown table."""
-    lines = ["| simulator | version | mode | setup s | compile s | run ms (median; min) for 100 ms | spikes | "
-             "peak MB | "
-             "load before/after |", "|---|---|---|---|---|---|---|---|---|"]
-    for sim, (python, script) in HH_PEERS.items():
+    """One process per single-cell script; returns the markdown table (one row per RESULT line)."""
+    lines = ["| work | simulator | version | mode | setup s | compile s | run ms (median; min) for 100 ms | spikes | "
+             "peak MB | load before/after |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for work, why in HH_NOT_BUILT:
+        lines.append(f"| {work} | brainsim | - | - | {why} | | | | | |")
+    for sim, python, script in HH_PEERS:
         if not os.path.exists(python):
-            lines.append(f"| {sim} | - | - | not installed | | | | | |")
+            lines.append(f"| {script} | {sim} | - | - | not installed | | | | | |")
             continue
         cmd = [python, os.path.join(PEERS_DIR, script)]
         if core is not None and shutil.which("taskset"):
@@ -170,13 +175,14 @@ def run_hh(core, timeout):
             res, proc = [], None
         load = f"{load0[0]:.1f} / {os.getloadavg()[0]:.1f}"
         if not res:
-            lines.append(f"| {sim} | - | - | failed | | | | | {load} |")
+            lines.append(f"| {script} | {sim} | - | - | failed | | | | | {load} |")
         for r in res:
-            lines.append(f"| {r['simulator']} | {r['version']} | {r['mode']} | {r.get('setup_s', '-')} | "
+            lines.append(f"| {r['work']} | {r['simulator']} | {r['version']} | {r['mode']} | {r.get('setup_s', '-')} | "
                          f"{r.get('compile_s', '-')} | {r['run_ms']:.3f} ({r['run_ms_min']:.3f}) | {r['spikes']} | "
                          f"{r['peak_rss_mb']:.0f} | {load} |")
         print(lines[-1], flush=True)
-    return "\n".join(lines)
+    head, body = lines[:2], lines[2:]
+    return "\n".join(head + sorted(body, key=lambda ln: ln.split("|")[1]))
 
 
 def train_table(rows, steps):
@@ -410,10 +416,13 @@ def main(argv=None):
         tab = run_hh(core, a.timeout)
         load1 = os.getloadavg()
         text = "\n".join([
-            header("Single-compartment squid HH, 100 ms (6 spikes expected)"),
+            header("Single cells, 100 ms: squid HH (6 spikes expected); 61-compartment HH tree (8 at soma and tip)"),
             "- 20 x 20 um cylinder, 0.15 nA from 10 to 90 ms, 6.3 degC, dt 0.025 ms; NEURON and Jaxley: backward "
             "Euler (NEURON's continuerun, exact rates and its default rate table); brainsim: exponential Euler, "
             "float32; Jaxley float64. Medians over 20 calls after one warm-up, in one process each",
+            "- hh-61comp: soma (20 x 20 um) + depth-4 binary tree of 15 branches, 100 um x 1 um diameter, "
+            "4 compartments each, Ra 100 Ohm cm, HH everywhere, 0.5 nA into the soma from 10 to 90 ms; "
+            "medians over 10 calls",
             f"- every process {pin}; load average (1 min) {load0[0]:.2f} -> {load1[0]:.2f}"
             + (": THE MACHINE WAS BUSY" if max(load0[0], load1[0]) > BUSY_LOAD else ": quiet"), "", tab, ""])
         print(text)
