@@ -40,6 +40,9 @@ class ALIF(AbstractNeuron):
     ``(v - v_th - beta a) / (v_th - v_reset)``, the baseline-normalised distance used by Bellec et
     al. With exponential Euler, ``a[k+1] = exp(-dt/tau_a) a[k] + z[k+1]``, the threshold at step
     ``k+1`` using the decayed ``a`` before the increment: the ALIF of e-prop, with ``beta`` in mV.
+    ``detach_reset`` removes only the voltage reset from the gradient; the spike's increment of ``a``
+    always carries the surrogate gradient, as in Bellec et al. (2020), whose adaptation eligibility
+    trace depends on it.
 
     Defaults: membrane as :class:`~brainsim.neurons.LIF` (tau_m 20 ms, C_m 200 pF, E_L -60 mV,
     v_th -50 mV, v_reset -60 mV); tau_a 200 ms (Bellec et al. 2018 use 200 ms to seconds);
@@ -110,7 +113,7 @@ class ALIF(AbstractNeuron):
         v, s = fire(self.name, v, self.v_th + self.beta * a, self.v_reset, refractory, self.surrogate,
                     self.reset, self.detach_reset, scale=jnp.abs(self.v_th - self.v_reset),
                     jump=self.v_th - self.v_reset)
-        a = a + (jax.lax.stop_gradient(s) if self.detach_reset else s)
+        a = a + s  # the adaptation path stays differentiable (e-prop's epsilon_a); detach_reset cuts v's reset only
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return ALIFState(v=v, a=a, t_ref_left=t_left), s
 

@@ -1,4 +1,4 @@
-"""Plots of a run: spike rasters, state-variable traces, population rates, a summary figure.
+"""Plots of a run: spike rasters, state-variable traces, population rates, a summary figure; loss curves.
 
 Needs matplotlib (``pip install 'brainsim[plot]'``), imported on first use; without a display
 the Agg backend is used. Every function takes ``ax=`` (draw into existing axes) and ``save=``
@@ -10,5 +10,6 @@ from .raster import raster
 from .rates import population_rates, rates
 from .summary import summary_figure
 from .traces import traces
+from .training import loss_curve
 
-__all__ = ["population_rates", "raster", "rates", "save_figure", "summary_figure", "traces"]
+__all__ = ["loss_curve", "population_rates", "raster", "rates", "save_figure", "summary_figure", "traces"]

@@ -1,1 +1,34 @@
-"""Training through time: losses, parameter constraints, BPTT, online rules, learnable delays, a loop on optax."""
+"""Training through time: losses, parameter constraints, BPTT, online rules, learnable delays, a loop on optax.
+
+- losses on readouts and spikes (``cross_entropy``, ``first_spike_time``, ``van_rossum_distance``, ...);
+- ``fit``: a small optax training loop with progress, history and atomic save/resume;
+- memory-bounded BPTT through ``simulate`` (``sqrt_chunk``, ``simulate_checkpointed``);
+- online learning whose memory does not grow with T: e-prop (``EProp`` on an ``RSNN``) and truncated BPTT.
+"""
+
+from .bptt import simulate_checkpointed, sqrt_chunk
+from .eprop import EProp, EpropState, random_feedback
+from .loop import fit, load_checkpoint, make_step, save_checkpoint
+from .losses import (
+    accuracy,
+    cross_entropy,
+    firing_rates,
+    first_spike_accuracy,
+    first_spike_cross_entropy,
+    first_spike_time,
+    rate_regularizer,
+    reduce_time,
+    spike_count_loss,
+    van_rossum_distance,
+    voltage_mse,
+)
+from .rsnn import RSNN, RSNNState, trainable_weights
+from .tbptt import network_window_loss, tbptt_grad, tbptt_train
+
+__all__ = [
+    "EProp", "EpropState", "RSNN", "RSNNState", "accuracy", "cross_entropy", "firing_rates", "first_spike_accuracy",
+    "first_spike_cross_entropy", "first_spike_time", "fit", "load_checkpoint", "make_step", "network_window_loss",
+    "random_feedback", "rate_regularizer", "reduce_time", "save_checkpoint", "simulate_checkpointed",
+    "spike_count_loss", "sqrt_chunk", "tbptt_grad", "tbptt_train", "trainable_weights", "van_rossum_distance",
+    "voltage_mse",
+]

@@ -1,0 +1,271 @@
+"""A small training loop on optax: a jitted step, logging, progress, and exact save/resume.
+
+Functions, not a framework: :func:`make_step` builds the jitted update, :func:`fit` runs it over a
+stream of batches, :func:`save_checkpoint` / :func:`load_checkpoint` write and read everything a
+run needs to continue bit-identically. Parameters are the leaves of the model selected by
+``filter_spec`` (``eqx.partition``); freezing a part is a filter, not a flag.
+"""
+
+import itertools
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+_MAGIC = b"brainsim-fit-checkpoint 1\n"
+_HISTORY_KEYS = ("step", "loss", "time")
+
+
+def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has_aux: bool = False):
+    """The jitted training step ``step(params, rest, opt_state, batch) -> (params, opt_state, loss, aux)``.
+
+    ``loss_fn(model, batch)`` returns a scalar loss, or ``(loss, {name: scalar})`` with
+    ``has_aux=True``; ``model = eqx.combine(params, rest)``. Gradients are taken with respect to
+    ``params`` only; ``rest`` (the frozen part, connectivity indices, ...) is traced, not baked into
+    the compiled step as constants. The loss is checked for finiteness (``eqx.error_if``).
+    """
+
+    @eqx.filter_jit
+    def step(params, rest, opt_state, batch):
+        def objective(p):
+            out = loss_fn(eqx.combine(p, rest), batch)
+            loss, aux = out if has_aux else (out, {})
+            if jnp.shape(loss) != ():
+                raise ValueError(f"fit: loss_fn must return a scalar loss, got shape {jnp.shape(loss)}"
+                                 + ("" if has_aux else " (return (loss, metrics) with has_aux=True)"))
+            if not isinstance(aux, dict):
+                raise TypeError(f"fit: with has_aux=True, loss_fn must return (loss, dict of scalars), "
+                                f"got {type(aux).__name__}")
+            return loss, aux
+
+        (loss, aux), grads = jax.value_and_grad(objective, has_aux=True)(params)
+        loss = eqx.error_if(loss, ~jnp.isfinite(loss), "fit: the loss became non-finite; lower the learning "
+                            "rate, clip gradients (optax.clip_by_global_norm) or check the data and the model")
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        params = optax.apply_updates(params, updates)
+        return params, opt_state, loss, aux
+
+    return step
+
+
+def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batches, *, n_steps: int,
+        filter_spec=eqx.is_inexact_array, has_aux: bool = False, log_every: int = 10, progress: bool = True,
+        checkpoint=None, checkpoint_every: int | None = None, eval_fn: Callable | None = None,
+        eval_every: int | None = None):
+    """Train ``model`` for ``n_steps`` optimizer steps; returns ``(model, history)``.
+
+    Args:
+        loss_fn: ``loss_fn(model, batch) -> loss`` (a scalar), or ``-> (loss, {name: scalar})``
+            with ``has_aux=True``; the metrics are logged with the loss.
+        model: an equinox Module (e.g. a :class:`~brainsim.Network` or a Module holding one).
+        optimizer: an optax ``GradientTransformation``.
+        batches: an iterable of batches, or a function ``step -> batch`` (``step`` counts from 0).
+            A function lets a resumed run continue the data stream exactly; an iterable is advanced
+            past the batches a resumed run already used (so it must yield the same stream again).
+        n_steps: total number of steps, counting those done before a resume.
+        filter_spec: which leaves are trained (``eqx.partition``); the rest stays as it is.
+        log_every: record ``step``, ``loss`` (of that step's batch, before its update), metrics
+            and ``time`` (wall seconds since training began) every this many steps, and at the last step.
+        progress: a tqdm bar (terminal or notebook) when tqdm is installed, log lines otherwise.
+        checkpoint: a file path. If it exists, training resumes from it; it is written every
+            ``checkpoint_every`` steps and at the end (atomically: temp file + ``os.replace``).
+        eval_fn: ``eval_fn(model) -> {name: scalar}`` (or a scalar, logged as ``"eval"``), called on
+            the host every ``eval_every`` steps (default: only at the end) with the updated model;
+            logged as ``eval_step`` and ``eval_<name>``.
+
+    Returns:
+        ``(model, history)``; ``history`` is a dict of lists: ``step``, ``loss``, ``time``, one
+        list per metric, and ``eval_step``/``eval_*`` when ``eval_fn`` is given.
+
+    The step is compiled once: batches must keep their shapes and dtypes.
+    """
+    n_steps = _count("n_steps", n_steps, minimum=0)
+    log_every = _count("log_every", log_every)
+    if checkpoint_every is not None:
+        checkpoint_every = _count("checkpoint_every", checkpoint_every)
+    if eval_every is not None:
+        eval_every = _count("eval_every", eval_every)
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise TypeError(f"fit: optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}")
+    if not (callable(batches) or isinstance(batches, Iterable)):
+        raise TypeError(f"fit: batches must be an iterable of batches or a function step -> batch, "
+                        f"got {type(batches).__name__}")
+    if eval_fn is not None and not callable(eval_fn):
+        raise TypeError(f"fit: eval_fn must be callable, got {type(eval_fn).__name__}")
+
+    params, rest = eqx.partition(model, filter_spec)
+    params = _strong(params)
+    opt_state = optimizer.init(params)
+    start, history, elapsed = 0, {k: [] for k in _HISTORY_KEYS}, 0.0
+    if checkpoint is not None and os.path.exists(checkpoint):
+        loaded, opt_state, start, history, elapsed = load_checkpoint(checkpoint, eqx.combine(params, rest), opt_state)
+        params, rest = eqx.partition(loaded, filter_spec)
+    if start > n_steps:
+        raise ValueError(f"fit: checkpoint {os.fspath(checkpoint)!r} is at step {start}, past n_steps={n_steps}")
+
+    step_fn = make_step(loss_fn, optimizer, has_aux=has_aux)
+    next_batch = _batch_source(batches, start)
+    bar = _bar(n_steps, start) if progress else None
+    t0 = time.perf_counter() - elapsed
+
+    def save(k):
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, eqx.combine(params, rest), opt_state, k, history,
+                            elapsed=time.perf_counter() - t0)
+
+    try:
+        for k in range(start, n_steps):
+            try:
+                batch = next_batch(k)
+            except StopIteration:
+                save(k)
+                raise ValueError(f"fit: batches ran out at step {k} of n_steps={n_steps}; pass a longer iterable "
+                                 "(e.g. itertools.cycle) or a function step -> batch") from None
+            params, opt_state, loss, aux = step_fn(params, rest, opt_state, batch)
+            done = k + 1
+            if k % log_every == 0 or done == n_steps:
+                _log(history, k, loss, aux, time.perf_counter() - t0)
+                _show(bar, k, history)
+            elif bar is not None:
+                bar.update(done - bar.n)
+            if eval_fn is not None and ((eval_every is not None and done % eval_every == 0) or done == n_steps):
+                _log_eval(history, done, eval_fn(eqx.combine(params, rest)))
+            if checkpoint_every is not None and done % checkpoint_every == 0 and done != n_steps:
+                save(done)
+        if start < n_steps:
+            save(n_steps)
+    finally:
+        if bar is not None:
+            bar.close()
+    return eqx.combine(params, rest), history
+
+
+# -- checkpoints ------------------------------------------------------------------------------------
+def save_checkpoint(path, model, opt_state, step: int, history: dict, *, elapsed: float = 0.0) -> None:
+    """Write ``model``, ``opt_state``, ``step`` and ``history`` to ``path`` atomically.
+
+    The file holds a one-line JSON header (step, history, elapsed seconds) followed by the array
+    leaves of ``(model, opt_state)`` in ``eqx.tree_serialise_leaves`` format; a reader never sees a
+    half-written file (temp file in the same folder + ``os.replace``).
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    header = json.dumps({"step": int(step), "elapsed": float(elapsed), "history": history}).encode()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ckpt")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_MAGIC)
+            f.write(header + b"\n")
+            eqx.tree_serialise_leaves(f, (model, opt_state))
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load_checkpoint(path, model, opt_state):
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    ``model`` and ``opt_state`` give the structure (e.g. the initial model and
+    ``optimizer.init(params)``). Returns ``(model, opt_state, step, history, elapsed)``.
+    """
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        if f.readline() != _MAGIC:
+            raise ValueError(f"load_checkpoint: {path!r} is not a brainsim training checkpoint")
+        header = json.loads(f.readline())
+        try:
+            model, opt_state = eqx.tree_deserialise_leaves(f, (model, opt_state))
+        except Exception as e:
+            raise ValueError(f"load_checkpoint: {path!r} does not match the model and optimizer state given "
+                             f"(different shapes, structure or optimizer?): {e}") from e
+    return model, opt_state, int(header["step"]), header["history"], float(header["elapsed"])
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def _count(name, value, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValueError(f"fit: {name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _strong(tree):
+    """Drop weak types (``jnp.array(1.0)``): an update makes them strong, which would recompile step 2."""
+    return jax.tree.map(lambda x: jnp.asarray(x, dtype=x.dtype) if isinstance(x, jax.Array) and x.weak_type else x,
+                        tree)
+
+
+def _batch_source(batches, start):
+    if callable(batches) and not isinstance(batches, Iterable):
+        return batches
+    it = itertools.islice(iter(batches), start, None)
+
+    def next_batch(k):
+        return next(it)
+
+    return next_batch
+
+
+def _scalar(x) -> float:
+    return float(np.asarray(x))
+
+
+def _log(history, k, loss, aux, t):
+    history["step"].append(int(k))
+    history["loss"].append(_scalar(loss))
+    history["time"].append(float(t))
+    for name, value in aux.items():
+        history.setdefault(str(name), []).append(_scalar(value))
+
+
+def _log_eval(history, step, result):
+    if not isinstance(result, dict):
+        result = {"": result}
+    history.setdefault("eval_step", []).append(int(step))
+    for name, value in result.items():
+        key = f"eval_{name}" if name else "eval"
+        history.setdefault(key, []).append(_scalar(value))
+
+
+class _LineBar:
+    """Progress as log lines on stderr, when tqdm is not installed."""
+
+    def __init__(self, total, initial):
+        self.total, self.n = total, initial
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix_str(self, text):
+        sys.stderr.write(f"fit: step {self.n}/{self.total} {text}\n")
+
+    def close(self):
+        pass
+
+
+def _bar(total, initial):
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return _LineBar(total, initial)
+    return tqdm(total=total, initial=initial, desc="fit", unit="step")
+
+
+def _show(bar, k, history):
+    if bar is None:
+        return
+    bar.update(k + 1 - bar.n)
+    parts = [f"loss={history['loss'][-1]:.4g}"]
+    parts += [f"{name}={values[-1]:.4g}" for name, values in history.items()
+              if name not in _HISTORY_KEYS and not name.startswith("eval") and values]
+    bar.set_postfix_str(" ".join(parts))
