@@ -8,14 +8,14 @@ from . import connectivity, init, integrators, network, neurons, ops, synapses
 from . import simulate as _simulate_pkg
 from ._drive import Drive
 from .connectivity import Connectivity
-from .network import GapJunction, Network, NetworkState, Projection
+from .network import DelayLearningProjection, GapJunction, Network, NetworkState, Projection
 from .simulate import Record, Results, load_state, save_state, simulate
 from .surrogate import spike
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Connectivity", "Drive", "GapJunction", "Network", "NetworkState", "Projection", "Record", "Results",
+    "Connectivity", "DelayLearningProjection", "Drive", "GapJunction", "Network", "NetworkState", "Projection", "Record", "Results",
     "connectivity", "init", "integrators", "load_state", "network", "neurons", "ops", "save_state", "simulate",
     "spike", "synapses",
 ]

@@ -1,7 +1,8 @@
 """Wiring: populations, projections (with delays), gap junctions and the network step."""
 
 from .gap_junction import GapJunction
+from .learnable_delay import DelayLearningProjection
 from .network import Network, NetworkState
 from .projection import AbstractProjection, Projection, ProjectionState
 
-__all__ = ["AbstractProjection", "GapJunction", "Network", "NetworkState", "Projection", "ProjectionState"]
+__all__ = ["AbstractProjection", "DelayLearningProjection", "GapJunction", "Network", "NetworkState", "Projection", "ProjectionState"]
