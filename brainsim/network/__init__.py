@@ -5,4 +5,7 @@ from .learnable_delay import DelayLearningProjection
 from .network import Network, NetworkState
 from .projection import AbstractProjection, Projection, ProjectionState
 
-__all__ = ["AbstractProjection", "DelayLearningProjection", "GapJunction", "Network", "NetworkState", "Projection", "ProjectionState"]
+__all__ = [
+    "AbstractProjection", "DelayLearningProjection", "GapJunction", "Network", "NetworkState", "Projection",
+    "ProjectionState",
+]
