@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Connectivity", "DelayLearningProjection", "Drive", "GapJunction", "Network", "NetworkState", "Projection",
-    "Record", "Results", "connectivity", "init", "integrators", "load_state", "network", "neurons", "ops", "save_state", "simulate",
-    "spike", "synapses",
+    "Record", "Results", "connectivity", "init", "integrators", "load_state", "network", "neurons", "ops",
+    "save_state", "simulate", "spike", "synapses",
 ]
 del _simulate_pkg
