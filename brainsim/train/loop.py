@@ -30,7 +30,7 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
     ``loss_fn(model, batch)`` returns a scalar loss, or ``(loss, {name: scalar})`` with
     ``has_aux=True``; ``model = eqx.combine(params, rest)``. Gradients are taken with respect to
     ``params`` only; ``rest`` (the frozen part, connectivity indices, ...) is traced, not baked into
-    the compiled step as constants. The loss is checked for finiteness (``eqx.error_if``).
+    the compiled step as constants. The loss and the gradients are checked for finiteness (``eqx.error_if``).
     """
 
     @eqx.filter_jit
@@ -49,6 +49,11 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
         (loss, aux), grads = jax.value_and_grad(objective, has_aux=True)(params)
         loss = eqx.error_if(loss, ~jnp.isfinite(loss), "fit: the loss became non-finite; lower the learning "
                             "rate, clip gradients (optax.clip_by_global_norm) or check the data and the model")
+        grads_ok = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)] or [True]))
+        loss = eqx.error_if(loss, ~grads_ok, "fit: a gradient became non-finite while the loss is finite (often a "
+                            "trained time constant or conductance left its valid range); constrain it "
+                            "(brainsim.train.constrain with Positive/Interval), train fewer fields (filter_spec), "
+                            "or clip gradients")
         updates, opt_state = optimizer.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         return params, opt_state, loss, aux

@@ -168,6 +168,10 @@ def test_errors():
         fit(lambda model, b: model(b[0]), m, opt, batch_at, n_steps=1, progress=False)
     with pytest.raises(Exception, match="non-finite"):
         fit(lambda model, b: mse(model, b) * jnp.nan, m, opt, batch_at, n_steps=1, progress=False)
+    # finite loss, non-finite gradient (sqrt at 0): caught too
+    with pytest.raises(Exception, match="gradient became non-finite"):
+        fit(lambda model, b: mse(model, b) + jnp.sum(jnp.sqrt(jnp.abs(jax.tree.leaves(model)[0]) * 0.0)), m, opt,
+            batch_at, n_steps=1, progress=False)
 
 
 def test_checkpoint_file_checks(tmp_path):
