@@ -42,6 +42,7 @@ SIMULATORS = {
 }
 # SNN training task: name -> (interpreter, script, extra arguments)
 TRAINERS = {
+    "brainsim": (sys.executable, "train_brainsim.py", []),  # examples/memorisation.py, event-driven input
     "spyx": (os.path.join(VENVS, "spyx", "bin", "python"), "train_spyx.py", []),
     "snntorch": (os.path.join(VENVS, "torch", "bin", "python"), "train_torch.py", ["--lib", "snntorch"]),
     "norse": (os.path.join(VENVS, "torch", "bin", "python"), "train_torch.py", ["--lib", "norse"]),
@@ -58,6 +59,7 @@ HH_PEERS = [
 # works a peer runs that brainsim cannot run yet: (work, why) -- a row says so instead of a number
 HH_NOT_BUILT = [("hh-61comp", "not built: multi-compartment cells are a later issue")]
 BUSY_LOAD = 1.5  # 1-minute load average above which a 2-core machine is called busy
+SCALE_SIZES = (64000, 256000, 1000000)  # --scale: about 80 synapses per neuron, 200 ms
 
 
 def default_duration(n):
@@ -120,35 +122,62 @@ def measure(sim, work, n, duration, repeats, core, timeout, log, warmup=True):
                 seeds=len(runs))
 
 
-def run_train(sim, repeats, steps, core, timeout):
-    """``repeats`` processes of one training peer; a row dict (medians over processes)."""
+def train_process(sim, seed, steps, core, timeout):
+    """One process of one training script; its RESULT dict, or a dict with 'error'."""
     python, script, extra = TRAINERS[sim]
-    if not os.path.exists(python):
-        return dict(sim=sim, missing=True)
-    load0, outs = os.getloadavg(), []
+    cmd = [python, os.path.join(PEERS_DIR, script), *extra, "--steps", str(steps), "--seed", str(seed)]
+    if core is not None and shutil.which("taskset"):
+        cmd = ["taskset", "-c", str(core)] + cmd
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    if sim == "brainsim":
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.dirname(HERE), env.get("PYTHONPATH")) if p)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        return dict(error=f"timed out after {timeout} s")
+    res = [json.loads(ln[7:]) for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    if not res:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return dict(error=f"exit {proc.returncode}: {tail[0][:200]}")
+    return res[0]
+
+
+def run_train(sims, repeats, steps, core, timeout):
+    """``repeats`` processes of every training script, interleaved (round 1: every simulator once, then
+    round 2, ...) so that a load that changes during the run affects every simulator alike; one row dict
+    per simulator (medians over its processes)."""
+    outs = {s: [] for s in sims}
+    errors, loads = {}, {s: [] for s in sims}
     for seed in range(repeats):
-        cmd = [python, os.path.join(PEERS_DIR, script), *extra, "--steps", str(steps), "--seed", str(seed)]
-        if core is not None and shutil.which("taskset"):
-            cmd = ["taskset", "-c", str(core)] + cmd
-        env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-        try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
-        except subprocess.TimeoutExpired:
-            return dict(sim=sim, error=f"timed out after {timeout} s")
-        res = [json.loads(ln[7:]) for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-        if not res:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-            return dict(sim=sim, error=f"exit {proc.returncode}: {tail[0][:200]}")
-        outs.append(res[0])
+        for sim in sims:
+            if sim in errors or not os.path.exists(TRAINERS[sim][0]):
+                continue
+            load0 = os.getloadavg()
+            r = train_process(sim, seed, steps, core, timeout)
+            loads[sim].append((load0, os.getloadavg()))
+            if "error" in r:
+                errors[sim] = r["error"]
+            else:
+                outs[sim].append(r)
     med = statistics.median
-    return dict(sim=sim, version=outs[0]["version"], mode=outs[0]["mode"],
-                first=(med(o["first_step_s"] for o in outs), min(o["first_step_s"] for o in outs),
-                       max(o["first_step_s"] for o in outs)),
-                ms=(med(o["ms_per_step"] for o in outs), min(o["ms_min"] for o in outs),
-                    max(o["ms_max"] for o in outs)),
-                peak=(med(o["peak_rss_mb"] for o in outs),) * 3,
-                loss=(outs[0]["loss_first"], outs[0]["loss_last"]), load=(load0, os.getloadavg()),
-                note=outs[0].get("note", ""))
+    rows = []
+    for sim in sims:
+        if not os.path.exists(TRAINERS[sim][0]):
+            rows.append(dict(sim=sim, missing=True))
+            continue
+        if sim in errors:
+            rows.append(dict(sim=sim, error=errors[sim]))
+            continue
+        o = outs[sim]
+        rows.append(dict(sim=sim, version=o[0]["version"], mode=o[0]["mode"],
+                         first=(med(x["first_step_s"] for x in o), min(x["first_step_s"] for x in o),
+                                max(x["first_step_s"] for x in o)),
+                         ms=(med(x["ms_per_step"] for x in o), min(x["ms_min"] for x in o),
+                             max(x["ms_max"] for x in o)),
+                         peak=(med(x["peak_rss_mb"] for x in o),) * 3,
+                         loss=(o[0]["loss_first"], o[0]["loss_last"]),
+                         load=(loads[sim][0][0], loads[sim][-1][1]), note=o[0].get("note", "")))
+    return rows
 
 
 def run_hh(core, timeout):
@@ -186,18 +215,22 @@ def run_hh(core, timeout):
 
 
 def train_table(rows, steps):
+    """Markdown table of the training rows; ratios are to the brainsim row of the same invocation."""
+    base = next((r for r in rows if r["sim"] == "brainsim" and r.get("ms")), None)
     lines = [f"| simulator | version | mode | first step s (compile) | ms per step (median; min-max over {steps} "
-             "steps x processes) | peak MB | loss first -> last (seed 0) | load before/after |",
-             "|---|---|---|---|---|---|---|---|",
-             "| brainsim | - | - | not implemented yet (training API is a separate issue) | | | | |"]
+             "steps x processes) | ms per step / brainsim's | peak MB | peak / brainsim's | loss first -> last "
+             "(seed 0) | load before/after |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r.get("missing"):
-            lines.append(f"| {r['sim']} | - | - | not installed | | | | |")
+            lines.append(f"| {r['sim']} | - | - | not installed | | | | | | |")
         elif r.get("error"):
-            lines.append(f"| {r['sim']} | - | - | failed: {r['error']} | | | | |")
+            lines.append(f"| {r['sim']} | - | - | failed: {r['error']} | | | | | | |")
         else:
+            ratio = f"{r['ms'][0] / base['ms'][0]:.2f}x" if base else "-"
+            mem = f"{r['peak'][0] / base['peak'][0]:.2f}x" if base else "-"
             lines.append(f"| {r['sim']} | {r['version']} | {r['mode']} | {_fmt(r['first'])} | {_fmt(r['ms'], 1)} | "
-                         f"{r['peak'][0]:.0f} | {r['loss'][0]:.3f} -> {r['loss'][1]:.3f} | "
+                         f"{ratio} | {r['peak'][0]:.0f} | {mem} | {r['loss'][0]:.3f} -> {r['loss'][1]:.3f} | "
                          f"{r['load'][0][0]:.1f} / {r['load'][1][0]:.1f} |")
     return "\n".join(lines)
 
@@ -220,7 +253,8 @@ def keep_other_rows(path, text, rows):
         return text
     old = old[old.index(begin):old.index(end)]
     measured = {f"| {r['work'].upper()} {r['n']}, {r['duration']:g} ms |" for r in rows}
-    kept = [ln for ln in old.splitlines() if ln.startswith("| CO") and not any(ln.startswith(m) for m in measured)]
+    kept = [_with_peak_ratio(ln) for ln in old.splitlines()
+            if ln.startswith("| CO") and not any(ln.startswith(m) for m in measured)]
     if not kept:
         return text
     info = [ln[2:] for ln in old.splitlines() if ln.startswith(("- date:", "- load average"))]
@@ -233,6 +267,14 @@ def keep_other_rows(path, text, rows):
                      + lines[first_row + 2:]) + "\n"
 
 
+def _with_peak_ratio(line):
+    """A kept table row from before the 'peak / brainsim' column, given that column ('-')."""
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    if len(cells) == 12:
+        cells = cells[:11] + ["-"] + cells[11:]
+    return "| " + " | ".join(cells) + " |"
+
+
 def _fmt(s, digits=2):
     if s is None:
         return "-"
@@ -243,27 +285,28 @@ def _fmt(s, digits=2):
 
 
 def table(rows):
-    base = {(r["work"], r["n"]): r["run"][0] for r in rows if r["sim"] == "brainsim" and r.get("run")}
+    base = {(r["work"], r["n"]): r for r in rows if r["sim"] == "brainsim" and r.get("run")}
     lines = ["| work | simulator | version | mode | build s | compile s | run s (median, min-max) | warm-up process "
-             "run s | peak MB | rate Hz (min-max over seeds) | run / brainsim | load before/after |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "run s | peak MB | rate Hz (min-max over seeds) | run / brainsim | peak / brainsim | load before/after |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         label = f"{r['work'].upper()} {r['n']}, {r['duration']:g} ms"
         load = r.get("load")
         load_s = f"{load[0][0]:.1f} / {load[1][0]:.1f}" if load else "-"
         if r.get("missing"):
-            lines.append(f"| {label} | {r['sim']} | - | - | not installed | | | | | | | |")
+            lines.append(f"| {label} | {r['sim']} | - | - | not installed | | | | | | | | |")
             continue
         if r.get("error"):
-            lines.append(f"| {label} | {r['sim']} | - | - | failed: {r['error']} | | | | | | | {load_s} |")
+            lines.append(f"| {label} | {r['sim']} | - | - | failed: {r['error']} | | | | | | | | {load_s} |")
             continue
         ref = base.get((r["work"], r["n"]))
-        ratio = f"{r['run'][0] / ref:.1f}x" if ref else "-"
+        ratio = f"{r['run'][0] / ref['run'][0]:.1f}x" if ref else "-"
+        mem = f"{r['peak'][0] / ref['peak'][0]:.2g}x" if ref and r.get("peak") and ref.get("peak") else "-"
         warm = r.get("warm")
         warm_s = f"{warm['run_s']:.3f}" if warm and "run_s" in warm else "-"
         lines.append(f"| {label} | {r['sim']} | {r['version']} | {r['mode']} | {_fmt(r['build'])} | "
                      f"{_fmt(r['compile'])} | {_fmt(r['run'], 3)} | {warm_s} | {_fmt(r['peak'], 0)} | "
-                     f"{_fmt(r['rate'], 1)} | {ratio} | {load_s} |")
+                     f"{_fmt(r['rate'], 1)} | {ratio} | {mem} | {load_s} |")
     return "\n".join(lines)
 
 
@@ -315,6 +358,38 @@ def plots(rows, folder):
     return written
 
 
+def scale_plot(rows, folder):
+    """Run time and peak memory against N for the --scale rows (peers_coba_scale.png)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    ok = [r for r in rows if r.get("run") and r.get("peak")]
+    if len({r["n"] for r in ok}) < 2:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for sim in dict.fromkeys(r["sim"] for r in ok):
+        pts = sorted((r["n"], r["run"][0], r["peak"][0]) for r in ok if r["sim"] == sim)
+        kw = dict(label=sim, lw=2.5 if sim == "brainsim" else 1.2, marker="o")
+        axes[0].plot([p[0] for p in pts], [p[1] for p in pts], **kw)
+        axes[1].plot([p[0] for p in pts], [p[2] for p in pts], **kw)
+    for ax, label in zip(axes, ("run time, s (median)", "peak RSS, MB"), strict=True):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("N neurons (80 synapses each)")
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"COBA, {ok[0]['duration']:g} ms simulated, one core")
+    fig.tight_layout()
+    path = os.path.join(folder, "peers_coba_scale.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def run_networks(a, core, pin, log):
     """All network rows; returns (rows, markdown text)."""
     start_load = os.getloadavg()
@@ -359,18 +434,26 @@ def main(argv=None):
     ap.add_argument("--works", nargs="+", default=["coba", "cobahh"], choices=["coba", "cobahh"])
     ap.add_argument("--sizes", nargs="+", type=int, default=[4000])
     ap.add_argument("--duration", type=float, default=None, help="simulated ms (default: 1 s at N <= 4000, else 200)")
-    ap.add_argument("--simulators", nargs="+", default=list(SIMULATORS), choices=list(SIMULATORS))
+    ap.add_argument("--simulators", nargs="+", default=None, choices=list(SIMULATORS),
+                    help="default: all (with --scale: brainsim brainpy brian2-standalone)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--core", type=int, default=1, help="CPU to pin every process to (-1: no pinning)")
     ap.add_argument("--timeout", type=float, default=900.0, help="seconds per process")
     ap.add_argument("--tasks", nargs="+", default=["net"], choices=["net", "train", "hh"],
-                    help="net: the network table; train: the SNN training task (Spyx, snnTorch, Norse, BrainPy); "
-                    "hh: single-compartment HH (NEURON, Jaxley)")
+                    help="net: the network table; train: the SNN training task (brainsim, Spyx, snnTorch, Norse, "
+                    "BrainPy); hh: single-compartment HH (NEURON, Jaxley)")
     ap.add_argument("--train-steps", type=int, default=30, help="timed training steps per process")
     ap.add_argument("--quick", action="store_true", help="brainsim only, N=200, 20 ms, one repeat, no files")
+    ap.add_argument("--scale", action="store_true",
+                    help=f"COBA at N = {', '.join(map(str, SCALE_SIZES))} (200 ms): brainsim, BrainPy and Brian2 "
+                    "standalone unless --simulators says otherwise; written to its own section of peers.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "peers.md"))
     ap.add_argument("--log", default=None, help="append every process's JSON result to this file")
     a = ap.parse_args(argv)
+    if a.simulators is None:
+        a.simulators = ["brainsim", "brainpy", "brian2-standalone"] if a.scale else list(SIMULATORS)
+    if a.scale:
+        a.works, a.sizes = ["coba"], list(SCALE_SIZES)
     if a.quick:
         a.works, a.sizes, a.duration, a.repeats, a.simulators = ["coba"], [200], 20.0, 1, ["brainsim"]
         a.tasks = ["net"]
@@ -386,26 +469,36 @@ def main(argv=None):
     if "net" in a.tasks:
         rows, text = run_networks(a, core, pin, log)
         print(text)
-        if not a.quick:
+        if not a.quick and a.scale:
+            text = text.replace("brainsim and peer simulators, side by side",
+                                "Scaling COBA to 10^6 neurons, side by side", 1)
+            text += "\n- figure: `results/peers_coba_scale.png` (run time and peak memory against N)\n"
+            write_atomic(a.out, replace_section(a.out, "scale", text))
+            path = scale_plot(rows, os.path.dirname(os.path.abspath(a.out)))
+            if path:
+                print("wrote", path)
+        elif not a.quick:
             text = keep_other_rows(a.out, text, rows)
             write_atomic(a.out, replace_section(a.out, "net", text))
             for p in plots(rows, os.path.dirname(os.path.abspath(a.out))):
                 print("wrote", p)
     if "train" in a.tasks:
         load0 = os.getloadavg()
-        trows = []
-        for sim in TRAINERS:
-            r = run_train(sim, a.repeats, a.train_steps, core, a.timeout)
-            print(f"train {sim}: {r.get('ms', r.get('error', 'not installed'))}", flush=True)
-            trows.append(r)
+        trows = run_train(list(TRAINERS), a.repeats, a.train_steps, core, a.timeout)
+        for r in trows:
+            print(f"train {r['sim']}: {r.get('ms', r.get('error', 'not installed'))}", flush=True)
         load1 = os.getloadavg()
         busy = max(load0[0], load1[0])
         text = "\n".join([
             header("SNN training task: ms per training step"),
             "- task (anchors.md): 700 Bernoulli(0.05) inputs -> 256 recurrent current-based LIF -> 20 leaky readout, "
             "T = 100, batch 32, cross-entropy on max-over-time readout voltage, Adam 1e-3, 249,856 weights",
-            f"- every process {pin}, one thread; {a.repeats} processes x ({a.train_steps} timed steps after 3 "
-            "untimed); first step = trace + compile + one step",
+            f"- every process {pin}, one thread; {a.repeats} processes per simulator x ({a.train_steps} timed steps "
+            "after 3 untimed), interleaved (every simulator once, then again, ...); first step = trace + compile + "
+            "one step; load before/after: at a simulator's first and last process",
+            "- brainsim: examples/memorisation.py (LIF + LeakyIntegrator + exponential current synapses in one "
+            "lax.scan, event-driven input projection; benchmarks/peers/train_brainsim.py); '/ brainsim's': this "
+            "row's median over brainsim's, same invocation (> 1: brainsim is faster or smaller)",
             f"- load average (1 min) {load0[0]:.2f} -> {load1[0]:.2f} on {os.cpu_count()} cores"
             + (": THE MACHINE WAS BUSY; absolute times are inflated" if busy > BUSY_LOAD else ": quiet"),
             "", train_table(trows, a.train_steps), ""])

@@ -25,6 +25,9 @@ class ModelSpec:
     description: str = ""
     expected_rate_hz: tuple = ()  # (low, high) spread of peers for the default size and duration
     recorded: tuple = field(default=("E", "I"))
+    # lax.scan unroll for simulate(), measured (benchmarks/results/network.md): unrolling 2 or 4 steps made
+    # COBA 4-10 % and COBAHH 9-29 % slower at N = 4000 and 64000 (XLA gains nothing across steps here)
+    unroll: int = 1
 
 
 MODELS = {

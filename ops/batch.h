@@ -54,6 +54,15 @@ class Batch {
 
   int64_t size() const { return size_; }
 
+  // Whether `dims` (of which the last `data_rank` are data) has exactly this batch shape.
+  bool Matches(ffi::Span<const int64_t> dims, int data_rank) const {
+    if (static_cast<int>(dims.size()) - data_rank != rank_) return false;
+    for (int d = 0; d < rank_ && d < kMaxBatchRank; ++d) {
+      if (dims[d] != lead_[d]) return false;
+    }
+    return true;
+  }
+
   // Binds `buf` (element type E, last `data_rank` dims are data) to this batch.
   template <typename E>
   ffi::Error Bind(const ffi::AnyBuffer& buf, int data_rank, const char* name, Batched<E>* out) const {

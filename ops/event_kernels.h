@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "prefetch.h"
+#include "simd.h"
 #include "spike_mask.h"
 
 namespace brainsim {
@@ -22,7 +23,19 @@ int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) 
   if (static_cast<int64_t>(active->size()) < n) active->resize(n);
   int32_t* out = active->data();
   int64_t m = 0;
-  for (int64_t base = 0; base < n; base += 64) {
+  int64_t base = 0;
+#if defined(BRAINSIM_X86_DISPATCH)
+  if (HasAvx512()) {
+    for (; base + 64 <= n; base += 64) {
+      uint64_t mask = NonZeroMask64Avx512(spikes + base);
+      while (mask != 0) {
+        out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
+        mask &= mask - 1;
+      }
+    }
+  }
+#endif
+  for (; base < n; base += 64) {
     uint64_t mask = NonZeroMask(spikes + base, std::min<int64_t>(64, n - base));
     while (mask != 0) {
       out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
@@ -42,12 +55,10 @@ inline void PrefetchRow(int32_t j, const int32_t* indptr, const int32_t* indices
   target.Prefetch(begin);
 }
 
-// out[target(k)] += s_i * w_k for every synapse k of every neuron i with s_i != 0.
+// out[target(k)] += s_i * w_k for every synapse k of the spiking neurons active[0 .. m).
 template <typename T, typename S, typename Target>
-void ScatterEvents(const S* spikes, int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr,
-                   const int32_t* indices, const Target& target, T* out) {
-  thread_local std::vector<int32_t> active;
-  const int64_t m = CompactSpikes(spikes, n_pre, &active);
+void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w, bool homogeneous,
+                   const int32_t* indptr, const int32_t* indices, const Target& target, T* out) {
   for (int64_t a = 0; a < m; ++a) {
     if (a + kPrefetchAhead < m) {
       PrefetchRow(active[a + kPrefetchAhead], indptr, indices, w, homogeneous, target);
@@ -62,6 +73,15 @@ void ScatterEvents(const S* spikes, int64_t n_pre, const T* w, bool homogeneous,
       for (int64_t k = indptr[i]; k < end; ++k) out[target.At(k, indices[k])] += v * w[k];
     }
   }
+}
+
+// out[target(k)] += s_i * w_k for every synapse k of every neuron i with s_i != 0.
+template <typename T, typename S, typename Target>
+void ScatterEvents(const S* spikes, int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr,
+                   const int32_t* indices, const Target& target, T* out) {
+  thread_local std::vector<int32_t> active;
+  const int64_t m = CompactSpikes(spikes, n_pre, &active);
+  ScatterActive(active.data(), m, spikes, w, homogeneous, indptr, indices, target, out);
 }
 
 // ds_i = sum_k w_k * g[target(k)] over the synapses of every row i (the spike cotangent).

@@ -29,9 +29,9 @@ jax.block_until_ready(state)
 build_s = time.perf_counter() - t0
 pops = [p for p in spec.recorded if p in net.populations]
 rec = bs.Record(spikes=pops)
-state, res = bs.simulate(net, state, duration=args.duration, dt=args.dt, record=rec)
+state, res = bs.simulate(net, state, duration=args.duration, dt=args.dt, record=rec, unroll=spec.unroll)
 compile_s, warmup_s = res.compile_s, res.run_s
-state, res = bs.simulate(net, state, duration=args.duration, dt=args.dt, record=rec)
+state, res = bs.simulate(net, state, duration=args.duration, dt=args.dt, record=rec, unroll=spec.unroll)
 spikes = int(sum(res.spike_counts(p).sum() for p in pops))
 backend = "native" if getattr(bs.ops, "native_available", lambda: False)() else "pure JAX"
 record(simulator="brainsim", version=getattr(bs, "__version__", "dev"), mode=backend, args=args, build_s=build_s,

@@ -3,12 +3,14 @@
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Int
 
 from .._drive import Drive
 from ..inputs._base import AbstractCurrent, AbstractSource
 from ..neurons._base import AbstractNeuron
-from .projection import AbstractProjection, Projection, check_delay_fits
+from ..ops import event_deliver
+from .projection import AbstractProjection, Projection, _delivery, _joins_delivery, check_delay_fits
 
 
 class NetworkState(eqx.Module):
@@ -35,6 +37,11 @@ class Network(eqx.Module):
     the current membrane potentials, populations integrate and spike, synapses decay and the new
     spikes are scheduled. ``inputs`` maps population names to this step's external input (a
     current in pA for neurons, spikes for :class:`~brainsim.inputs.SpikeInput`).
+
+    The chemical :class:`Projection` s are sent together: one :func:`~brainsim.ops.event_deliver` call per
+    step adds every population's spikes to their synaptic variables (decaying them in the same pass) or
+    delay buffers, in place, and moves the delay buffers' arrivals for the next step into the synaptic
+    variables. Any other :class:`AbstractProjection` runs its own ``arrive``, ``drive`` and ``send``.
     """
 
     populations: dict
@@ -124,7 +131,10 @@ class Network(eqx.Module):
             raise ValueError(f"inputs name unknown populations {sorted(unknown)}; "
                              f"populations: {sorted(self.populations)}")
         k = state.step
-        projs = {n: p.arrive(state.projections[n], k) for n, p in self.projections.items()}
+        joint = {n: _joins_delivery(p, state.projections[n]) for n, p in self.projections.items()}
+        # projections in the joint delivery took this step's arrivals at the end of the last step
+        projs = {n: state.projections[n] if joint[n] else p.arrive(state.projections[n], k)
+                 for n, p in self.projections.items()}
         volts = {n: self.voltage(n, s) for n, s in state.populations.items()}
         zero = jnp.zeros((), jnp.result_type(float))
         drives = {n: Drive(zero, zero) for n, p in self.populations.items() if isinstance(p, AbstractNeuron)}
@@ -143,20 +153,60 @@ class Network(eqx.Module):
             else:
                 d = drives[n] if x is None else drives[n] + Drive.current(x)
                 pops[n], spikes[n] = p.step(state.populations[n], d, t, dt)
-        projs = {n: p.send(projs[n], spikes[p.pre], k, dt) for n, p in self.projections.items()}
+        projs = self._send(projs, spikes, k, dt, joint)
         new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt)
         return new, spikes
 
+    def _send(self, projs: dict, spikes: dict, k, dt, joint: dict) -> dict:
+        """Every projection's ``send``. Those in the joint delivery (``joint[name]``, see ``step``) are sent
+        together: one :func:`~brainsim.ops.event_deliver` call adds every population's spikes into their
+        synaptic variables (decaying them in the same pass) or delay buffers, in place, and moves what arrives
+        at the next step from the delay buffers into the synaptic variables. Other projections send alone."""
+        out, members = {}, []
+        for n, p in self.projections.items():
+            if joint[n]:
+                members.append((n, p.pre, _delivery(p, projs[n], dt)))
+            else:
+                out[n] = p.send(projs[n], spikes[p.pre], k, dt)
+        if members:
+            conns, sources, buffers, scales, drains = [], [], [], [], []
+            for _, pre, d in members:
+                first = len(buffers)
+                conns += [d.conn] * len(d.buffers)
+                sources += [spikes[pre]] * len(d.buffers)
+                buffers += d.buffers
+                scales += d.scales
+                drains += [(first + r, acc, a) for r, acc, a in d.drains]
+            delivered = event_deliver(conns, sources, buffers, k, dt, scales=scales, drains=drains)
+            bufs, accs = iter(delivered[:len(buffers)]), iter(delivered[len(buffers):])
+            for n, _, d in members:
+                out[n] = d.finish(tuple(next(bufs) for _ in d.buffers), tuple(next(accs) for _ in d.drains))
+        return {n: out[n] for n in self.projections}
+
     def check_finite(self, state: NetworkState) -> NetworkState:
-        """``eqx.error_if`` on non-finite state, naming the population and the variable."""
+        """``eqx.error_if`` on non-finite state, naming the population and the variable.
+
+        All checked variables are tested in one pass (one concatenation, one reduction), so that the
+        check adds a couple of small kernels to a compiled run rather than a few per variable.
+        """
+        leaves, messages = [], []
         for n, s in state.populations.items():
             for field, leaf in _fields(s):
                 if jnp.issubdtype(leaf.dtype, jnp.inexact):
-                    state = eqx.error_if(
-                        state, ~jnp.all(jnp.isfinite(leaf)),
-                        f"population '{n}': state variable '{field}' became non-finite; reduce dt, "
-                        "check conductances and inputs, or use an exponential integrator")
-        return state
+                    leaves.append(leaf)
+                    messages.append(f"population '{n}': state variable '{field}' became non-finite; reduce dt, "
+                                    "check conductances and inputs, or use an exponential integrator")
+        if not leaves:
+            return state
+        dtype = jnp.result_type(*leaves)
+        flat = jnp.concatenate([jnp.ravel(x).astype(dtype) for x in leaves])
+        first = jnp.argmax(~jnp.isfinite(flat))  # the first non-finite entry (0 when there is none)
+        bad = ~jnp.isfinite(flat[first])
+        ends = np.cumsum([x.size for x in leaves])[:-1]
+        which = jnp.sum(first >= jnp.asarray(ends, jnp.int32))  # the variable holding that entry
+        # attached to the step counter, which every later step reads (the state may hold PRNG keys)
+        step = eqx.branched_error_if(state.step, bad, which, messages)
+        return eqx.tree_at(lambda s: s.step, state, step)
 
     @property
     def n_neurons(self) -> int:

@@ -3,6 +3,8 @@
 import abc
 import math
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -41,8 +43,16 @@ class AbstractProjection(eqx.Module):
 
 
 class ProjectionState(eqx.Module):
-    syn: object  # kinetics state, one entry per target neuron
-    buffer: object  # (L, n_post) future increments, or None when every delay is one step
+    """``syn``: the kinetics state, one entry per target neuron; ``buffer``: ``(L, n_post)`` future increments
+    (row ``r`` arrives at the step whose index is ``r`` modulo ``L``), or ``None`` when every delay is one step.
+
+    When the network delivers a projection jointly (see ``Network.step``), its delay buffer's row for the
+    next step is moved into ``syn`` at the end of each step, so between steps ``syn`` already holds it (and
+    that row is zero); values seen by the drive at each step are the same either way.
+    """
+
+    syn: object
+    buffer: object
 
 
 class Projection(AbstractProjection):
@@ -115,6 +125,133 @@ class Projection(AbstractProjection):
         else:
             buffer = delayed_event_scatter(self.conn, spikes_pre, state.buffer, k, dt)
         return ProjectionState(syn=syn, buffer=buffer)
+
+
+class Delivery(NamedTuple):
+    """What a :class:`Projection` hands to the network's joint delivery (see ``Network.step``): its
+    connectivity, the buffers its presynaptic spikes are added to with the factor each is multiplied by
+    first (its decay over the step, or ``None``), the drains of its ring buffer into its synaptic
+    variables (``(0, variable, factor)``, see :func:`~brainsim.ops.event_deliver`), and how to rebuild its
+    state from the updated buffers and drained variables."""
+
+    conn: Connectivity
+    buffers: tuple
+    scales: tuple
+    drains: tuple
+    finish: Callable  # (updated buffers, drained variables) -> ProjectionState
+
+
+def _joins_delivery(proj, state) -> bool:
+    """Whether the network delivers this projection's spikes in its joint :func:`~brainsim.ops.event_deliver`
+    call: a :class:`Projection` whose kinetics take their input as a plain sum (read from the jaxpr of
+    ``kinetics.arrive``). Such a projection with a delay buffer takes what arrives at the next step into
+    its synaptic variables at the end of each step (a drain), so the network does not call its ``arrive``."""
+    if not isinstance(proj, Projection):
+        return False
+    leaves, treedef = jax.tree.flatten(state.syn)
+    return _input_leaves(proj.synapse.kinetics, leaves, treedef, proj.conn.n_post) is not None
+
+
+def _delivery(proj: "Projection", state: ProjectionState, dt) -> Delivery:
+    """``send`` taken apart for :func:`~brainsim.ops.event_deliver` (only for projections that
+    :func:`_joins_delivery`).
+
+    The spikes go straight into the synaptic variables that ``kinetics.arrive`` adds its input to (every
+    delay one step), or into the delay buffer, whose row for the next step is then drained into those
+    variables. When ``kinetics.decay`` scales such a variable by a factor independent of the state (read
+    from its jaxpr), the factor is applied in the same pass; otherwise the state decays here first.
+    """
+    kinetics = proj.synapse.kinetics
+    leaves, treedef = jax.tree.flatten(state.syn)
+    inputs = _input_leaves(kinetics, leaves, treedef, proj.conn.n_post)
+    factors = _decay_factors(kinetics, leaves, treedef, proj.conn.n_post, dt)
+    decayed = jax.tree.leaves(kinetics.decay(state.syn, dt))
+    if all(factors[i] is not None for i in inputs):  # decay the inputs' variables in the delivery pass
+        start, scales = [leaves[i] if i in inputs else x for i, x in enumerate(decayed)], [factors[i] for i in inputs]
+    else:
+        start, scales = decayed, [None] * len(inputs)
+
+    def syn(values):
+        new = list(start)
+        for i, v in zip(inputs, values, strict=True):
+            new[i] = v
+        return jax.tree.unflatten(treedef, new)
+
+    if state.buffer is None:
+        return Delivery(proj.conn, tuple(start[i] for i in inputs), tuple(scales), (),
+                        lambda bufs, accs: ProjectionState(syn=syn(bufs), buffer=None))
+    drains = tuple((0, start[i], a) for i, a in zip(inputs, scales, strict=True))
+    return Delivery(proj.conn, (state.buffer,), (None,), drains,
+                    lambda bufs, accs: ProjectionState(syn=syn(accs), buffer=bufs[0]))
+
+
+def _state_jaxpr(fn, leaves, treedef, extra=()):
+    """The jaxpr of ``fn(state, *extra)`` on abstract leaves, with flat outputs; ``None`` if it cannot be traced."""
+    spec = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in (*leaves, *extra)]
+    n = len(leaves)
+    try:
+        return jax.make_jaxpr(lambda *a: jax.tree.leaves(fn(jax.tree.unflatten(treedef, a[:n]), *a[n:])))(*spec)
+    except Exception:  # noqa: BLE001 - whatever stops tracing means: not of the simple form looked for
+        return None
+
+
+def _decay_factors(kinetics, leaves, treedef, n_post, dt):
+    """Per state leaf, the factor ``c`` (shape () or (n_post,)) with ``decay(state)[i] == c * state[i]`` when
+    ``decay`` multiplies that leaf by something independent of the state, else ``None``."""
+    closed = _state_jaxpr(lambda st: kinetics.decay(st, dt), leaves, treedef)
+    if closed is None or len(closed.jaxpr.outvars) != len(leaves):
+        return [None] * len(leaves)
+    jaxpr = closed.jaxpr
+    state_in = jaxpr.invars
+    depends = {id(v) for v in state_in}
+    producers = {}
+    for e in jaxpr.eqns:
+        for v in e.outvars:
+            producers[id(v)] = e
+        if any(id(v) in depends for v in e.invars if hasattr(v, "aval") and not hasattr(v, "val")):
+            depends.update(id(v) for v in e.outvars)
+    scaled = []
+    for i, out in enumerate(jaxpr.outvars):
+        eqn = producers.get(id(out))
+        ok = eqn is not None and eqn.primitive.name == "mul" and len(eqn.invars) == 2
+        if ok:
+            a, b = eqn.invars
+            other = b if a is state_in[i] else a if b is state_in[i] else None
+            ok = other is not None and id(other) not in depends
+        scaled.append(ok)
+    if not any(scaled):
+        return [None] * len(leaves)
+    ones = jax.tree.unflatten(treedef, [jnp.ones((), x.dtype) for x in leaves])
+    values = jax.tree.leaves(kinetics.decay(ones, dt))
+    return [v if ok and jnp.shape(v) in ((), (n_post,)) else None for v, ok in zip(values, scaled, strict=True)]
+
+
+def _input_leaves(kinetics, leaves, treedef, n_post):
+    """Positions of the state leaves to which ``kinetics.arrive(state, x)`` adds ``x`` as it is, the other
+    leaves passing through unchanged; ``None`` when ``arrive`` does anything else."""
+    if not leaves or any(getattr(x, "shape", None) != (n_post,) for x in leaves):
+        return None
+    dtype = leaves[0].dtype
+    if any(x.dtype != dtype for x in leaves):
+        return None
+    closed = _state_jaxpr(kinetics.arrive, leaves, treedef, extra=(leaves[0],))
+    if closed is None:
+        return None
+    jaxpr = closed.jaxpr
+    state_in, x_in = jaxpr.invars[:-1], jaxpr.invars[-1]
+    producers = {id(v): e for e in jaxpr.eqns for v in e.outvars}
+    if len(jaxpr.outvars) != len(state_in):
+        return None
+    inputs = []
+    for i, out in enumerate(jaxpr.outvars):
+        if out is state_in[i]:
+            continue
+        eqn = producers.get(id(out))
+        if (eqn is None or eqn.primitive.name != "add" or out.aval.shape != (n_post,)
+                or {id(v) for v in eqn.invars} != {id(state_in[i]), id(x_in)}):
+            return None
+        inputs.append(i)
+    return inputs or None
 
 
 def _slots(max_delay, dt):

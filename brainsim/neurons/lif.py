@@ -3,6 +3,7 @@
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -11,13 +12,12 @@ from .._drive import Drive
 from .._param import check_size, param
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import AbstractSurrogate, SuperSpike, spike
 from ._base import (
     AbstractNeuron,
     check_integrator,
     check_reset_mode,
     check_surrogate,
-    fire,
     refractory_countdown,
     stable_dt,
     static_init,
@@ -80,18 +80,36 @@ class LIF(AbstractNeuron):
         return LIFState(v=v, t_ref_left=jnp.zeros_like(v))
 
     def step(self, state: LIFState, drive: Drive, t, dt):
+        # Per-neuron constants are written as reciprocals so that the only divisions in the step depend on
+        # parameters alone: XLA computes them once, outside the time loop, and the step multiplies.
+        inv_C = 1.0 / self.C_m
         g_L = self.C_m / self.tau_m
+        i_0 = g_L * self.E_L + self.I_e
 
         def terms(v, t):
-            return (g_L * self.E_L + self.I_e + drive.i) / self.C_m, -(g_L + drive.g) / self.C_m
+            return (i_0 + drive.i) * inv_C, -(g_L + drive.g) * inv_C
 
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v = self.integrator.step(terms, state.v, t, dt)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_th, self.v_reset, refractory, self.surrogate, self.reset,
-                    self.detach_reset)
+        v, s = _fire(self, v, refractory)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return LIFState(v=v, t_ref_left=t_left), s
 
     def max_dt(self) -> float:
         return stable_dt(self.integrator, 1.0 / np.asarray(self.tau_m))
+
+
+def _fire(lif: LIF, v, refractory):
+    """:func:`~brainsim.neurons._base.fire` for LIF, with the surrogate argument ``(v - v_th) / |v_th - v_reset|``
+    written as a product with the (loop-invariant) reciprocal of the scale."""
+    scale = jnp.abs(lif.v_th - lif.v_reset)
+    inv_scale = 1.0 / jnp.where(scale > 0, scale, 1.0)
+    s = spike((v - lif.v_th) * inv_scale, lif.surrogate)
+    s = jnp.where(refractory, 0.0, s)
+    s_r = jax.lax.stop_gradient(s) if lif.detach_reset else s
+    if lif.reset == "hard":
+        v = v * (1.0 - s_r) + lif.v_reset * s_r
+    else:
+        v = v - s_r * (lif.v_th - lif.v_reset)
+    return v, s

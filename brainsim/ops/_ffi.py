@@ -12,6 +12,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 def _call(target, out_shape, dtype, *operands):
@@ -81,3 +82,49 @@ def stdp_update(weights, pre_spikes, post_spikes, pre_trace, post_trace, params,
     if columns is None:
         return _in_place("brainsim_stdp_update", 0)(*operands)
     return _in_place("brainsim_stdp_update_indexed", 0)(*operands, *columns)
+
+
+@functools.cache
+def _in_place_many(target: str, aliases: tuple, attrs: tuple = ()):
+    """The kernel ``target`` whose outputs are operands updated in place: ``aliases`` lists
+    ``(operand index, output index)``; ``attrs`` are its (name, int64 tuple) attributes."""
+    alias_map = dict(aliases)
+    outputs = [i for i, _ in sorted(aliases, key=lambda a: a[1])]
+    attributes = {name: np.asarray(values, np.int64) for name, values in attrs}
+
+    @jax.custom_batching.custom_vmap
+    def call(*operands):
+        results = [jax.ShapeDtypeStruct(operands[i].shape, operands[i].dtype) for i in outputs]
+        return tuple(jax.ffi.ffi_call(target, results, vmap_method="expand_dims",
+                                      input_output_aliases=alias_map)(*operands, **attributes))
+
+    @call.def_vmap
+    def _batched(axis_size, in_batched, *operands):
+        expanded = []
+        for i, (x, batched) in enumerate(zip(operands, in_batched, strict=True)):
+            if batched:
+                expanded.append(x)
+            elif i in alias_map:
+                expanded.append(jnp.broadcast_to(x, (axis_size,) + x.shape))
+            else:
+                expanded.append(x[None])
+        return call(*expanded), (True,) * len(outputs)
+
+    return call
+
+
+def event_deliver(head, dt, spikes, targets, drains, *, ring, source, drain):
+    """``spikes``: the spike vectors; ``targets``: per target ``(weights, delays, scale, indptr, indices, buffer)``,
+    the buffer of shape ``(n_post,)`` where ``ring[k]`` is 0 and ``(L, n_post)`` where it is 1, fed by
+    ``spikes[source[k]]``; ``drains``: per drain ``(scale, accumulator)`` fed by ring target ``drain[d]``.
+    Returns the buffers, then the accumulators."""
+    operands = [head, dt, *spikes]
+    for t in targets:
+        operands.extend(t)
+    for d in drains:
+        operands.extend(d)
+    first = 2 + len(spikes)
+    aliases = [(first + 6 * k + 5, k) for k in range(len(targets))]
+    aliases += [(first + 6 * len(targets) + 2 * d + 1, len(targets) + d) for d in range(len(drains))]
+    attrs = (("ring", tuple(ring)), ("source", tuple(source)), ("drain", tuple(drain)))
+    return _in_place_many("brainsim_event_deliver", tuple(aliases), attrs)(*operands)

@@ -32,6 +32,11 @@ TARGETS = {
     "brainsim_stdp_update": "BrainsimStdpUpdate",
     "brainsim_stdp_update_indexed": "BrainsimStdpUpdateIndexed",
 }
+# Kernels added later: registered when the library has them; without them their ops use pure JAX
+# (a library built from an older checkout keeps working for everything else).
+OPTIONAL_TARGETS = {
+    "brainsim_event_deliver": "BrainsimEventDeliver",
+}
 
 
 class LibraryStatus(NamedTuple):
@@ -39,6 +44,10 @@ class LibraryStatus(NamedTuple):
     reason: str  # why not (empty when available)
     disabled: bool  # switched off on purpose (environment variable)
     path: str | None
+    targets: frozenset = frozenset()  # the XLA targets registered
+
+    def has(self, target: str) -> bool:
+        return self.available and target in self.targets
 
 
 def disabled_by_env() -> bool:
@@ -97,6 +106,11 @@ def load() -> LibraryStatus:
             return LibraryStatus(False, f"the native library {path} is not used: {reason}", False, path)
         for name, symbol in TARGETS.items():
             jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
+        registered = set(TARGETS)
+        for name, symbol in OPTIONAL_TARGETS.items():
+            if hasattr(lib, symbol):
+                jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
+                registered.add(name)
     except (OSError, AttributeError) as err:
         return LibraryStatus(False, f"the native library {path} could not be loaded: {err}", False, path)
-    return LibraryStatus(True, "", False, path)
+    return LibraryStatus(True, "", False, path, frozenset(registered))

@@ -62,12 +62,20 @@ def native_indices(*arrays) -> bool:
     return all(a.dtype == jnp.int32 for a in arrays)
 
 
-def use_native(backend: str | None, supported: bool, op: str) -> bool:
-    """Whether ``op`` runs its native kernel, given the requested backend and input support."""
+def use_native(backend: str | None, supported: bool, op: str, target: str | None = None) -> bool:
+    """Whether ``op`` runs its native kernel, given the requested backend and input support.
+
+    ``target`` names the XLA target of a kernel that older builds of the library may lack.
+    """
     name = _check(get_backend() if backend is None else backend)
     if name == "jax":
         return False
     status = _library.load()
+    if status.available and target is not None and not status.has(target):
+        if name == "native":
+            raise RuntimeError(f"brainsim.ops.{op}: backend='native' was requested but the native library "
+                               f"{status.path} predates this kernel; reinstall brainsim to rebuild it")
+        return False
     if name == "native":
         if not status.available:
             raise RuntimeError(f"brainsim.ops.{op}: backend='native' was requested but {status.reason}")

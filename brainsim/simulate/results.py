@@ -70,13 +70,35 @@ class Results(eqx.Module):
             return s > 0
         return np.unpackbits(s, axis=-1, count=self.size(pop)).astype(bool)
 
+    def _spike_blocks(self, pop: str):
+        """``(first_step, bool block)`` pieces of the spike matrix, each about 32 MB: the whole matrix of a
+        large network (steps x neurons bytes) is never built."""
+        self._check("spikes", self.spikes, pop)
+        s = np.asarray(self.spikes[pop])
+        n = self.size(pop)
+        rows = max(1, (32 << 20) // max(n, 1))
+        for start in range(0, s.shape[0], rows):
+            block = s[start:start + rows]
+            yield start, (block > 0 if self.dense_spikes else
+                          np.unpackbits(block, axis=-1, count=n).view(bool))
+
     def spike_trains(self, pop: str):
         """``(times_ms, indices)`` of every spike of ``pop``, ordered by time."""
-        steps, idx = np.nonzero(self.spike_matrix(pop))
+        steps, idx = [], []
+        for start, block in self._spike_blocks(pop):
+            i, j = np.nonzero(block)
+            steps.append(i + start)
+            idx.append(j)
+        steps = np.concatenate(steps) if steps else np.zeros(0, np.int64)
+        idx = np.concatenate(idx) if idx else np.zeros(0, np.int64)
         return self.t_start + steps * self.dt, idx
 
     def spike_counts(self, pop: str) -> np.ndarray:
-        return self.spike_matrix(pop).sum(axis=0)
+        """Spikes of each neuron of ``pop`` over the run, shape ``(n,)``."""
+        counts = np.zeros(self.size(pop), np.int64)
+        for _, block in self._spike_blocks(pop):
+            counts += block.sum(axis=0)
+        return counts
 
     def mean_rate(self, pop: str) -> float:
         """Mean firing rate of ``pop`` over the run, in Hz."""

@@ -42,3 +42,19 @@ def test_table_marks_missing_peer_and_ratio():
     assert "0.500 (0.400-0.600)" in lines[0]
     assert "19.0-21.0" in lines[0]
     assert "not installed" in lines[2]
+
+
+def test_train_table_gives_ratios_to_brainsim():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare
+    finally:
+        sys.path.remove(str(BENCH))
+    base = dict(version="x", mode="m", first=(1.0, 1.0, 1.0), loss=(60.6, 2.0), load=((0.1, 0, 0), (0.2, 0, 0)))
+    rows = [dict(base, sim="brainsim", ms=(20.0, 18.0, 25.0), peak=(400.0,) * 3),
+            dict(base, sim="spyx", ms=(50.0, 45.0, 60.0), peak=(440.0,) * 3),
+            dict(sim="norse", missing=True)]
+    lines = compare.train_table(rows, 30).splitlines()[2:]
+    assert "| 1.00x |" in lines[0]
+    assert "| 2.50x |" in lines[1] and "| 1.10x |" in lines[1]  # 50 / 20 ms, 440 / 400 MB
+    assert "not installed" in lines[2]

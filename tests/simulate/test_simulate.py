@@ -127,3 +127,25 @@ def test_jit_grad_through_simulate_is_finite(net):
     g = jax.jit(jax.grad(loss))(params)
     leaves = jax.tree.leaves(g)
     assert leaves and all(np.all(np.isfinite(np.asarray(x))) for x in leaves)
+
+
+def test_finiteness_check_with_poisson_source_under_grad():
+    """The default finiteness check works when the state holds a PRNG key (a Poisson source), also under grad."""
+    from brainsim.inputs import PoissonSource
+    from brainsim.neurons.lif import LIF
+    from brainsim.synapses import Conductance
+
+    src = PoissonSource(20, rate=50.0, name="src")
+    post = LIF(5, name="post", E_L=-60.0, v_th=-50.0)
+    conn = bs.connectivity.all_to_all(20, 5, weight=1.0)
+    net = bs.Network([src, post], [bs.Projection("src", "post", conn, Conductance(tau=5.0, E=0.0))])
+    state0 = net.init_state(jax.random.key(0), 0.1)
+    _, res = bs.simulate(net, state0, duration=20.0, dt=0.1, record=bs.Record(spikes=("src",)))
+    assert res.spike_counts("src").sum() > 0
+
+    def loss(n):
+        _, r = bs.simulate(n, state0, duration=20.0, dt=0.1, record=bs.Record(v="post"))
+        return r.variables["post.v"].mean()
+
+    g = eqx.filter_grad(loss)(net)
+    assert np.isfinite(np.asarray(g.projections["src->post"].conn.weights)).all()

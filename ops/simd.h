@@ -1,0 +1,134 @@
+// Wider vector paths for the elementwise parts of the kernels (spike compaction, scaling, sums), chosen
+// at run time: the library is built for the baseline ISA (so that it runs on any x86-64 CPU) and
+// uses AVX-512 where the CPU has it.
+#ifndef BRAINSIM_OPS_SIMD_H_
+#define BRAINSIM_OPS_SIMD_H_
+
+#include <cstdint>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define BRAINSIM_X86_DISPATCH 1
+#include <immintrin.h>
+#endif
+
+namespace brainsim {
+
+#if defined(BRAINSIM_X86_DISPATCH)
+
+// Whether the CPU has AVX-512 F and BW (checked once).
+inline bool HasAvx512() {
+  static const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw");
+  return has;
+}
+
+// Bit b set where s[b] != 0 for a full block of 64 (NaN counts as non-zero, -0 as zero).
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMask64Avx512(const float* s) {
+  const __m512 zero = _mm512_setzero_ps();
+  uint64_t mask = 0;
+  for (int j = 0; j < 4; ++j) {
+    mask |= static_cast<uint64_t>(_mm512_cmp_ps_mask(_mm512_loadu_ps(s + 16 * j), zero, _CMP_NEQ_UQ)) << (16 * j);
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMask64Avx512(const double* s) {
+  const __m512d zero = _mm512_setzero_pd();
+  uint64_t mask = 0;
+  for (int j = 0; j < 8; ++j) {
+    mask |= static_cast<uint64_t>(_mm512_cmp_pd_mask(_mm512_loadu_pd(s + 8 * j), zero, _CMP_NEQ_UQ)) << (8 * j);
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMask64Avx512(const bool* s) {
+  const __m512i v = _mm512_loadu_si512(reinterpret_cast<const void*>(s));
+  return _mm512_test_epi8_mask(v, v);
+}
+
+// x[j] *= scale[j] (or *= scale[0] when uniform), 16 floats or 8 doubles at a time.
+__attribute__((target("avx512f"))) inline void ScaleAvx512(float* x, int64_t n, const float* scale, bool uniform) {
+  int64_t j = 0;
+  if (uniform) {
+    const __m512 c = _mm512_set1_ps(scale[0]);
+    for (; j + 16 <= n; j += 16) _mm512_storeu_ps(x + j, _mm512_mul_ps(_mm512_loadu_ps(x + j), c));
+    for (; j < n; ++j) x[j] *= scale[0];
+  } else {
+    for (; j + 16 <= n; j += 16) {
+      _mm512_storeu_ps(x + j, _mm512_mul_ps(_mm512_loadu_ps(x + j), _mm512_loadu_ps(scale + j)));
+    }
+    for (; j < n; ++j) x[j] *= scale[j];
+  }
+}
+
+__attribute__((target("avx512f"))) inline void ScaleAvx512(double* x, int64_t n, const double* scale, bool uniform) {
+  int64_t j = 0;
+  if (uniform) {
+    const __m512d c = _mm512_set1_pd(scale[0]);
+    for (; j + 8 <= n; j += 8) _mm512_storeu_pd(x + j, _mm512_mul_pd(_mm512_loadu_pd(x + j), c));
+    for (; j < n; ++j) x[j] *= scale[0];
+  } else {
+    for (; j + 8 <= n; j += 8) {
+      _mm512_storeu_pd(x + j, _mm512_mul_pd(_mm512_loadu_pd(x + j), _mm512_loadu_pd(scale + j)));
+    }
+    for (; j < n; ++j) x[j] *= scale[j];
+  }
+}
+
+// acc[j] += row[j] (arrays that do not overlap).
+__attribute__((target("avx512f"))) inline void AddAvx512(float* __restrict acc, const float* __restrict row,
+                                                          int64_t n) {
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    _mm512_storeu_ps(acc + j, _mm512_add_ps(_mm512_loadu_ps(acc + j), _mm512_loadu_ps(row + j)));
+  }
+  for (; j < n; ++j) acc[j] += row[j];
+}
+
+__attribute__((target("avx512f"))) inline void AddAvx512(double* __restrict acc, const double* __restrict row,
+                                                          int64_t n) {
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    _mm512_storeu_pd(acc + j, _mm512_add_pd(_mm512_loadu_pd(acc + j), _mm512_loadu_pd(row + j)));
+  }
+  for (; j < n; ++j) acc[j] += row[j];
+}
+
+#else
+
+inline bool HasAvx512() { return false; }
+
+#endif
+
+// acc += row, elementwise (arrays that do not overlap).
+template <typename T>
+void AddInPlace(T* __restrict acc, const T* __restrict row, int64_t n) {
+#if defined(BRAINSIM_X86_DISPATCH)
+  if (HasAvx512()) {
+    AddAvx512(acc, row, n);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+}
+
+// x *= scale (a single value or one per element); nothing to do for a uniform scale of exactly one.
+template <typename T>
+void ScaleInPlace(T* x, int64_t n, const T* scale, bool uniform) {
+  if (uniform && scale[0] == T(1)) return;
+#if defined(BRAINSIM_X86_DISPATCH)
+  if (HasAvx512()) {
+    ScaleAvx512(x, n, scale, uniform);
+    return;
+  }
+#endif
+  if (uniform) {
+    const T c = scale[0];
+    for (int64_t j = 0; j < n; ++j) x[j] *= c;
+  } else {
+    for (int64_t j = 0; j < n; ++j) x[j] *= scale[j];
+  }
+}
+
+}  // namespace brainsim
+
+#endif  // BRAINSIM_OPS_SIMD_H_
