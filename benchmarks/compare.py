@@ -5,6 +5,7 @@
     python benchmarks/compare.py --sizes 4000 16000 --works coba
     python benchmarks/compare.py --quick        # brainsim only, tiny, a few seconds (CI smoke test)
     python benchmarks/compare.py --tasks train hh   # SNN training task and single-cell HH sections
+    python benchmarks/compare.py --all          # every comparison in one run, then RESULTS.md is reassembled
 
 Every measurement is a fresh process running benchmarks/peers/<peer>_net.py, one at a time,
 pinned to one core (``taskset -c CORE``) so that brainsim is compared with single-threaded
@@ -429,6 +430,14 @@ def run_networks(a, core, pin, log):
     return rows, text
 
 
+def collect_results():
+    """Reassemble benchmarks/RESULTS.md from results/*.md (benchmarks/collect_results.py)."""
+    sys.path.insert(0, HERE)
+    import collect_results as collect
+
+    collect.main()
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--works", nargs="+", default=["coba", "cobahh"], choices=["coba", "cobahh"])
@@ -449,7 +458,18 @@ def main(argv=None):
                     "standalone unless --simulators says otherwise; written to its own section of peers.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "peers.md"))
     ap.add_argument("--log", default=None, help="append every process's JSON result to this file")
+    ap.add_argument("--all", action="store_true",
+                    help="every comparison in one run: networks at N = 4000 and 16000, training, single cells, "
+                    "scale; then benchmarks/RESULTS.md is reassembled")
     a = ap.parse_args(argv)
+    if a.all:
+        common = ["--repeats", str(a.repeats), "--core", str(a.core), "--timeout", str(a.timeout),
+                  "--train-steps", str(a.train_steps), "--out", a.out] + (["--log", a.log] if a.log else [])
+        rows = main(["--sizes", "4000", "16000"] + common)
+        main(["--tasks", "train", "hh"] + common)
+        main(["--scale"] + common)
+        collect_results()
+        return rows
     if a.simulators is None:
         a.simulators = ["brainsim", "brainpy", "brian2-standalone"] if a.scale else list(SIMULATORS)
     if a.scale:
