@@ -21,7 +21,7 @@ from jaxtyping import Array, Float
 
 from ..connectivity import Connectivity
 from ..synapses import Synapse
-from .projection import AbstractProjection, Projection, ProjectionState
+from .projection import AbstractProjection, Projection, ProjectionState, arrive_from_ring
 
 _KERNELS = ("gaussian", "linear")
 _TRUNCATE = 4.0  # the Gaussian kernel covers at least +- _TRUNCATE * max_sigma (mass outside: < 1e-4)
@@ -216,9 +216,7 @@ class DelayLearningProjection(AbstractProjection):
         return ProjectionState(syn=syn, buffer=jnp.zeros((L, self.conn.n_post), self.conn.weights.dtype))
 
     def arrive(self, state, k):
-        slot = k % state.buffer.shape[0]
-        syn = self.synapse.kinetics.arrive(state.syn, state.buffer[slot])
-        return ProjectionState(syn=syn, buffer=state.buffer.at[slot].set(0.0))
+        return arrive_from_ring(self.synapse, state, k)
 
     def drive(self, state, v_pre, v_post):
         return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)

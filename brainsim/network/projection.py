@@ -103,11 +103,7 @@ class Projection(AbstractProjection):
         return ProjectionState(syn=syn, buffer=buffer)
 
     def arrive(self, state, k):
-        if state.buffer is None:
-            return state
-        slot = k % state.buffer.shape[0]
-        syn = self.synapse.kinetics.arrive(state.syn, state.buffer[slot])
-        return ProjectionState(syn=syn, buffer=state.buffer.at[slot].set(0.0))
+        return arrive_from_ring(self.synapse, state, k)
 
     def drive(self, state, v_pre, v_post):
         return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)
@@ -265,3 +261,12 @@ def check_delay_fits(proj: Projection, L: int, dt: float):
     if need > max(L, 1):
         raise ValueError(f"projection '{proj.name}': delay {proj.conn.max_delay} ms needs {need} buffer slots at "
                          f"dt={dt} ms but the state has {L}; initialise the state with the dt you simulate with")
+
+
+def arrive_from_ring(synapse: Synapse, state: ProjectionState, k):
+    """Inputs due at step ``k`` move from the ring buffer (if any) into the synaptic state; the slot is cleared."""
+    if state.buffer is None:
+        return state
+    slot = k % state.buffer.shape[0]
+    syn = synapse.kinetics.arrive(state.syn, state.buffer[slot])
+    return ProjectionState(syn=syn, buffer=state.buffer.at[slot].set(0.0))

@@ -48,27 +48,9 @@ def delayed_weight_grad(spikes, delays, head, dt, indptr, indices, g, *, n_weigh
 
 @functools.cache
 def _in_place(target: str, alias: int):
-    """The kernel ``target`` whose output is operand ``alias`` updated in place."""
-
-    @jax.custom_batching.custom_vmap
-    def call(*operands):
-        a = operands[alias]
-        return jax.ffi.ffi_call(target, jax.ShapeDtypeStruct(a.shape, a.dtype), vmap_method="expand_dims",
-                                input_output_aliases={alias: 0})(*operands)
-
-    @call.def_vmap
-    def _batched(axis_size, in_batched, *operands):
-        expanded = []
-        for i, (x, batched) in enumerate(zip(operands, in_batched, strict=True)):
-            if batched:
-                expanded.append(x)
-            elif i == alias:
-                expanded.append(jnp.broadcast_to(x, (axis_size,) + x.shape))
-            else:
-                expanded.append(x[None])
-        return call(*expanded), True
-
-    return call
+    """The kernel ``target`` whose one output is operand ``alias`` updated in place."""
+    many = _in_place_many(target, ((alias, 0),))
+    return lambda *operands: many(*operands)[0]
 
 
 def delayed_scatter(spikes, weights, delays, head, dt, indptr, indices, buffer):
