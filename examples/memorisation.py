@@ -7,7 +7,7 @@ biases (249,856 weights). The data and initial weights are those of the peer scr
 (``benchmarks/peers/_train_common.py``), so the losses can be compared number for number.
 
     python examples/memorisation.py                   # 100 steps, loss and ms per step
-    python examples/memorisation.py --steps 300 --input dense
+    python examples/memorisation.py --steps 300 --ops dense
     python examples/memorisation.py --path network --steps 3   # the same model through simulate()
 
 The model is built from brainsim's blocks: ``LIF`` (hidden), ``LeakyIntegrator`` (readout),
@@ -41,15 +41,14 @@ Two ways to run it, the same model and the same numbers:
 - ``--path fast`` (default): the same neurons and synapses stepped on batched state arrays in one
   ``lax.scan`` (``LIF.step`` and the kinetics broadcast over a leading batch axis, no vmap), with
   the two projections that do not depend on the recurrent state taken out of the time loop: the
-  input projection over all ``T x batch`` rows at once (event-driven, below) and the readout after
-  the loop. The recurrent matrix (dense 256 x 256, ~30 % of neurons spike per step) is a matmul.
+  input projection over all ``T x batch`` rows at once and the readout after the loop.
 
-The event-driven input projection: each (step, sample) row of the input lists the inputs that
-spiked (``spike_events``, padded to the largest count ``K`` with an index that points at a zero
-row). The forward pass adds ``K`` gathered weight rows per output row; the weight gradient
-scatter-adds the output cotangent into the same rows. Both touch ``~T * batch * 35`` rows of 256
-instead of the dense ``T * batch * 700``, and the weight gradient is summed over the batch as it is
-formed. ``--input dense`` uses a dense matmul instead (for comparison).
+The input and recurrent projections are :func:`brainsim.ops.event_matmul` (spikes times a dense
+weight matrix, the operator of an all-to-all projection): only the weight rows of inputs or neurons
+that spiked are read (5 % of the inputs, ~30 % of the hidden neurons per step), and the weight
+gradient is summed over samples and steps inside the kernel as it is formed. The readout (20 units)
+is a dense matmul: with so few columns per weight row the per-spike overhead does not pay off.
+``--ops dense`` multiplies dense matrices everywhere instead (for comparison).
 """
 
 # ruff: noqa: F722 - jaxtyping shape strings
@@ -63,13 +62,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float
 
 import brainsim as bs
 from brainsim.connectivity import from_dense
 from brainsim.inputs import SpikeInput
 from brainsim.neurons import LIF
 from brainsim.neurons.leaky_integrator import LeakyIntegrator
+from brainsim.ops import event_matmul
 from brainsim.surrogate import SuperSpike
 from brainsim.synapses import Current, Synapse
 from brainsim.train.losses import cross_entropy
@@ -128,68 +128,15 @@ def synapse() -> Synapse:
     return Current(tau=TAU_SYN)
 
 
-# -- input spikes as event lists ------------------------------------------------------------------------
-def spike_events(x, k: int | None = None) -> np.ndarray:
-    """The inputs that spiked in each row of ``x`` (``(..., n_in)``, 0/1), as indices ``(..., K)`` int32.
-
-    Rows are padded with ``n_in`` (an index past the last input, read as a zero weight row) up to
-    ``K``: the largest count in ``x`` rounded up to a multiple of 8 (so that batches of similar
-    statistics share one compiled step), or ``k`` when given. Runs on the host (numpy), as part of
-    preparing a batch.
-    """
-    x = np.asarray(x) > 0
-    n_in = x.shape[-1]
-    flat = x.reshape(-1, n_in)
-    rows, cols = np.nonzero(flat)  # row-major: each row's inputs in increasing order
-    counts = np.bincount(rows, minlength=flat.shape[0])
-    most = int(counts.max()) if counts.size else 0
-    if k is None:
-        k = max(8, -(-most // 8) * 8)
-    if most > k:
-        raise ValueError(f"spike_events: a row has {most} spikes but k={k}; pass a larger k or k=None")
-    events = np.full((flat.shape[0], k), n_in, np.int32)
-    events[rows, np.arange(rows.size) - (np.cumsum(counts) - counts)[rows]] = cols
-    return events.reshape(x.shape[:-1] + (k,))
-
-
-@jax.custom_vjp
-def event_rows(events: Int[Array, "R K"], w: Float[Array, "n_in n"]) -> Float[Array, "R n"]:
-    """``out[r] = sum_k w[events[r, k]]`` (index ``n_in`` adds nothing): the input currents of every row.
-
-    Differentiable with respect to ``w``; the weight gradient is scatter-added row by row, summed
-    over all rows (steps and samples) as it is formed.
-    """
-    return _rows_forward(events, w)
-
-
-def _rows_forward(events, w):
-    wp = jnp.concatenate([w, jnp.zeros((1, w.shape[1]), w.dtype)])
-
-    def add(acc, col):
-        return acc + wp.at[col].get(mode="promise_in_bounds"), None
-
-    acc0 = jnp.zeros((events.shape[0], w.shape[1]), w.dtype)
-    return jax.lax.scan(add, acc0, events.T)[0]
-
-
-def _rows_fwd(events, w):
-    return _rows_forward(events, w), (events, w.shape[0])
-
-
-def _rows_bwd(res, g):
-    events, n_in = res
-
-    def add(dw, col):
-        return dw.at[col].add(g, mode="promise_in_bounds"), None
-
-    dw = jax.lax.scan(add, jnp.zeros((n_in + 1, g.shape[1]), g.dtype), events.T)[0]
-    return None, dw[:n_in]
-
-
-event_rows.defvjp(_rows_fwd, _rows_bwd)
-
-
 # -- the model (fast path) ------------------------------------------------------------------------------
+def project(spikes, w, dense: bool = False):
+    """``spikes @ w`` for spikes ``(..., n_pre)``: event-driven (only rows of neurons that spiked, the weight
+    gradient summed over the leading dimensions in the kernel), or a dense matmul with ``dense=True``."""
+    if dense:
+        return spikes.astype(w.dtype) @ w
+    return event_matmul(spikes, w)
+
+
 class Memorisation(eqx.Module):
     """Input -> recurrent LIF -> leaky readout, with dense weights (pA per spike).
 
@@ -216,14 +163,11 @@ class Memorisation(eqx.Module):
         self.synapse = synapse() if syn is None else syn
 
     def input_currents(self, inputs, *, dense: bool = False):
-        """Input currents (pA) ``(n_steps, batch, n_hid)`` from event lists ``(n_steps, batch, K)``
-        (:func:`spike_events`), or, with ``dense=True``, from spikes ``(n_steps, batch, n_in)``."""
-        lead = inputs.shape[:-1]
-        flat = inputs.reshape(-1, inputs.shape[-1])
-        u = flat @ self.w_in if dense else event_rows(flat, self.w_in)
-        return u.reshape(lead + (self.w_in.shape[1],))
+        """Input currents (pA) ``(n_steps, batch, n_hid)`` from input spikes ``(n_steps, batch, n_in)``."""
+        return project(inputs, self.w_in, dense)
 
-    def hidden_spikes(self, u: Float[Array, "steps batch n_hid"]) -> Float[Array, "steps batch n_hid"]:
+    def hidden_spikes(self, u: Float[Array, "steps batch n_hid"], *, dense: bool = False
+                      ) -> Float[Array, "steps batch n_hid"]:
         """The hidden population stepped through the input currents ``u``; its spikes per step.
 
         Per step, as ``Network.step`` does it: the synaptic current drives the neurons, then the
@@ -237,7 +181,7 @@ class Memorisation(eqx.Module):
         def body(carry, u_k):
             neuron, syn = carry
             neuron, s = pop.step(neuron, out.drive(kin.value(syn), neuron.v), 0.0, DT)
-            syn = kin.arrive(kin.decay(syn, DT), u_k + s @ self.w_rec)
+            syn = kin.arrive(kin.decay(syn, DT), u_k + project(s, self.w_rec, dense))
             return (neuron, syn), s
 
         return jax.lax.scan(body, (neuron0, syn0), u)[1]
@@ -245,7 +189,7 @@ class Memorisation(eqx.Module):
     def readout_voltage(self, spikes: Float[Array, "steps batch n_hid"]) -> Float[Array, "batch steps n_out"]:
         """Readout membrane potentials ``(batch, steps, n_out)`` (time on axis -2, as the losses want)."""
         kin, out, pop = self.synapse.kinetics, self.synapse.output, self.readout
-        x = spikes @ self.w_out
+        x = project(spikes, self.w_out, dense=True)  # 20 outputs: too narrow for the event operator to pay off
         batch = x.shape[1]
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch,) + a.shape), pop.init_state())
 
@@ -258,8 +202,10 @@ class Memorisation(eqx.Module):
         return jnp.swapaxes(v, 0, 1)
 
     def __call__(self, inputs, *, dense: bool = False):
-        """Readout voltages ``(batch, steps, n_out)`` for event lists (or dense spikes with ``dense=True``)."""
-        return self.readout_voltage(self.hidden_spikes(self.input_currents(inputs, dense=dense)))
+        """Readout voltages ``(batch, steps, n_out)`` for input spikes ``(steps, batch, n_in)``; ``dense=True``
+        multiplies dense matrices instead of using the event-driven operator (for comparison)."""
+        u = self.input_currents(inputs, dense=dense)
+        return self.readout_voltage(self.hidden_spikes(u, dense=dense))
 
 
 def trainable(model: Memorisation):
@@ -343,7 +289,7 @@ def train(steps: int, *, path: str = "fast", dense: bool = False, seed: int = 0,
     if path == "fast":
         model = Memorisation(w_in, w_rec, w_out)
         params, static = eqx.partition(model, trainable(model))
-        inputs = jnp.asarray(pad_silent(x) if dense else spike_events(pad_silent(x)))
+        inputs = jnp.asarray(pad_silent(x) > 0)  # spikes as bool
         step = make_step(opt, static, dense=dense)
     elif path == "network":
         net = build_network(w_in, w_rec, w_out)
@@ -377,11 +323,11 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=100)
     ap.add_argument("--path", choices=["fast", "network"], default="fast")
-    ap.add_argument("--input", choices=["events", "dense"], default="events",
-                    help="fast path: event-driven (default) or dense input projection")
+    ap.add_argument("--ops", choices=["events", "dense"], default="events",
+                    help="fast path: event-driven projections (default) or dense matmuls")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    losses, times, first = train(a.steps, path=a.path, dense=a.input == "dense", seed=a.seed)
+    losses, times, first = train(a.steps, path=a.path, dense=a.ops == "dense", seed=a.seed)
     if times:
         print(f"first step (compile + run) {first:.2f} s; then median {1000 * np.median(times):.1f} ms per step "
               f"(min {1000 * min(times):.1f}, max {1000 * max(times):.1f}) over {len(times)} steps")

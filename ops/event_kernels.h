@@ -33,6 +33,14 @@ int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) 
         mask &= mask - 1;
       }
     }
+    if (base < n) {
+      uint64_t mask = NonZeroMaskPartialAvx512(spikes + base, n - base);
+      while (mask != 0) {
+        out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
+        mask &= mask - 1;
+      }
+      return m;
+    }
   }
 #endif
   for (; base < n; base += 64) {

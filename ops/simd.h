@@ -45,6 +45,37 @@ __attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMask64Avx512(
   return _mm512_test_epi8_mask(v, v);
 }
 
+// The same for a partial block of 0 < width < 64 elements (masked loads: nothing past the end is read).
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMaskPartialAvx512(const float* s, int64_t width) {
+  const __m512 zero = _mm512_setzero_ps();
+  uint64_t mask = 0;
+  for (int64_t j = 0; 16 * j < width; ++j) {
+    const int64_t left = width - 16 * j;
+    const __mmask16 valid = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+    const __m512 v = _mm512_maskz_loadu_ps(valid, s + 16 * j);
+    mask |= static_cast<uint64_t>(_mm512_mask_cmp_ps_mask(valid, v, zero, _CMP_NEQ_UQ)) << (16 * j);
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMaskPartialAvx512(const double* s, int64_t width) {
+  const __m512d zero = _mm512_setzero_pd();
+  uint64_t mask = 0;
+  for (int64_t j = 0; 8 * j < width; ++j) {
+    const int64_t left = width - 8 * j;
+    const __mmask8 valid = left >= 8 ? static_cast<__mmask8>(0xFF) : static_cast<__mmask8>((1u << left) - 1);
+    const __m512d v = _mm512_maskz_loadu_pd(valid, s + 8 * j);
+    mask |= static_cast<uint64_t>(_mm512_mask_cmp_pd_mask(valid, v, zero, _CMP_NEQ_UQ)) << (8 * j);
+  }
+  return mask;
+}
+
+__attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMaskPartialAvx512(const bool* s, int64_t width) {
+  const __mmask64 valid = (uint64_t{1} << width) - 1;  // width < 64
+  const __m512i v = _mm512_maskz_loadu_epi8(valid, reinterpret_cast<const void*>(s));
+  return _mm512_test_epi8_mask(v, v);
+}
+
 // x[j] *= scale[j] (or *= scale[0] when uniform), 16 floats or 8 doubles at a time.
 __attribute__((target("avx512f"))) inline void ScaleAvx512(float* x, int64_t n, const float* scale, bool uniform) {
   int64_t j = 0;

@@ -1,7 +1,7 @@
 """The SNN training task (see _train_common.py) in brainsim, as examples/memorisation.py builds it.
 
-    python train_brainsim.py                  # fast path, event-driven input projection
-    python train_brainsim.py --lib dense      # fast path, dense input matmul
+    python train_brainsim.py                  # fast path, event-driven projections
+    python train_brainsim.py --lib dense      # fast path, dense matmuls
     python train_brainsim.py --lib network --steps 2 --warmup 1   # Network + simulate under vmap (slow)
 
 Same data, initial weights and loss as the peers; prints one ``RESULT`` line in their format.
@@ -26,7 +26,7 @@ losses, all_times, first = memorisation.train(args.warmup + args.steps, path="ne
                                               else "fast", dense=args.lib == "dense", seed=args.seed,
                                               log=lambda line: None)
 times = all_times[args.warmup - 1:]
-mode = {"events": "jit + scan, event-driven input projection", "dense": "jit + scan, dense input matmul",
+mode = {"events": "jit + scan, event-driven projections (event_matmul)", "dense": "jit + scan, dense matmuls",
         "network": "Network + simulate, vmap over the batch"}[args.lib]
 report(simulator="brainsim", version=brainsim.__version__, mode=f"jax {jax.__version__} {mode}", first_s=first,
        step_times=times, losses=losses, note=f"{sum(w.size for w in memorisation.init_weights(args.seed))} "

@@ -36,6 +36,8 @@ TARGETS = {
 # (a library built from an older checkout keeps working for everything else).
 OPTIONAL_TARGETS = {
     "brainsim_event_deliver": "BrainsimEventDeliver",
+    "brainsim_event_matmul": "BrainsimEventMatmul",
+    "brainsim_event_matmul_weight_grad": "BrainsimEventMatmulWeightGrad",
 }
 
 

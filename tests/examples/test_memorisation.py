@@ -57,27 +57,24 @@ def test_data_and_weights_are_the_peers():
     assert (m.ALPHA, m.BETA) == (common.ALPHA, common.BETA)
 
 
-def test_spike_events_round_trip_and_errors():
-    x = (np.random.default_rng(1).random((5, 3, 40)) < 0.2).astype(np.float32)
-    ev = m.spike_events(x)
-    assert ev.shape[:2] == (5, 3) and ev.shape[2] % 8 == 0 and ev.dtype == np.int32
-    back = np.zeros((5, 3, 41))
-    np.put_along_axis(back, ev, 1.0, axis=-1)
-    np.testing.assert_array_equal(back[..., :40], x)
-    assert np.all(ev[..., -1] == 40)  # padded with n_in
-    with pytest.raises(ValueError, match="k="):
-        m.spike_events(np.ones((2, 10)), k=4)
+def test_projections_match_dense_matmuls_with_gradients():
+    """The fast path's event-driven projections (brainsim.ops.event_matmul) equal dense matmuls, values and BPTT
+    gradients of the whole model (float64)."""
+    with jax.enable_x64(True):
+        x, y, w = small_task(n_steps=20, batch=3)
+        model = m.Memorisation(*(np.asarray(a, np.float64) for a in w))
+        xp, labels = jnp.asarray(m.pad_silent(x) > 0), jnp.asarray(y)
+        params, static = eqx.partition(model, m.trainable(model))
 
+        def loss(p, dense):
+            return m.loss_fn(eqx.combine(p, static), xp, labels, dense=dense)
 
-def test_event_rows_matches_dense_matmul_and_its_gradient():
-    rng = np.random.default_rng(2)
-    x = (rng.random((50, 30)) < 0.2).astype(np.float32)
-    w = jnp.asarray(rng.normal(size=(30, 7)).astype(np.float32))
-    g = jnp.asarray(rng.normal(size=(50, 7)).astype(np.float32))
-    ev = jnp.asarray(m.spike_events(x))
-    np.testing.assert_allclose(m.event_rows(ev, w), x @ w, rtol=1e-5, atol=1e-5)
-    gw = jax.vjp(lambda w_: m.event_rows(ev, w_), w)[1](g)[0]
-    np.testing.assert_allclose(gw, x.T @ g, rtol=1e-5, atol=1e-5)
+        l_ev, g_ev = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, False)
+        l_de, g_de = jax.jit(jax.value_and_grad(loss), static_argnums=1)(params, True)
+        np.testing.assert_allclose(l_ev, l_de, rtol=1e-12)
+        for a, b in ((g_ev.w_in, g_de.w_in), (g_ev.w_rec, g_de.w_rec), (g_ev.w_out, g_de.w_out)):
+            assert np.abs(b).max() > 0
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
 def test_neurons_are_the_peers_discrete_time_model():
@@ -86,10 +83,10 @@ def test_neurons_are_the_peers_discrete_time_model():
     xp = m.pad_silent(x)
     model = m.Memorisation(*w)
     v_ref, s_ref = peer_readout(x, *(np.asarray(a, np.float64) for a in w))
-    spikes = jax.jit(lambda mod, e: mod.hidden_spikes(mod.input_currents(e)))(model, jnp.asarray(m.spike_events(xp)))
+    spikes = jax.jit(lambda mod, e: mod.hidden_spikes(mod.input_currents(e)))(model, jnp.asarray(xp > 0))
     assert 0.02 < float(np.mean(s_ref)) < 0.8  # the comparison exercises spiking and resets
     np.testing.assert_array_equal(np.asarray(spikes)[1:-1], s_ref)  # one step of input latency
-    for inputs, dense in ((m.spike_events(xp), False), (xp, True)):
+    for inputs, dense in ((xp > 0, False), (xp, True)):
         v = np.asarray(jax.jit(lambda mod, i, dense=dense: mod(i, dense=dense))(model, jnp.asarray(inputs)))
         np.testing.assert_allclose(v[:, m.LATENCY:], np.swapaxes(v_ref, 0, 1), rtol=1e-5, atol=1e-5)
 
@@ -98,7 +95,7 @@ def test_full_task_starts_at_the_peers_loss():
     """At full size the initial loss is BrainPy's (60.6108, benchmarks/results/peers.md)."""
     x, y = m.task_data(0)
     model = m.Memorisation(*m.init_weights(0))
-    loss = jax.jit(m.loss_fn)(model, jnp.asarray(m.spike_events(m.pad_silent(x))), jnp.asarray(y))
+    loss = jax.jit(m.loss_fn)(model, jnp.asarray(m.pad_silent(x) > 0), jnp.asarray(y))
     assert abs(float(loss) - 60.61) < 0.1  # float summation order can flip a spike (60.61 or 60.64)
 
 
@@ -108,7 +105,7 @@ def test_fast_path_matches_network_simulate_values_and_gradients():
         x, y, w = small_task(n_steps=20, batch=3)
         w = tuple(np.asarray(a, np.float64) for a in w)
         xp, labels = m.pad_silent(x).astype(np.float64), jnp.asarray(y)
-        events = jnp.asarray(m.spike_events(xp))
+        events = jnp.asarray(xp > 0)
         model = m.Memorisation(*w)
         net = m.build_network(*w)
         params, static = eqx.partition(model, m.trainable(model))
@@ -142,7 +139,7 @@ def test_training_reduces_the_loss():
     opt = optax.adam(5e-3)
     step = m.make_step(opt, static)
     opt_state = opt.init(params)
-    inputs, labels = jnp.asarray(m.spike_events(m.pad_silent(x))), jnp.asarray(y)
+    inputs, labels = jnp.asarray(m.pad_silent(x) > 0), jnp.asarray(y)
     losses = []
     for _ in range(60):
         params, opt_state, loss = step(params, opt_state, inputs, labels)

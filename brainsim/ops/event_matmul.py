@@ -1,0 +1,104 @@
+"""``event_matmul``: spike rows times a dense weight matrix, visiting only the spikes that are non-zero."""
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+from jax.custom_derivatives import SymbolicZero
+
+from .backend import native_dtype, use_native
+
+TARGET = "brainsim_event_matmul"
+GRAD_TARGET = "brainsim_event_matmul_weight_grad"
+
+
+def event_matmul(spikes, weights, *, backend: str | None = None):
+    """``spikes @ weights`` for spikes ``(..., n_pre)`` and a dense weight matrix ``(n_pre, n_post)``.
+
+    The operator of an all-to-all projection kept as a matrix (for sparse connectivity use
+    :func:`event_matvec` on a :class:`~brainsim.connectivity.Connectivity`). With the native
+    backend only the weight rows of non-zero spikes are read, so the cost is proportional to the
+    number of spikes, not to ``n_pre``.
+
+    Args:
+        spikes: shape ``(..., n_pre)``; bool or float (0./1. spikes, or values that scale their rows).
+            Leading dimensions are batch dimensions (samples, steps) that share the weights.
+        weights: shape ``(n_pre, n_post)``, float32 or float64.
+        backend: ``"auto"``, ``"native"`` or ``"jax"``; default :func:`~brainsim.ops.get_backend`.
+
+    Returns:
+        shape ``(..., n_post)``, dtype of ``spikes * weights``.
+
+    Differentiable with respect to float spikes (``g @ weights.T``, dense) and the weights. The weight
+    gradient is summed over the leading dimensions inside the kernel, visiting only non-zero spikes,
+    so pass a batch as leading dimensions: under ``jax.vmap`` each vmapped entry gets its own weight
+    gradient (as per-example gradients need), which ``grad(vmap(...))`` then sums.
+    """
+    spikes, weights = jnp.asarray(spikes), jnp.asarray(weights)
+    if weights.ndim != 2:
+        raise ValueError(f"brainsim.ops.event_matmul: weights must be a matrix (n_pre, n_post), got shape "
+                         f"{weights.shape}")
+    if spikes.ndim == 0 or spikes.shape[-1] != weights.shape[0]:
+        raise ValueError(f"brainsim.ops.event_matmul: spikes must have shape (..., n_pre={weights.shape[0]}), "
+                         f"got {spikes.shape}")
+    if not jnp.issubdtype(weights.dtype, jnp.floating):
+        raise TypeError(f"brainsim.ops.event_matmul: weights must be floating point, got {weights.dtype}")
+    dtype = weights.dtype if spikes.dtype == jnp.bool_ else jnp.result_type(spikes, weights)
+    lead = spikes.shape[:-1]
+    flat = spikes.reshape((-1, spikes.shape[-1]))
+    if flat.dtype != jnp.bool_:
+        flat = flat.astype(dtype)
+    weights = weights.astype(dtype)
+    if not use_native(backend, native_dtype(dtype), "event_matmul", target=TARGET):
+        out = _dense(flat, weights)
+    else:
+        out = _matmul(flat, weights)
+    return out.reshape(lead + (weights.shape[1],))
+
+
+def _dense(spikes, weights):
+    return spikes.astype(weights.dtype) @ weights
+
+
+def _ffi_forward(spikes, weights):
+    out = jax.ShapeDtypeStruct(spikes.shape[:-1] + weights.shape[-1:], weights.dtype)
+    return jax.ffi.ffi_call(TARGET, out, vmap_method="expand_dims")(spikes, weights)
+
+
+def _ffi_weight_grad(spikes, g):
+    out = jax.ShapeDtypeStruct(spikes.shape[-1:] + g.shape[-1:], g.dtype)
+    return jax.ffi.ffi_call(GRAD_TARGET, out, vmap_method="expand_dims")(spikes, g)
+
+
+def _forward(spikes, weights):
+    return lax.platform_dependent(spikes, weights, cpu=_ffi_forward, default=_dense)
+
+
+def _weight_grad(spikes, g):
+    def dense(spikes, g):
+        return spikes.astype(g.dtype).T @ g
+
+    return lax.platform_dependent(spikes, g, cpu=_ffi_weight_grad, default=dense)
+
+
+@jax.custom_vjp
+def _matmul(spikes, weights):
+    return _forward(spikes, weights)
+
+
+def _matmul_fwd(spikes, weights):
+    out = _forward(spikes.value, weights.value)
+    keep_spikes = spikes.value if weights.perturbed else None  # for the weights' cotangent
+    keep_weights = weights.value if spikes.perturbed else None  # for the spikes' cotangent
+    return out, (keep_spikes, keep_weights)
+
+
+def _matmul_bwd(residuals, g):
+    spikes, weights = residuals
+    if isinstance(g, SymbolicZero):
+        return None, None
+    ds = None if weights is None else g @ weights.T
+    dw = None if spikes is None else _weight_grad(spikes, g)
+    return ds, dw
+
+
+_matmul.defvjp(_matmul_fwd, _matmul_bwd, symbolic_zeros=True)

@@ -1,0 +1,295 @@
+// Event-driven product of spike rows with a dense weight matrix, and its weight gradient.
+//
+//   BrainsimEventMatmul(spikes (*, R, n_pre), weights (*, n_pre, n_post)) -> out (*, R, n_post)
+//       out[r, j] = sum over i with s_ri != 0 of s_ri * w_ij: only the weight rows of neurons that
+//       spiked are read (an all-to-all projection kept as a dense matrix); the R rows share the weights.
+//   BrainsimEventMatmulWeightGrad(spikes (*, R, n_pre), g (*, R, n_post)) -> dw (*, n_pre, n_post)
+//       dw_ij = sum over the R rows r of s_ri * g_rj, visiting only non-zero spikes: the weight
+//       cotangent summed over a batch (samples x steps) as it is formed, never per row.
+//
+// Both keep a tile of output columns in vector registers while they add the rows of the events.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "batch.h"
+#include "dispatch.h"
+#include "event_kernels.h"
+#include "export.h"
+#include "simd.h"
+#include "xla/ffi/api/ffi.h"
+
+namespace brainsim {
+namespace {
+
+constexpr int64_t kTile = 128;  // output columns per register tile (8 AVX-512 registers of floats)
+
+// acc[0 .. width) = sum over the events a of v_a * rows[a][0 .. width) (values == nullptr: every v_a is 1).
+template <typename T>
+void SumRowsGeneric(int64_t m, const int32_t* ids, const T* values, const T* base, int64_t stride,
+                    int64_t width, T* acc) {
+  T tile[kTile];
+  std::fill(tile, tile + width, T(0));
+  for (int64_t a = 0; a < m; ++a) {
+    const T v = values == nullptr ? T(1) : values[a];
+    const T* row = base + ids[a] * stride;
+    if (v == T(1)) {
+      for (int64_t j = 0; j < width; ++j) tile[j] += row[j];
+    } else {
+      for (int64_t j = 0; j < width; ++j) tile[j] += v * row[j];
+    }
+  }
+  std::copy(tile, tile + width, acc);
+}
+
+#if defined(BRAINSIM_X86_DISPATCH)
+// The same for a full tile of 128 floats, in eight AVX-512 registers.
+__attribute__((target("avx512f"))) void SumRowsTileAvx512(int64_t m, const int32_t* ids, const float* values,
+                                                           const float* base, int64_t stride, float* acc) {
+  constexpr int64_t kAhead = 3;  // events ahead whose rows are prefetched
+  __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
+  for (int64_t a = 0; a < m; ++a) {
+    const float* row = base + ids[a] * stride;
+    if (a + kAhead < m) {
+      const char* next = reinterpret_cast<const char*>(base + ids[a + kAhead] * stride);
+      for (int q = 0; q < 8; q += 4) __builtin_prefetch(next + 64 * q);
+    }
+    if (values == nullptr || values[a] == 1.0f) {
+      r0 = _mm512_add_ps(r0, _mm512_loadu_ps(row));
+      r1 = _mm512_add_ps(r1, _mm512_loadu_ps(row + 16));
+      r2 = _mm512_add_ps(r2, _mm512_loadu_ps(row + 32));
+      r3 = _mm512_add_ps(r3, _mm512_loadu_ps(row + 48));
+      r4 = _mm512_add_ps(r4, _mm512_loadu_ps(row + 64));
+      r5 = _mm512_add_ps(r5, _mm512_loadu_ps(row + 80));
+      r6 = _mm512_add_ps(r6, _mm512_loadu_ps(row + 96));
+      r7 = _mm512_add_ps(r7, _mm512_loadu_ps(row + 112));
+    } else {
+      const __m512 v = _mm512_set1_ps(values[a]);
+      r0 = _mm512_add_ps(r0, _mm512_mul_ps(v, _mm512_loadu_ps(row)));
+      r1 = _mm512_add_ps(r1, _mm512_mul_ps(v, _mm512_loadu_ps(row + 16)));
+      r2 = _mm512_add_ps(r2, _mm512_mul_ps(v, _mm512_loadu_ps(row + 32)));
+      r3 = _mm512_add_ps(r3, _mm512_mul_ps(v, _mm512_loadu_ps(row + 48)));
+      r4 = _mm512_add_ps(r4, _mm512_mul_ps(v, _mm512_loadu_ps(row + 64)));
+      r5 = _mm512_add_ps(r5, _mm512_mul_ps(v, _mm512_loadu_ps(row + 80)));
+      r6 = _mm512_add_ps(r6, _mm512_mul_ps(v, _mm512_loadu_ps(row + 96)));
+      r7 = _mm512_add_ps(r7, _mm512_mul_ps(v, _mm512_loadu_ps(row + 112)));
+    }
+  }
+  const __m512 rs[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
+  for (int q = 0; q < 8; ++q) {
+    _mm512_storeu_ps(acc + 16 * q, rs[q]);
+  }
+}
+
+// The same for a partial tile of 0 < width < 128 floats (masked loads and stores).
+__attribute__((target("avx512f"))) void SumRowsPartialAvx512(int64_t m, const int32_t* ids, const float* values,
+                                                              const float* base, int64_t stride, int64_t width,
+                                                              float* acc) {
+  const int nv = static_cast<int>((width + 15) / 16);
+  const int64_t left = width - 16 * (nv - 1);
+  const __mmask16 last = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
+  __m512 r[8];
+  for (int q = 0; q < 8; ++q) r[q] = _mm512_setzero_ps();
+  for (int64_t a = 0; a < m; ++a) {
+    const float* row = base + ids[a] * stride;
+    const __m512 v = _mm512_set1_ps(values == nullptr ? 1.0f : values[a]);
+    for (int q = 0; q < nv; ++q) {
+      const __mmask16 k = q == nv - 1 ? last : static_cast<__mmask16>(0xFFFF);
+      r[q] = _mm512_add_ps(r[q], _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, row + 16 * q)));
+    }
+  }
+  for (int q = 0; q < nv; ++q) {
+    _mm512_mask_storeu_ps(acc + 16 * q, q == nv - 1 ? last : static_cast<__mmask16>(0xFFFF), r[q]);
+  }
+}
+#endif
+
+// acc[0 .. n) = sum over the events a of v_a * (row ids[a] of `base`, whose rows are `stride` apart).
+template <typename T>
+void SumRows(int64_t m, const int32_t* ids, const T* values, const T* base, int64_t stride, int64_t n, T* acc) {
+  for (int64_t c = 0; c < n; c += kTile) {
+    const int64_t width = std::min(kTile, n - c);
+#if defined(BRAINSIM_X86_DISPATCH)
+    if constexpr (std::is_same_v<T, float>) {
+      if (HasAvx512()) {
+        if (width == kTile) {
+          SumRowsTileAvx512(m, ids, values, base + c, stride, acc + c);
+        } else {
+          SumRowsPartialAvx512(m, ids, values, base + c, stride, width, acc + c);
+        }
+        continue;
+      }
+    }
+#endif
+    SumRowsGeneric(m, ids, values, base + c, stride, width, acc + c);
+  }
+}
+
+// The non-zero spikes of `rows` rows of length n: row r's are ids[offsets[r] .. offsets[r + 1]) with their
+// values; `values` is left empty when every value is one (0/1 spikes, the usual case).
+template <typename T>
+struct EventList {
+  std::vector<int64_t> offsets;
+  std::vector<int32_t> ids;
+  std::vector<T> values;
+
+  const T* Values(int64_t r) const { return values.empty() ? nullptr : values.data() + offsets[r]; }
+};
+
+template <typename T, typename S>
+void CompactRows(const S* s, int64_t rows, int64_t n, EventList<T>* ev) {
+  thread_local std::vector<int32_t> active;
+  ev->offsets.resize(rows + 1);
+  ev->ids.clear();
+  ev->values.clear();
+  bool binary = true;
+  ev->offsets[0] = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const S* row = s + r * n;
+    const int64_t m = CompactSpikes(row, n, &active);
+    ev->ids.insert(ev->ids.end(), active.begin(), active.begin() + m);
+    ev->offsets[r + 1] = ev->offsets[r] + m;
+    for (int64_t a = 0; a < m && binary; ++a) binary = static_cast<T>(row[active[a]]) == T(1);
+  }
+  if (!binary) {
+    ev->values.resize(ev->ids.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t k = ev->offsets[r]; k < ev->offsets[r + 1]; ++k) {
+        ev->values[k] = static_cast<T>(s[r * n + ev->ids[k]]);
+      }
+    }
+  }
+}
+
+template <typename T, typename S>
+ffi::Error Matmul(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& weights, ffi::Result<ffi::AnyBuffer>& out) {
+  constexpr const char* kOp = "brainsim event_matmul";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(weights, kOp, "weights"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*out, kOp, "out"));
+  auto od = out->dimensions();
+  if (od.size() < 2) return ffi::Error::InvalidArgument(std::string(kOp) + ": out must be (*, R, n_post)");
+  // The rows (R) share one weight matrix and are walked here; leading (vmap) dimensions by Batch.
+  const Batch batch(od, 2);
+  const int64_t rows = od[od.size() - 2];
+  const int64_t n_pre = LastDim(spikes), n_post = LastDim(*out);
+  auto wd = weights.dimensions();
+  if (wd.size() < 2 || wd[wd.size() - 2] != n_pre || wd[wd.size() - 1] != n_post) {
+    return ffi::Error::InvalidArgument(std::string(kOp) + ": weights must be (n_pre, n_post)");
+  }
+  Batched<const S> s;
+  Batched<const T> w;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 2, "spikes", &s));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, weights, 2, "weights", &w));
+  thread_local EventList<T> ev;
+  T* o = static_cast<T*>(out->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    T* ob = o + b * rows * n_post;  // every element is written once below
+    CompactRows<T>(s[b], rows, n_pre, &ev);
+    // A tile of columns at a time, so that the weight rows it reads stay in cache across rows.
+    for (int64_t c = 0; c < n_post; c += kTile) {
+      const int64_t width = std::min(kTile, n_post - c);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t k = ev.offsets[r];
+        SumRows(ev.offsets[r + 1] - k, ev.ids.data() + k, ev.Values(r), w[b] + c, n_post, width,
+                ob + r * n_post + c);
+      }
+    }
+  }
+  return ffi::Error::Success();
+}
+
+template <typename T, typename S>
+ffi::Error WeightGrad(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& g, ffi::Result<ffi::AnyBuffer>& dw) {
+  constexpr const char* kOp = "brainsim event_matmul (weight gradient)";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(g, kOp, "g"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
+  const Batch batch(dw->dimensions(), 2);
+  auto sd = spikes.dimensions(), gd = g.dimensions(), wd = dw->dimensions();
+  if (sd.size() < 2 || gd.size() < 2 || sd[sd.size() - 2] != gd[gd.size() - 2] ||
+      sd[sd.size() - 1] != wd[wd.size() - 2] || gd[gd.size() - 1] != wd[wd.size() - 1]) {
+    return ffi::Error::InvalidArgument(std::string(kOp) + ": need spikes (R, n_pre), g (R, n_post)");
+  }
+  const int64_t rows = sd[sd.size() - 2], n_pre = sd[sd.size() - 1], n_post = gd[gd.size() - 1];
+  Batched<const S> s;
+  Batched<const T> gb;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 2, "spikes", &s));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
+  // The events regrouped by presynaptic neuron (a counting sort, rows in increasing order), so
+  // that dw's row i is the sum of the cotangent rows of i's events, formed in registers and
+  // written once.
+  thread_local EventList<T> ev;
+  thread_local std::vector<int64_t> start;
+  thread_local std::vector<int32_t> by_pre;
+  thread_local std::vector<T> by_pre_values;
+  T* out = static_cast<T*>(dw->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    T* dwb = out + b * n_pre * n_post;
+    CompactRows<T>(s[b], rows, n_pre, &ev);
+    const bool binary = ev.values.empty();
+    start.assign(n_pre + 1, 0);
+    for (int32_t i : ev.ids) ++start[i + 1];
+    for (int64_t i = 0; i < n_pre; ++i) start[i + 1] += start[i];
+    by_pre.resize(ev.ids.size());
+    if (!binary) by_pre_values.resize(ev.ids.size());
+    for (int64_t r = 0; r < rows; ++r) {
+      for (int64_t k = ev.offsets[r]; k < ev.offsets[r + 1]; ++k) {
+        const int64_t slot = start[ev.ids[k]]++;
+        by_pre[slot] = static_cast<int32_t>(r);
+        if (!binary) by_pre_values[slot] = ev.values[k];
+      }
+    }
+    // start[i] is now the end of i's events (the beginning of i + 1's)
+    int64_t begin = 0;
+    for (int64_t i = 0; i < n_pre; ++i) {
+      const int64_t end = start[i];
+      if (end > begin) {
+        SumRows(end - begin, by_pre.data() + begin, binary ? nullptr : by_pre_values.data() + begin, gb[b],
+                n_post, n_post, dwb + i * n_post);
+      } else {
+        std::fill(dwb + i * n_post, dwb + (i + 1) * n_post, T(0));
+      }
+      begin = end;
+    }
+  }
+  return ffi::Error::Success();
+}
+
+}  // namespace
+
+ffi::Error EventMatmul(ffi::AnyBuffer spikes, ffi::AnyBuffer weights, ffi::Result<ffi::AnyBuffer> out) {
+  constexpr const char* kOp = "brainsim event_matmul";
+  return DispatchValue(weights.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp,
+                             [&](auto s) { return Matmul<T, decltype(s)>(spikes, weights, out); });
+  });
+}
+
+ffi::Error EventMatmulWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer g, ffi::Result<ffi::AnyBuffer> dw) {
+  constexpr const char* kOp = "brainsim event_matmul (weight gradient)";
+  return DispatchValue(g.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp,
+                             [&](auto s) { return WeightGrad<T, decltype(s)>(spikes, g, dw); });
+  });
+}
+
+}  // namespace brainsim
+
+BRAINSIM_BEGIN_EXPORTS
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventMatmul, brainsim::EventMatmul,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // weights
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventMatmulWeightGrad, brainsim::EventMatmulWeightGrad,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // g
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+BRAINSIM_END_EXPORTS
