@@ -43,7 +43,7 @@ SIMULATORS = {
 }
 # SNN training task: name -> (interpreter, script, extra arguments)
 TRAINERS = {
-    "brainsim": (sys.executable, "train_brainsim.py", []),  # examples/memorisation.py, event-driven input
+    "brainsim": (sys.executable, "train_brainsim.py", []),  # examples/memorisation.py, event-driven projections
     "spyx": (os.path.join(VENVS, "spyx", "bin", "python"), "train_spyx.py", []),
     "snntorch": (os.path.join(VENVS, "torch", "bin", "python"), "train_torch.py", ["--lib", "snntorch"]),
     "norse": (os.path.join(VENVS, "torch", "bin", "python"), "train_torch.py", ["--lib", "norse"]),

@@ -142,6 +142,31 @@ void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indp
   }
 }
 
+// dw += the weight cotangent of one row of spikes (see WeightGrad), for sums over many rows: dw_k += s_i *
+// g[target(k)] over the synapses of spiking neurons; with a homogeneous weight dw[0] += the sum over them.
+template <typename T, typename S, typename Target>
+void AddWeightGrad(const S* spikes, int64_t n_pre, const int32_t* indptr, const int32_t* indices, const Target& target,
+                   const T* g, bool homogeneous, T* dw) {
+  thread_local std::vector<int32_t> active;
+  const int64_t m = CompactSpikes(spikes, n_pre, &active);
+  const T* no_weights = nullptr;
+  T total = 0;
+  for (int64_t a = 0; a < m; ++a) {
+    if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights, true, target);
+    const int32_t i = active[a];
+    const T v = static_cast<T>(spikes[i]);
+    const int64_t end = indptr[i + 1];
+    if (homogeneous) {
+      T row = 0;
+      for (int64_t k = indptr[i]; k < end; ++k) row += g[target.At(k, indices[k])];
+      total += v * row;
+    } else {
+      for (int64_t k = indptr[i]; k < end; ++k) dw[k] += v * g[target.At(k, indices[k])];
+    }
+  }
+  if (homogeneous) dw[0] += total;
+}
+
 }  // namespace brainsim
 
 #endif  // BRAINSIM_OPS_EVENT_KERNELS_H_

@@ -24,7 +24,7 @@
 namespace brainsim {
 namespace {
 
-constexpr int64_t kTile = 128;  // output columns per register tile (8 AVX-512 registers of floats)
+constexpr int64_t kTile = 256;  // output columns per register tile (16 AVX-512 registers of floats)
 
 // acc[0 .. width) = sum over the events a of v_a * rows[a][0 .. width) (values == nullptr: every v_a is 1).
 template <typename T>
@@ -45,64 +45,73 @@ void SumRowsGeneric(int64_t m, const int32_t* ids, const T* values, const T* bas
 }
 
 #if defined(BRAINSIM_X86_DISPATCH)
-// The same for a full tile of 128 floats, in eight AVX-512 registers.
+// The same for a full tile of kTile floats, in kTile / 16 AVX-512 registers.
 __attribute__((target("avx512f"))) void SumRowsTileAvx512(int64_t m, const int32_t* ids, const float* values,
                                                            const float* base, int64_t stride, float* acc) {
-  constexpr int64_t kAhead = 3;  // events ahead whose rows are prefetched
-  __m512 r0 = _mm512_setzero_ps(), r1 = r0, r2 = r0, r3 = r0, r4 = r0, r5 = r0, r6 = r0, r7 = r0;
+  constexpr int kVectors = kTile / 16;
+  constexpr int64_t kAhead = 2;  // events ahead whose rows are prefetched
+  __m512 r[kVectors];
+#pragma GCC unroll 16
+  for (int q = 0; q < kVectors; ++q) r[q] = _mm512_setzero_ps();
   for (int64_t a = 0; a < m; ++a) {
     const float* row = base + ids[a] * stride;
     if (a + kAhead < m) {
       const char* next = reinterpret_cast<const char*>(base + ids[a + kAhead] * stride);
-      for (int q = 0; q < 8; q += 4) __builtin_prefetch(next + 64 * q);
+#pragma GCC unroll 16
+      for (int q = 0; q < kVectors; q += 4) __builtin_prefetch(next + 64 * q);
     }
     if (values == nullptr || values[a] == 1.0f) {
-      r0 = _mm512_add_ps(r0, _mm512_loadu_ps(row));
-      r1 = _mm512_add_ps(r1, _mm512_loadu_ps(row + 16));
-      r2 = _mm512_add_ps(r2, _mm512_loadu_ps(row + 32));
-      r3 = _mm512_add_ps(r3, _mm512_loadu_ps(row + 48));
-      r4 = _mm512_add_ps(r4, _mm512_loadu_ps(row + 64));
-      r5 = _mm512_add_ps(r5, _mm512_loadu_ps(row + 80));
-      r6 = _mm512_add_ps(r6, _mm512_loadu_ps(row + 96));
-      r7 = _mm512_add_ps(r7, _mm512_loadu_ps(row + 112));
+#pragma GCC unroll 16
+      for (int q = 0; q < kVectors; ++q) r[q] = _mm512_add_ps(r[q], _mm512_loadu_ps(row + 16 * q));
     } else {
       const __m512 v = _mm512_set1_ps(values[a]);
-      r0 = _mm512_add_ps(r0, _mm512_mul_ps(v, _mm512_loadu_ps(row)));
-      r1 = _mm512_add_ps(r1, _mm512_mul_ps(v, _mm512_loadu_ps(row + 16)));
-      r2 = _mm512_add_ps(r2, _mm512_mul_ps(v, _mm512_loadu_ps(row + 32)));
-      r3 = _mm512_add_ps(r3, _mm512_mul_ps(v, _mm512_loadu_ps(row + 48)));
-      r4 = _mm512_add_ps(r4, _mm512_mul_ps(v, _mm512_loadu_ps(row + 64)));
-      r5 = _mm512_add_ps(r5, _mm512_mul_ps(v, _mm512_loadu_ps(row + 80)));
-      r6 = _mm512_add_ps(r6, _mm512_mul_ps(v, _mm512_loadu_ps(row + 96)));
-      r7 = _mm512_add_ps(r7, _mm512_mul_ps(v, _mm512_loadu_ps(row + 112)));
+#pragma GCC unroll 16
+      for (int q = 0; q < kVectors; ++q) r[q] = _mm512_add_ps(r[q], _mm512_mul_ps(v, _mm512_loadu_ps(row + 16 * q)));
     }
   }
-  const __m512 rs[8] = {r0, r1, r2, r3, r4, r5, r6, r7};
-  for (int q = 0; q < 8; ++q) {
-    _mm512_storeu_ps(acc + 16 * q, rs[q]);
-  }
+#pragma GCC unroll 16
+  for (int q = 0; q < kVectors; ++q) _mm512_storeu_ps(acc + 16 * q, r[q]);
 }
 
-// The same for a partial tile of 0 < width < 128 floats (masked loads and stores).
+// r += v_e * row (its last vector masked), v_e = values[e] or 1.
+template <int kVectors>
+__attribute__((target("avx512f"), always_inline)) inline void AddRowPartial(__m512* r, const float* row,
+                                                                           const float* values, int64_t e,
+                                                                           __mmask16 last) {
+  const __m512 v = _mm512_set1_ps(values == nullptr ? 1.0f : values[e]);
+#pragma GCC unroll 16
+  for (int q = 0; q < kVectors - 1; ++q) r[q] = _mm512_add_ps(r[q], _mm512_mul_ps(v, _mm512_loadu_ps(row + 16 * q)));
+  r[kVectors - 1] = _mm512_add_ps(r[kVectors - 1],
+                                  _mm512_mul_ps(v, _mm512_maskz_loadu_ps(last, row + 16 * (kVectors - 1))));
+}
+
+// The same for a partial tile of 16 * (kVectors - 1) < width <= 16 * kVectors floats (the last vector masked).
+template <int kVectors>
 __attribute__((target("avx512f"))) void SumRowsPartialAvx512(int64_t m, const int32_t* ids, const float* values,
                                                               const float* base, int64_t stride, int64_t width,
                                                               float* acc) {
-  const int nv = static_cast<int>((width + 15) / 16);
-  const int64_t left = width - 16 * (nv - 1);
+  const int64_t left = width - 16 * (kVectors - 1);
   const __mmask16 last = left >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << left) - 1);
-  __m512 r[8];
-  for (int q = 0; q < 8; ++q) r[q] = _mm512_setzero_ps();
-  for (int64_t a = 0; a < m; ++a) {
-    const float* row = base + ids[a] * stride;
-    const __m512 v = _mm512_set1_ps(values == nullptr ? 1.0f : values[a]);
-    for (int q = 0; q < nv; ++q) {
-      const __mmask16 k = q == nv - 1 ? last : static_cast<__mmask16>(0xFFFF);
-      r[q] = _mm512_add_ps(r[q], _mm512_mul_ps(v, _mm512_maskz_loadu_ps(k, row + 16 * q)));
+  __m512 r[kVectors];
+#pragma GCC unroll 16
+  for (int q = 0; q < kVectors; ++q) r[q] = _mm512_setzero_ps();
+  for (int64_t a = 0; a < m; ++a) AddRowPartial<kVectors>(r, base + ids[a] * stride, values, a, last);
+#pragma GCC unroll 16
+  for (int q = 0; q < kVectors - 1; ++q) _mm512_storeu_ps(acc + 16 * q, r[q]);
+  _mm512_mask_storeu_ps(acc + 16 * (kVectors - 1), last, r[kVectors - 1]);
+}
+
+// Dispatches a partial tile (0 < width < kTile) to the instance with the right number of vectors.
+template <int kVectors = 1>
+void SumRowsPartial(int64_t m, const int32_t* ids, const float* values, const float* base, int64_t stride,
+                    int64_t width, float* acc) {
+  if constexpr (kVectors < kTile / 16) {
+    if (width > 16 * kVectors) {
+      SumRowsPartial<kVectors + 1>(m, ids, values, base, stride, width, acc);
+      return;
     }
   }
-  for (int q = 0; q < nv; ++q) {
-    _mm512_mask_storeu_ps(acc + 16 * q, q == nv - 1 ? last : static_cast<__mmask16>(0xFFFF), r[q]);
-  }
+  SumRowsPartialAvx512<kVectors>(m, ids, values, base, stride, width, acc);
 }
 #endif
 
@@ -117,7 +126,7 @@ void SumRows(int64_t m, const int32_t* ids, const T* values, const T* base, int6
         if (width == kTile) {
           SumRowsTileAvx512(m, ids, values, base + c, stride, acc + c);
         } else {
-          SumRowsPartialAvx512(m, ids, values, base + c, stride, width, acc + c);
+          SumRowsPartial(m, ids, values, base + c, stride, width, acc + c);
         }
         continue;
       }

@@ -7,6 +7,9 @@
 //   BrainsimEventWeightGrad(spikes, indptr, indices, g (*, n_post)) -> dw (*, 1|nnz)
 //       dw_k = s_i * g[indices[k]] on the sparsity pattern, rows that spiked only; a single
 //       sum when the result has one entry (homogeneous weight).
+//   BrainsimEventWeightGradSum(spikes (*, R, n_pre), indptr, indices, g (*, R, n_post)) -> dw (*, 1|nnz)
+//       the weight cotangent summed over R rows of spikes that share the weights (a batch, or steps),
+//       formed in place: never one copy per row.
 #include <algorithm>
 #include <cstdint>
 
@@ -89,6 +92,38 @@ ffi::Error WeightGradDirect(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& 
   return ffi::Error::Success();
 }
 
+template <typename T, typename S>
+ffi::Error WeightGradSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& indptr, const ffi::AnyBuffer& indices,
+                         const ffi::AnyBuffer& g, ffi::Result<ffi::AnyBuffer>& dw) {
+  constexpr const char* kOp = "brainsim event_matvec (weight gradient, summed over rows)";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(g, kOp, "g"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
+  const Batch batch(dw->dimensions(), 1);
+  auto sd = spikes.dimensions(), gd = g.dimensions();
+  if (sd.size() < 2 || gd.size() < 2 || sd[sd.size() - 2] != gd[gd.size() - 2]) {
+    return ffi::Error::InvalidArgument(std::string(kOp) + ": need spikes (R, n_pre) and g (R, n_post)");
+  }
+  const int64_t rows = sd[sd.size() - 2], n_pre = sd[sd.size() - 1], n_post = gd[gd.size() - 1];
+  Csr csr;
+  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, n_pre, kOp, &csr));
+  const int64_t n_w = LastDim(*dw);
+  if (n_w != 1 && n_w != csr.nnz) return ffi::Error::InvalidArgument(std::string(kOp) + ": bad dw shape");
+  Batched<const S> s;
+  Batched<const T> gb;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 2, "spikes", &s));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
+  T* o = static_cast<T*>(dw->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    T* out = o + b * n_w;
+    std::fill(out, out + n_w, T(0));
+    for (int64_t r = 0; r < rows; ++r) {
+      AddWeightGrad(s[b] + r * n_pre, n_pre, csr.indptr[b], csr.indices[b], DirectTarget{}, gb[b] + r * n_post,
+                    n_w == 1, out);
+    }
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 ffi::Error EventMatvec(ffi::AnyBuffer spikes, ffi::AnyBuffer weights, ffi::AnyBuffer indptr,
@@ -120,6 +155,17 @@ ffi::Error EventWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer indptr, ffi::An
   });
 }
 
+ffi::Error EventWeightGradSum(ffi::AnyBuffer spikes, ffi::AnyBuffer indptr, ffi::AnyBuffer indices,
+                              ffi::AnyBuffer g, ffi::Result<ffi::AnyBuffer> dw) {
+  constexpr const char* kOp = "brainsim event_matvec (weight gradient, summed over rows)";
+  return DispatchValue(g.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
+      return WeightGradSum<T, decltype(s)>(spikes, indptr, indices, g, dw);
+    });
+  });
+}
+
 }  // namespace brainsim
 
 BRAINSIM_BEGIN_EXPORTS
@@ -141,6 +187,14 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventRowDot, brainsim::EventRowDot,
                                   .Ret<xla::ffi::AnyBuffer>());
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventWeightGrad, brainsim::EventWeightGrad,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
+                                  .Arg<xla::ffi::AnyBuffer>()  // indices
+                                  .Arg<xla::ffi::AnyBuffer>()  // g
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventWeightGradSum, brainsim::EventWeightGradSum,
                               xla::ffi::Ffi::Bind()
                                   .Arg<xla::ffi::AnyBuffer>()  // spikes
                                   .Arg<xla::ffi::AnyBuffer>()  // indptr

@@ -35,6 +35,11 @@ def event_weight_grad(spikes, indptr, indices, g, *, n_weights):
                  spikes, indptr, indices, g)
 
 
+def event_weight_grad_sum(spikes, indptr, indices, g, *, n_weights):
+    """The weight cotangent summed over the rows of ``spikes`` (*, R, n_pre) and ``g`` (*, R, n_post)."""
+    return _call("brainsim_event_weight_grad_sum", g.shape[:-2] + (n_weights,), g.dtype, spikes, indptr, indices, g)
+
+
 def delayed_row_dot(weights, delays, head, dt, indptr, indices, g):
     n_pre = indptr.shape[-1] - 1
     return _call("brainsim_delayed_row_dot", g.shape[:-2] + (n_pre,), g.dtype,

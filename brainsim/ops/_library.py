@@ -38,6 +38,7 @@ OPTIONAL_TARGETS = {
     "brainsim_event_deliver": "BrainsimEventDeliver",
     "brainsim_event_matmul": "BrainsimEventMatmul",
     "brainsim_event_matmul_weight_grad": "BrainsimEventMatmulWeightGrad",
+    "brainsim_event_weight_grad_sum": "BrainsimEventWeightGradSum",
 }
 
 

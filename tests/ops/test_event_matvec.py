@@ -1,5 +1,7 @@
 """event_matvec: native kernel vs the dense and pure-JAX references, values and gradients."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -106,6 +108,41 @@ def test_grad_of_vmap_and_vmap_of_grad():
     per_op, per_ref = per_example(op_loss), per_example(dense_loss)
     for a, b in zip(per_op, per_ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("homogeneous", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_leading_dimensions_sum_the_weight_gradient_in_the_kernel(homogeneous, dtype):
+    """Spikes (..., n_pre) share the connectivity: one call, values and gradients as the dense product, the weight
+    gradient summed over every leading dimension (one brainsim_event_weight_grad_sum call, no per-row copy)."""
+    with jax.enable_x64(dtype == np.float64):
+        conn = random_csr(N_PRE, N_POST, homogeneous=homogeneous)
+        conn = conn.with_weights(jnp.asarray(conn.weights, dtype))
+        S = jnp.asarray(random_spikes((3, 4, N_PRE), kind="graded"), dtype)
+        G = jnp.asarray(np.random.default_rng(3).normal(size=(3, 4, N_POST)), dtype)
+
+        def loss(w, S, op):
+            return jnp.sum(op(conn.with_weights(w), S) * G)
+
+        def dense_op(c, S):
+            return S @ dense(c, c.weights)
+
+        native = functools.partial(ops.event_matvec, backend="native")
+        grad = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2)
+        got, ref = grad(conn.weights, S, native), grad(conn.weights, S, dense_op)
+        tol = dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(native(conn, S), dense_op(conn, S), **tol)
+        for a, b in zip(got, ref, strict=True):
+            assert a.dtype == dtype
+            np.testing.assert_allclose(a, b, **tol)
+        hlo = jax.jit(jax.grad(loss), static_argnums=2).lower(conn.weights, S, native).as_text()
+        assert hlo.count("brainsim_event_weight_grad_sum") == 1 and "brainsim_event_weight_grad\"" not in hlo
+        # under vmap each example keeps its own weight gradient; grad of the vmapped loss sums them
+        per = jax.jit(jax.vmap(jax.grad(lambda w, s, g: jnp.sum(native(conn.with_weights(w), s) * g)),
+                               in_axes=(None, 0, 0)))(conn.weights, S, G)
+        per_ref = jax.vmap(jax.grad(lambda w, s, g: jnp.sum(dense_op(conn.with_weights(w), s) * g)),
+                           in_axes=(None, 0, 0))(conn.weights, S, G)
+        np.testing.assert_allclose(per, per_ref, **tol)
 
 
 def test_scan_with_surrogate_gradient_matches_pure_jax():
