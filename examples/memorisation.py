@@ -43,12 +43,12 @@ Two ways to run it, the same model and the same numbers:
   the two projections that do not depend on the recurrent state taken out of the time loop: the
   input projection over all ``T x batch`` rows at once and the readout after the loop.
 
-The input and recurrent projections are :func:`brainsim.ops.event_matmul` (spikes times a dense
-weight matrix, the operator of an all-to-all projection): only the weight rows of inputs or neurons
-that spiked are read (5 % of the inputs, ~30 % of the hidden neurons per step), and the weight
-gradient is summed over samples and steps inside the kernel as it is formed. The readout (20 units)
-is a dense matmul: with so few columns per weight row the per-spike overhead does not pay off.
-``--ops dense`` multiplies dense matrices everywhere instead (for comparison).
+Every projection is :func:`brainsim.ops.event_matmul` (spikes times a dense weight matrix, the
+operator of an all-to-all projection): only the weight rows of inputs or neurons that spiked are
+read (5 % of the inputs, ~30 % of the hidden neurons per step), and the weight gradient is summed
+over samples and steps inside the kernel as it is formed. For the readout (20 columns) the operator
+itself picks the dense product, which is faster for so narrow a matrix. ``--ops dense`` multiplies
+dense matrices with plain JAX autodiff instead (for comparison).
 """
 
 # ruff: noqa: F722 - jaxtyping shape strings
@@ -186,10 +186,11 @@ class Memorisation(eqx.Module):
 
         return jax.lax.scan(body, (neuron0, syn0), u)[1]
 
-    def readout_voltage(self, spikes: Float[Array, "steps batch n_hid"]) -> Float[Array, "batch steps n_out"]:
+    def readout_voltage(self, spikes: Float[Array, "steps batch n_hid"], *, dense: bool = False
+                        ) -> Float[Array, "batch steps n_out"]:
         """Readout membrane potentials ``(batch, steps, n_out)`` (time on axis -2, as the losses want)."""
         kin, out, pop = self.synapse.kinetics, self.synapse.output, self.readout
-        x = project(spikes, self.w_out, dense=True)  # 20 outputs: too narrow for the event operator to pay off
+        x = project(spikes, self.w_out, dense)
         batch = x.shape[1]
         state0 = jax.tree.map(lambda a: jnp.broadcast_to(a, (batch,) + a.shape), pop.init_state())
 
@@ -205,7 +206,7 @@ class Memorisation(eqx.Module):
         """Readout voltages ``(batch, steps, n_out)`` for input spikes ``(steps, batch, n_in)``; ``dense=True``
         multiplies dense matrices instead of using the event-driven operator (for comparison)."""
         u = self.input_currents(inputs, dense=dense)
-        return self.readout_voltage(self.hidden_spikes(u, dense=dense))
+        return self.readout_voltage(self.hidden_spikes(u, dense=dense), dense=dense)
 
 
 def trainable(model: Memorisation):

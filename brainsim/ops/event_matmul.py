@@ -9,6 +9,7 @@ from .backend import native_dtype, use_native
 
 TARGET = "brainsim_event_matmul"
 GRAD_TARGET = "brainsim_event_matmul_weight_grad"
+NARROW = 64  # with fewer output columns the per-spike overhead outweighs skipping silent rows: dense product
 
 
 def event_matmul(spikes, weights, *, backend: str | None = None):
@@ -17,7 +18,8 @@ def event_matmul(spikes, weights, *, backend: str | None = None):
     The operator of an all-to-all projection kept as a matrix (for sparse connectivity use
     :func:`event_matvec` on a :class:`~brainsim.connectivity.Connectivity`). With the native
     backend only the weight rows of non-zero spikes are read, so the cost is proportional to the
-    number of spikes, not to ``n_pre``.
+    number of spikes, not to ``n_pre``. With fewer than 64 output columns (e.g. a readout) a row holds too
+    little work to pay for visiting spikes one by one, and ``backend="auto"`` uses the dense product.
 
     Args:
         spikes: shape ``(..., n_pre)``; bool or float (0./1. spikes, or values that scale their rows).
@@ -48,15 +50,37 @@ def event_matmul(spikes, weights, *, backend: str | None = None):
     if flat.dtype != jnp.bool_:
         flat = flat.astype(dtype)
     weights = weights.astype(dtype)
-    if not use_native(backend, native_dtype(dtype), "event_matmul", target=TARGET):
-        out = _dense(flat, weights)
-    else:
+    native = use_native(backend, native_dtype(dtype), "event_matmul", target=TARGET)
+    if native and (weights.shape[1] >= NARROW or backend == "native"):
         out = _matmul(flat, weights)
+    else:
+        out = _dense_matmul(flat, weights)
     return out.reshape(lead + (weights.shape[1],))
 
 
 def _dense(spikes, weights):
     return spikes.astype(weights.dtype) @ weights
+
+
+@jax.custom_vjp
+def _dense_matmul(spikes, weights):
+    """The dense product; its weight gradient multiplies a materialised ``spikes.T`` (XLA on the CPU contracts a
+    long leading axis of a transposed operand 2-3x slower than a row-major one)."""
+    return _dense(spikes, weights)
+
+
+def _dense_matmul_fwd(spikes, weights):
+    return _dense(spikes, weights), (spikes, weights)
+
+
+def _dense_matmul_bwd(residuals, g):
+    spikes, weights = residuals
+    ds = None if spikes.dtype == jnp.bool_ else (g @ weights.T).astype(spikes.dtype)
+    dw = lax.optimization_barrier(spikes.astype(g.dtype).T) @ g
+    return ds, dw
+
+
+_dense_matmul.defvjp(_dense_matmul_fwd, _dense_matmul_bwd)
 
 
 def _ffi_forward(spikes, weights):
@@ -88,15 +112,17 @@ def _matmul(spikes, weights):
 def _matmul_fwd(spikes, weights):
     out = _forward(spikes.value, weights.value)
     keep_spikes = spikes.value if weights.perturbed else None  # for the weights' cotangent
-    keep_weights = weights.value if spikes.perturbed else None  # for the spikes' cotangent
+    # for the spikes' cotangent, transposed here: inside a scan this residual is loop-invariant and JAX computes it
+    # once, so the backward steps multiply by a row-major matrix instead of transposing the weights every step
+    keep_weights = weights.value.T if spikes.perturbed else None
     return out, (keep_spikes, keep_weights)
 
 
 def _matmul_bwd(residuals, g):
-    spikes, weights = residuals
+    spikes, weights_t = residuals
     if isinstance(g, SymbolicZero):
         return None, None
-    ds = None if weights is None else g @ weights.T
+    ds = None if weights_t is None else g @ weights_t
     dw = None if spikes is None else _weight_grad(spikes, g)
     return ds, dw
 

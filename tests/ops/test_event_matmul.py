@@ -146,3 +146,24 @@ def test_bad_input_is_rejected_with_names():
         ops.event_matmul(np.zeros(5), np.zeros(5))
     with pytest.raises(TypeError, match="weights must be floating point"):
         ops.event_matmul(np.zeros(5), np.zeros((5, 4), np.int32))
+
+
+def test_narrow_matrices_take_the_dense_product_with_the_same_gradients():
+    """Under backend="auto" fewer than 64 columns use the dense product (no custom call), with equal results."""
+    rng = np.random.default_rng(8)
+    s = spikes(rng, (40, 30), "graded")
+    w = rng.normal(size=(30, 20)).astype(np.float32)
+    g = rng.normal(size=(40, 20)).astype(np.float32)
+
+    def loss(s, w, backend):
+        return jnp.sum(ops.event_matmul(s, w, backend=backend) * g)
+
+    hlo = jax.jit(jax.grad(loss, argnums=(0, 1)), static_argnums=2).lower(s, w, "auto").as_text()
+    assert "brainsim_event_matmul" not in hlo
+    auto = jax.grad(loss, argnums=(0, 1))(s, w, "auto")
+    native = jax.grad(loss, argnums=(0, 1))(s, w, "native")
+    for a, b, ref in zip(auto, native, (g @ w.T, s.T @ g), strict=True):
+        np.testing.assert_allclose(a, ref, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(b, ref, rtol=1e-5, atol=1e-5)
+    dw_bool = jax.grad(lambda w: jnp.sum(ops.event_matmul(s != 0, w) * g))(w)
+    np.testing.assert_allclose(dw_bool, (s != 0).astype(np.float32).T @ g, rtol=1e-5, atol=1e-5)
