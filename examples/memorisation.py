@@ -72,6 +72,7 @@ from brainsim.neurons.leaky_integrator import LeakyIntegrator
 from brainsim.ops import event_matmul
 from brainsim.surrogate import SuperSpike
 from brainsim.synapses import Current, Synapse
+from brainsim.train.loop import make_step as train_step
 from brainsim.train.losses import cross_entropy
 
 N_IN, N_HID, N_OUT, T, BATCH = 700, 256, 20, 100, 32
@@ -221,22 +222,16 @@ def loss_fn(model: Memorisation, inputs, labels, *, dense: bool = False):
 
 
 def make_step(optimizer, static, *, dense: bool = False):
-    """The jitted training step ``step(params, opt_state, inputs, labels) -> (params, opt_state, loss)``.
+    """The jitted training step ``step(params, opt_state, inputs, labels) -> (params, opt_state, loss)``:
+    :func:`brainsim.train.make_step` with the frozen part of the model (neuron and synapse parameters)
+    closed over as constants (``rest=static``), so that XLA folds them into the compiled step."""
+    step = train_step(lambda model, batch: loss_fn(model, *batch, dense=dense), optimizer, rest=static)
 
-    ``static`` (the frozen part of the model: neuron and synapse parameters) is closed over, so XLA
-    sees it as constants. :func:`brainsim.train.loop.make_step` passes it as a traced argument
-    instead (so that it can change without recompiling); for this task that costs ~0.5 s more
-    compilation and ~40 MB more peak memory (measured), which is why the benchmark step is written out.
-    """
+    def run(params, opt_state, inputs, labels):
+        params, opt_state, loss, _ = step(params, opt_state, (inputs, labels))
+        return params, opt_state, loss
 
-    @jax.jit
-    def step(params, opt_state, inputs, labels):
-        loss, grads = jax.value_and_grad(lambda p: loss_fn(eqx.combine(p, static), inputs, labels, dense=dense))(
-            params)
-        updates, opt_state = optimizer.update(grads, opt_state, params)
-        return optax.apply_updates(params, updates), opt_state, loss
-
-    return step
+    return run
 
 
 # -- the same model as a Network run by simulate() ---------------------------------------------------------------

@@ -24,17 +24,20 @@ _MAGIC = b"brainsim-fit-checkpoint 1\n"
 _HISTORY_KEYS = ("step", "loss", "time")
 
 
-def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has_aux: bool = False):
+def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has_aux: bool = False, rest=None):
     """The jitted training step ``step(params, rest, opt_state, batch) -> (params, opt_state, loss, aux)``.
 
     ``loss_fn(model, batch)`` returns a scalar loss, or ``(loss, {name: scalar})`` with
     ``has_aux=True``; ``model = eqx.combine(params, rest)``. Gradients are taken with respect to
     ``params`` only; ``rest`` (the frozen part, connectivity indices, ...) is traced, not baked into
-    the compiled step as constants. The loss and the gradients are checked for finiteness (``eqx.error_if``).
+    the compiled step as constants, so it can change without recompiling. Passing ``rest=`` here instead
+    returns ``step(params, opt_state, batch)`` with that frozen part closed over: XLA then sees neuron and
+    synapse parameters as constants and folds them (faster steps and less memory for models whose frozen
+    part is small; a large one, e.g. 10^8 synapse indices, would be embedded in the compiled program).
+    The loss and the gradients are checked for finiteness (``eqx.error_if``).
     """
 
-    @eqx.filter_jit
-    def step(params, rest, opt_state, batch):
+    def _update(params, rest, opt_state, batch):
         def objective(p):
             out = loss_fn(eqx.combine(p, rest), batch)
             loss, aux = out if has_aux else (out, {})
@@ -58,13 +61,16 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
         params = optax.apply_updates(params, updates)
         return params, opt_state, loss, aux
 
-    return step
+    if rest is not None:
+        frozen = rest
+        return eqx.filter_jit(lambda params, opt_state, batch: _update(params, frozen, opt_state, batch))
+    return eqx.filter_jit(_update)
 
 
 def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batches, *, n_steps: int,
         filter_spec=eqx.is_inexact_array, has_aux: bool = False, log_every: int = 10, progress: bool = True,
         checkpoint=None, checkpoint_every: int | None = None, eval_fn: Callable | None = None,
-        eval_every: int | None = None):
+        eval_every: int | None = None, frozen_as_constants: bool = False):
     """Train ``model`` for ``n_steps`` optimizer steps; returns ``(model, history)``.
 
     Args:
@@ -77,6 +83,8 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
             past the batches a resumed run already used (so it must yield the same stream again).
         n_steps: total number of steps, counting those done before a resume.
         filter_spec: which leaves are trained (``eqx.partition``); the rest stays as it is.
+        frozen_as_constants: compile the frozen part into the step as constants (see :func:`make_step`):
+            faster for models whose frozen part is small; leave False for large connectivity.
         log_every: record ``step``, ``loss`` (of that step's batch, before its update), metrics
             and ``time`` (wall seconds since training began) every this many steps, and at the last step.
         progress: a tqdm bar (terminal or notebook) when tqdm is installed, log lines otherwise.
@@ -116,7 +124,13 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
     if start > n_steps:
         raise ValueError(f"fit: checkpoint {os.fspath(checkpoint)!r} is at step {start}, past n_steps={n_steps}")
 
-    step_fn = make_step(loss_fn, optimizer, has_aux=has_aux)
+    if frozen_as_constants:
+        closed = make_step(loss_fn, optimizer, has_aux=has_aux, rest=rest)
+
+        def step_fn(params, rest, opt_state, batch):
+            return closed(params, opt_state, batch)
+    else:
+        step_fn = make_step(loss_fn, optimizer, has_aux=has_aux)
     next_batch = _batch_source(batches, start)
     bar = _bar(n_steps, start) if progress else None
     t0 = time.perf_counter() - elapsed

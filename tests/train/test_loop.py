@@ -209,3 +209,21 @@ def test_fit_trains_a_network_through_simulate():
     assert h["loss"][-1] < 0.05 * h["loss"][0]
     np.testing.assert_allclose(np.asarray(trained.populations["c"].tau_m), 12.0, rtol=0.05)
     assert float(trained.populations["c"].E_L[0]) == -65.0
+
+
+def test_frozen_part_as_constants_gives_the_same_updates():
+    """make_step(rest=...) closes over the frozen part (compile-time constants): same update as the traced step;
+    fit(frozen_as_constants=True) follows the same trajectory."""
+    opt = optax.adam(0.05)
+    model = make_model()
+    params, rest = eqx.partition(model, eqx.is_inexact_array)
+    traced = make_step(mse, opt)(params, rest, opt.init(params), batch_at(0))
+    closed = make_step(mse, opt, rest=rest)(params, opt.init(params), batch_at(0))
+    for a, b in zip(jax.tree.leaves((traced[0], traced[2])), jax.tree.leaves((closed[0], closed[2])), strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+    m1, h1 = fit(mse, make_model(), opt, batch_at, n_steps=6, log_every=2, progress=False)
+    m2, h2 = fit(mse, make_model(), opt, batch_at, n_steps=6, log_every=2, progress=False, frozen_as_constants=True)
+    np.testing.assert_allclose(h1["loss"], h2["loss"], rtol=1e-6)
+    for a, b in zip(jax.tree.leaves(eqx.filter(m1, eqx.is_array)), jax.tree.leaves(eqx.filter(m2, eqx.is_array)),
+                    strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
