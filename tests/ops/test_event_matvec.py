@@ -171,6 +171,38 @@ def test_scan_with_surrogate_gradient_matches_pure_jax():
     np.testing.assert_allclose(g_op, g_ref, rtol=1e-4, atol=1e-5)
 
 
+def test_sparse_recurrent_batch_trains_through_time():
+    """Sparse recurrent connectivity with a batch (rows of spikes sharing the weights) through a scan: BPTT
+    gradients of the recurrent weights equal those of the dense masked matrix (float64); the weight gradient is
+    summed over the batch in the kernel at every step."""
+    from brainsim.surrogate import SuperSpike, spike
+
+    with jax.enable_x64(True):
+        n, batch, steps = 40, 5, 30
+        conn = random_csr(n, n, seed=5, max_degree=12)
+        conn = conn.with_weights(jnp.asarray(conn.weights, jnp.float64) * 0.6)
+        drive = jnp.asarray(np.random.default_rng(6).uniform(0.0, 0.35, (steps, batch, n)))
+
+        def run(w, op):
+            def step(v, x):
+                s = spike(v - 1.0, SuperSpike())
+                v = 0.9 * v * (1.0 - jax.lax.stop_gradient(s)) + x + op(w, s)
+                return v, s
+
+            _, spikes = jax.lax.scan(step, jnp.zeros((batch, n)), drive)
+            return jnp.sum(spikes * jnp.arange(steps, dtype=jnp.float64)[:, None, None]), spikes
+
+        sparse = functools.partial(run, op=lambda w, s: ops.event_matvec(conn.with_weights(w), s, backend="native"))
+        dense_ = functools.partial(run, op=lambda w, s: s @ dense(conn, w))
+        (l_s, s_s), g_s = jax.jit(jax.value_and_grad(sparse, has_aux=True))(conn.weights)
+        (l_d, s_d), g_d = jax.jit(jax.value_and_grad(dense_, has_aux=True))(conn.weights)
+        assert 0.02 < float(s_s.mean()) < 0.8
+        np.testing.assert_array_equal(s_s, s_d)
+        np.testing.assert_allclose(g_s, g_d, rtol=1e-9, atol=1e-12)
+        hlo = jax.jit(jax.grad(lambda w: sparse(w)[0])).lower(conn.weights).as_text()
+        assert "brainsim_event_weight_grad_sum" in hlo
+
+
 @pytest.mark.parametrize("homogeneous", [False, True])
 def test_float64(homogeneous):
     with jax.enable_x64(True):
