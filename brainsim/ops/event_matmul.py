@@ -5,7 +5,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from .backend import native_dtype, use_native
+from .backend import get_backend, native_dtype, use_native
 
 TARGET = "brainsim_event_matmul"
 GRAD_TARGET = "brainsim_event_matmul_weight_grad"
@@ -51,7 +51,8 @@ def event_matmul(spikes, weights, *, backend: str | None = None):
         flat = flat.astype(dtype)
     weights = weights.astype(dtype)
     native = use_native(backend, native_dtype(dtype), "event_matmul", target=TARGET)
-    if native and (weights.shape[1] >= NARROW or backend == "native"):
+    forced = (get_backend() if backend is None else backend) == "native"
+    if native and (weights.shape[1] >= NARROW or forced):
         out = _matmul(flat, weights)
     else:
         out = _dense_matmul(flat, weights)
@@ -70,17 +71,21 @@ def _dense_matmul(spikes, weights):
 
 
 def _dense_matmul_fwd(spikes, weights):
-    return _dense(spikes, weights), (spikes, weights)
+    keep_spikes = spikes.value if weights.perturbed else None
+    keep_weights = weights.value if spikes.perturbed else None
+    return _dense(spikes.value, weights.value), (keep_spikes, keep_weights)
 
 
 def _dense_matmul_bwd(residuals, g):
     spikes, weights = residuals
-    ds = None if spikes.dtype == jnp.bool_ else (g @ weights.T).astype(spikes.dtype)
-    dw = lax.optimization_barrier(spikes.astype(g.dtype).T) @ g
+    if isinstance(g, SymbolicZero):
+        return None, None
+    ds = None if weights is None else g @ weights.T
+    dw = None if spikes is None else lax.optimization_barrier(spikes.astype(g.dtype).T) @ g
     return ds, dw
 
 
-_dense_matmul.defvjp(_dense_matmul_fwd, _dense_matmul_bwd)
+_dense_matmul.defvjp(_dense_matmul_fwd, _dense_matmul_bwd, symbolic_zeros=True)
 
 
 def _ffi_forward(spikes, weights):
