@@ -517,8 +517,8 @@ def main(argv=None):
             "after 3 untimed), interleaved (every simulator once, then again, ...); first step = trace + compile + "
             "one step; load before/after: at a simulator's first and last process",
             "- brainsim: examples/memorisation.py (LIF + LeakyIntegrator + exponential current synapses in one "
-            "lax.scan, event-driven input projection; benchmarks/peers/train_brainsim.py); '/ brainsim's': this "
-            "row's median over brainsim's, same invocation (> 1: brainsim is faster or smaller)",
+            "lax.scan, projections through brainsim.ops.event_matmul; benchmarks/peers/train_brainsim.py); "
+            "'/ brainsim's': this row's median over brainsim's, same invocation (> 1: brainsim is faster or smaller)",
             f"- load average (1 min) {load0[0]:.2f} -> {load1[0]:.2f} on {os.cpu_count()} cores"
             + (": THE MACHINE WAS BUSY; absolute times are inflated" if busy > BUSY_LOAD else ": quiet"),
             "", train_table(trows, a.train_steps), ""])
