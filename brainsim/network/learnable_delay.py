@@ -221,19 +221,22 @@ class DelayLearningProjection(AbstractProjection):
     def drive(self, state, v_pre, v_post):
         return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)
 
-    def send(self, state, spikes_pre, k, dt):
+    def check_state(self, state, dt: float):
         L = self._slots(dt)
         if state.buffer is None or state.buffer.shape[0] != L:
             got = None if state.buffer is None else state.buffer.shape[0]
             raise ValueError(f"projection '{self.name}': the state's delay buffer has {got} slots but "
                              f"max_delay={self.max_delay} ms needs {L} at dt={dt} ms; initialise the state "
                              "with the dt you simulate with")
+
+    def send(self, state, spikes_pre, k, dt):
+        self.check_state(state, dt)  # shapes are static: checked while tracing, also when stepped by hand
         syn = self.synapse.kinetics.decay(state.syn, dt)
         buffer = state.buffer
         steps, w = self.kernel_taps(dt)
         spikes = jnp.asarray(spikes_pre).astype(buffer.dtype)
         x = spikes[self.conn.pre_ids()] * self.conn.synapse_weights().astype(buffer.dtype)  # (nnz,)
-        slots = (k + steps) % L
+        slots = (k + steps) % buffer.shape[0]
         buffer = buffer.at[slots, self.conn.indices[:, None]].add(x[:, None] * w)
         return ProjectionState(syn=syn, buffer=buffer)
 

@@ -10,7 +10,7 @@ from .._drive import Drive
 from ..inputs._base import AbstractCurrent, AbstractSource
 from ..neurons._base import AbstractNeuron
 from ..ops import event_deliver
-from .projection import AbstractProjection, Projection, _delivery, _joins_delivery, check_delay_fits
+from .projection import AbstractProjection, _delivery, _joins_delivery
 
 
 class NetworkState(eqx.Module):
@@ -115,9 +115,7 @@ class Network(eqx.Module):
             raise ValueError(f"the state was initialised for dt={state.dt} ms but the run uses dt={dt} ms; "
                              "call init_state(key, dt) with the same dt")
         for n, p in self.projections.items():
-            if isinstance(p, Projection):
-                buf = state.projections[n].buffer
-                check_delay_fits(p, 0 if buf is None else buf.shape[0], dt)
+            p.check_state(state.projections[n], dt)
 
     # -- the step ------------------------------------------------------------------------------
     def voltage(self, name, pop_state):

@@ -41,6 +41,10 @@ class AbstractProjection(eqx.Module):
     def send(self, state, spikes_pre, k, dt):
         return state
 
+    def check_state(self, state, dt: float):
+        """Host-side check, before a run, that ``state`` (from ``init_state``) fits this projection at ``dt``;
+        raises ``ValueError`` naming the projection (e.g. a delay buffer sized for another dt)."""
+
 
 class ProjectionState(eqx.Module):
     """``syn``: the kinetics state, one entry per target neuron; ``buffer``: ``(L, n_post)`` future increments
@@ -95,6 +99,9 @@ class Projection(AbstractProjection):
             warnings.warn(f"projection '{name}': delays shorter than one step (dt={dt} ms) are raised to dt",
                           stacklevel=3)
         return _slots(self.conn.max_delay, dt)
+
+    def check_state(self, state, dt: float):
+        check_delay_fits(self, 0 if state.buffer is None else state.buffer.shape[0], dt)
 
     def init_state(self, dt):
         L = self.delay_slots(dt)

@@ -1,5 +1,7 @@
 """``event_matmul``: spike rows times a dense weight matrix, visiting only the spikes that are non-zero."""
 
+import math
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -46,7 +48,7 @@ def event_matmul(spikes, weights, *, backend: str | None = None):
         raise TypeError(f"brainsim.ops.event_matmul: weights must be floating point, got {weights.dtype}")
     dtype = weights.dtype if spikes.dtype == jnp.bool_ else jnp.result_type(spikes, weights)
     lead = spikes.shape[:-1]
-    flat = spikes.reshape((-1, spikes.shape[-1]))
+    flat = spikes.reshape((math.prod(lead), spikes.shape[-1]))
     if flat.dtype != jnp.bool_:
         flat = flat.astype(dtype)
     weights = weights.astype(dtype)

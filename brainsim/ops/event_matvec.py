@@ -1,6 +1,7 @@
 """``event_matvec``: presynaptic spikes to postsynaptic input through sparse connectivity."""
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -51,7 +52,7 @@ def event_matvec(conn, spikes, *, backend: str | None = None):
     if not rows:
         return _matvec(conn.n_post, weights.shape[0], spikes, weights, conn.indptr, conn.indices)
     # rows of spikes that share the connectivity: one call, the weight gradient summed over the rows in the kernel
-    flat = spikes.reshape(-1, conn.n_pre)
+    flat = spikes.reshape(math.prod(spikes.shape[:-1]), conn.n_pre)
     out = _matvec_rows(conn.n_post, weights.shape[0], flat, weights, conn.indptr, conn.indices)
     return out.reshape(spikes.shape[:-1] + (conn.n_post,))
 

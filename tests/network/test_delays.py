@@ -65,3 +65,25 @@ def test_state_for_other_dt_rejected(scheduled):
     state = net.init_state(dt=0.1)
     with pytest.raises(ValueError, match="initialised for dt=0.1"):
         bs.simulate(net, state, duration=1.0, dt=0.05)
+
+
+def test_check_state_asks_every_projection(scheduled):
+    """Network.check_state (run by simulate before compiling) lets each projection check its own state."""
+    import equinox as eqx
+
+    from brainsim.network import DelayLearningProjection
+
+    src = scheduled(n=1, name="src", table=jnp.zeros((5, 1), bool))
+    post = LIF(1, name="post")
+    conn = bs.Connectivity([0, 1], [0], 1, weights=1.0, delays=2.0)
+    learn = DelayLearningProjection("src", "post", bs.Connectivity([0, 1], [0], 1, weights=1.0), Current(5.0),
+                                    max_delay=1.0, name="learn")
+    net = bs.Network([src, post], [bs.Projection("src", "post", conn, Current(5.0)), learn])
+    state = net.init_state(dt=0.1)
+    net.check_state(state, 0.1)
+    short = eqx.tree_at(lambda s: s.projections["src->post"].buffer, state, jnp.zeros((3, 1)))
+    with pytest.raises(ValueError, match=r"projection 'src->post': delay 2.0 ms needs 20 buffer slots"):
+        bs.simulate(net, short, duration=1.0, dt=0.1)
+    other = eqx.tree_at(lambda s: s.projections["learn"].buffer, state, jnp.zeros((4, 1)))
+    with pytest.raises(ValueError, match=r"projection 'learn'.*buffer has 4 slots but max_delay=1.0 ms needs 10"):
+        net.check_state(other, 0.1)
