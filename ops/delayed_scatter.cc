@@ -8,6 +8,9 @@
 //       heterogeneous delays cost a single pass.
 //   BrainsimDelayedRowDot(weights, delays, head, dt, indptr, indices, g (*, L, n_post)) -> ds (*, n_pre)
 //   BrainsimDelayedWeightGrad(spikes, delays, head, dt, indptr, indices, g) -> dw (*, 1|nnz)
+//   BrainsimDelayedWeightGradSum(spikes (*, R, n_pre), delays, head, dt, indptr, indices, g (*, R, L, n_post))
+//       -> dw (*, 1|nnz): the weight cotangent summed over R rows (a batch) that share the connectivity,
+//       the delays and the step, formed in place (never one copy per row).
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -137,6 +140,44 @@ ffi::Error WeightGradDelayed(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer&
   return ffi::Error::Success();
 }
 
+template <typename T, typename S>
+ffi::Error WeightGradDelayedSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& delays,
+                                const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr,
+                                const ffi::AnyBuffer& indices, const ffi::AnyBuffer& g,
+                                ffi::Result<ffi::AnyBuffer>& dw) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient, summed over rows)";
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(g, kOp, "g"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
+  const Batch batch(dw->dimensions(), 1);
+  auto sd = spikes.dimensions(), gd = g.dimensions();
+  if (sd.size() < 2 || gd.size() < 3 || sd[sd.size() - 2] != gd[gd.size() - 3]) {
+    return ffi::Error::InvalidArgument(std::string(kOp) + ": need spikes (R, n_pre) and g (R, L, n_post)");
+  }
+  const int64_t rows = sd[sd.size() - 2], n_pre = sd[sd.size() - 1];
+  Csr csr;
+  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, n_pre, kOp, &csr));
+  const int64_t n_w = LastDim(*dw);
+  if (n_w != 1 && n_w != csr.nnz) return ffi::Error::InvalidArgument(std::string(kOp) + ": bad dw shape");
+  Batched<const S> s;
+  Batched<const T> gb;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 2, "spikes", &s));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 3, "g", &gb));
+  Ring<T> ring;
+  BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, gd, kOp, &ring));
+  const int64_t size = ring.slots * ring.n_post;
+  T* o = static_cast<T*>(dw->untyped_data());
+  for (int64_t b = 0; b < batch.size(); ++b) {
+    T* out = o + b * n_w;
+    std::fill(out, out + n_w, T(0));
+    const DelayedTarget<T> target = ring.Target(b);
+    for (int64_t r = 0; r < rows; ++r) {
+      AddWeightGrad(s[b] + r * n_pre, n_pre, csr.indptr[b], csr.indices[b], target, gb[b] + r * size, n_w == 1,
+                    out);
+    }
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
 
 ffi::Error DelayedScatter(ffi::AnyBuffer spikes, ffi::AnyBuffer weights, ffi::AnyBuffer delays,
@@ -171,6 +212,18 @@ ffi::Error DelayedWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer delays, ffi::
   });
 }
 
+ffi::Error DelayedWeightGradSum(ffi::AnyBuffer spikes, ffi::AnyBuffer delays, ffi::AnyBuffer head,
+                                ffi::AnyBuffer dt, ffi::AnyBuffer indptr, ffi::AnyBuffer indices, ffi::AnyBuffer g,
+                                ffi::Result<ffi::AnyBuffer> dw) {
+  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient, summed over rows)";
+  return DispatchValue(g.element_type(), kOp, [&](auto t) {
+    using T = decltype(t);
+    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
+      return WeightGradDelayedSum<T, decltype(s)>(spikes, delays, head, dt, indptr, indices, g, dw);
+    });
+  });
+}
+
 }  // namespace brainsim
 
 BRAINSIM_BEGIN_EXPORTS
@@ -199,6 +252,17 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedRowDot, brainsim::DelayedRowDot,
                                   .Ret<xla::ffi::AnyBuffer>());
 
 XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedWeightGrad, brainsim::DelayedWeightGrad,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
+                                  .Arg<xla::ffi::AnyBuffer>()  // delays
+                                  .Arg<xla::ffi::AnyBuffer>()  // head
+                                  .Arg<xla::ffi::AnyBuffer>()  // dt
+                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
+                                  .Arg<xla::ffi::AnyBuffer>()  // indices
+                                  .Arg<xla::ffi::AnyBuffer>()  // g
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedWeightGradSum, brainsim::DelayedWeightGradSum,
                               xla::ffi::Ffi::Bind()
                                   .Arg<xla::ffi::AnyBuffer>()  // spikes
                                   .Arg<xla::ffi::AnyBuffer>()  // delays

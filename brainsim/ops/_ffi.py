@@ -51,6 +51,12 @@ def delayed_weight_grad(spikes, delays, head, dt, indptr, indices, g, *, n_weigh
                  spikes, delays, head, dt, indptr, indices, g)
 
 
+def delayed_weight_grad_sum(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
+    """The delayed weight cotangent summed over the rows of ``spikes`` (*, R, n_pre) and ``g`` (*, R, L, n_post)."""
+    return _call("brainsim_delayed_weight_grad_sum", g.shape[:-3] + (n_weights,), g.dtype,
+                 spikes, delays, head, dt, indptr, indices, g)
+
+
 @functools.cache
 def _in_place(target: str, alias: int):
     """The kernel ``target`` whose one output is operand ``alias`` updated in place."""

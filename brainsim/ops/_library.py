@@ -39,6 +39,7 @@ OPTIONAL_TARGETS = {
     "brainsim_event_matmul": "BrainsimEventMatmul",
     "brainsim_event_matmul_weight_grad": "BrainsimEventMatmulWeightGrad",
     "brainsim_event_weight_grad_sum": "BrainsimEventWeightGradSum",
+    "brainsim_delayed_weight_grad_sum": "BrainsimDelayedWeightGradSum",
 }
 
 

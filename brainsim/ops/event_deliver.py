@@ -1,6 +1,7 @@
 """``event_deliver``: spikes into the buffers of many connections (a population's, or a network's) in one pass."""
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
@@ -10,11 +11,12 @@ from jax.custom_derivatives import SymbolicZero
 from . import _csr_jax, _ffi
 from .backend import native_dtype, native_indices, use_native
 from .delayed_event_scatter import _spike_grad as _ring_spike_grad
+from .delayed_event_scatter import _synapse_cotangent, delayed_event_scatter
 from .delayed_event_scatter import _weight_grad as _ring_weight_grad
-from .delayed_event_scatter import delayed_event_scatter
-from .event_matvec import _spike_grad, _weight_grad, event_matvec
+from .event_matvec import ROWS_TARGET, _rows_spike_grad, _rows_weight_grad, _spike_grad, _weight_grad, event_matvec
 
 TARGET = "brainsim_event_deliver"
+ROWS_TARGETS = (ROWS_TARGET, "brainsim_delayed_weight_grad_sum")  # the batch-summed weight gradients
 
 
 def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drains=(), backend: str | None = None):
@@ -46,6 +48,11 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
             variable takes what arrives at the next step in the same pass.
         backend: ``"auto"``, ``"native"`` or ``"jax"``; default :func:`~brainsim.ops.get_backend`.
 
+    A batch: spikes, buffers and accumulators may all carry the same leading dimensions (samples that share
+    the connectivity, scales and step), e.g. spikes ``(B, n_pre)`` and buffers ``(B, n_post)`` or
+    ``(B, L, n_post)``. With the native backend the batch is one call, and the weight gradient is summed over it
+    inside the kernel (under ``jax.vmap`` each example would get its own, then be summed).
+
     Returns:
         the updated buffers followed by the drains' accumulators, one tuple. With the native backend this is one call:
         each spike vector is compacted once and each buffer is updated in place, so a connection
@@ -62,36 +69,47 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
         raise ValueError(f"brainsim.ops.event_deliver: need one buffer, scale and spike vector per connectivity, "
                          f"got {len(conns)} connectivities, {len(buffers)} buffers, {len(scales)} scales and "
                          f"{len(spikes)} spike vectors")
+    lead = spikes[0].shape[:-1]  # batch dimensions, shared by every spike vector, buffer and accumulator
+    nb = len(lead)
     for k, (c, s, b, a) in enumerate(zip(conns, spikes, buffers, scales, strict=True)):
-        if s.shape != (c.n_pre,):
+        if s.shape != lead + (c.n_pre,):
             raise ValueError(f"brainsim.ops.event_deliver: connectivity {k} has n_pre={c.n_pre} but its spikes have "
-                             f"shape {s.shape}")
-        if b.ndim not in (1, 2) or b.shape[-1] != c.n_post or (b.ndim == 2 and b.shape[0] < 1):
-            raise ValueError(f"brainsim.ops.event_deliver: buffer {k} must have shape (n_post={c.n_post},) or "
-                             f"(L >= 1, {c.n_post}), got {b.shape}")
-        if b.ndim == 2 and dt is None:
+                             f"shape {s.shape} (batch dimensions {lead})")
+        if (b.ndim - nb not in (1, 2) or b.shape[:nb] != lead or b.shape[-1] != c.n_post
+                or (b.ndim - nb == 2 and b.shape[-2] < 1)):
+            raise ValueError(f"brainsim.ops.event_deliver: buffer {k} must have shape {lead + (c.n_post,)} or "
+                             f"{lead + ('L >= 1', c.n_post)}, got {b.shape}")
+        if b.ndim - nb == 2 and dt is None:
             raise ValueError(f"brainsim.ops.event_deliver: buffer {k} is a ring buffer {b.shape}; pass dt (ms)")
-        if a is not None and (b.ndim == 2 or jnp.shape(a) not in ((), (1,), (c.n_post,))):
+        if a is not None and (b.ndim - nb == 2 or jnp.shape(a) not in ((), (1,), (c.n_post,))):
             raise ValueError(f"brainsim.ops.event_deliver: scale {k} must be None, a scalar or shape ({c.n_post},) "
                              f"for an accumulator (ring buffers take None), got shape {jnp.shape(a)}")
     drains = tuple((int(r), jnp.asarray(acc), a) for r, acc, a in drains)
     for d, (r, acc, a) in enumerate(drains):
-        if not 0 <= r < len(buffers) or buffers[r].ndim != 2:
+        if not 0 <= r < len(buffers) or buffers[r].ndim - nb != 2:
             raise ValueError(f"brainsim.ops.event_deliver: drain {d} must name a ring buffer (its position in "
                              f"buffers), got {r}")
-        if acc.shape != buffers[r].shape[1:] or (a is not None and jnp.shape(a) not in ((), (1,), acc.shape)):
+        want = lead + buffers[r].shape[-1:]
+        if acc.shape != want or (a is not None and jnp.shape(a) not in ((), (1,), want[-1:])):
             raise ValueError(f"brainsim.ops.event_deliver: drain {d} needs an accumulator of shape "
-                             f"{buffers[r].shape[1:]} and a scalar or matching scale, got {acc.shape} and "
+                             f"{want} and a scalar or matching scale, got {acc.shape} and "
                              f"{None if a is None else jnp.shape(a)}")
     dtype = buffers[0].dtype
     supported = (native_dtype(dtype) and all(b.dtype == dtype for b in buffers)
                  and all(acc.dtype == dtype for _, acc, _ in drains)
                  and all(native_indices(c.indptr, c.indices) for c in conns))
+    if nb:
+        return _batched(conns, spikes, buffers, head, dt, scales, drains, lead, supported, backend)
     if not use_native(backend, supported, "event_deliver", target=TARGET):
         out = [_separately(c, s, b, a, head, dt, backend) for c, s, b, a in zip(conns, spikes, buffers, scales,
                                                                                strict=True)]
         accs = _drain(out, drains, head)  # clears the drained rows of `out`
         return tuple(out) + accs
+    return _native(conns, spikes, buffers, head, dt, scales, drains, dtype, _deliver)
+
+
+def _native(conns, spikes, buffers, head, dt, scales, drains, dtype, deliver):
+    """The native call's operands (distinct spike vectors, per-target and per-drain groups), then ``deliver``."""
     # distinct spike vectors (by identity) and which one feeds each connection
     sources, index = [], {}
     for s in spikes:
@@ -107,15 +125,16 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
     for c, b, a in zip(conns, buffers, scales, strict=True):
         weights = jnp.reshape(c.weights.astype(dtype), (-1,))
         scale = jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,))
-        delays = (jnp.zeros((1,), dtype) if b.ndim == 1
-                  else jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)))
+        ring = b.ndim - spikes[0].ndim == 1
+        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if ring
+                  else jnp.zeros((1,), dtype))
         groups.append((weights, delays, scale, c.indptr, c.indices, b))
         n_weights.append(weights.shape[0])
-    rings = tuple(int(b.ndim == 2) for b in buffers)
+    rings = tuple(int(b.ndim - s.ndim == 1) for b, s in zip(buffers, spikes, strict=True))
     drain_groups = tuple((jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,)), acc)
                          for _, acc, a in drains)
     static = (tuple(n_weights), rings, source, tuple(r for r, _, _ in drains))
-    return _deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
+    return deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
 
 
 def _drain(rings, drains, head):
@@ -185,12 +204,17 @@ def _deliver(static, spikes, head, dt, groups, drain_groups):
 
 
 def _deliver_fwd(static, spikes, head, dt, groups, drain_groups):
+    return _fwd_impl(static, spikes, head, dt, groups, drain_groups, _forward)
+
+
+def _fwd_impl(static, spikes, head, dt, groups, drain_groups, forward):
+    """The forward pass (``forward``: one call or a batch) and what the backward pass keeps."""
     _, _, source, _ = static
     values = [tuple(x.value for x in g) for g in groups]
     drain_values = [tuple(x.value for x in g) for g in drain_groups]
     spike_values = [s.value for s in spikes]
     # the implementation, not _deliver itself (see event_matvec)
-    out = _forward(static, spike_values, head.value, dt.value, values, drain_values)
+    out = forward(static, spike_values, head.value, dt.value, values, drain_values)
     kept = []
     for (w, d, a, ip, ix, buf), g, j in zip(values, groups, source, strict=True):
         kept.append((w if spikes[j].perturbed else None,  # weights for the spikes' cotangent
@@ -206,7 +230,18 @@ def _zero_if_symbolic(g):
 
 
 def _deliver_bwd(static, residuals, cotangents):
+    return _backward(static, residuals, cotangents, batched=False)
+
+
+def _backward(static, residuals, cotangents, *, batched: bool):
+    """Cotangents of every operand. ``batched``: the spikes, buffers and accumulators carry a leading batch axis
+    that the shared operands (weights, scales) do not: their cotangents are summed over it (in the kernel for
+    the weights)."""
     n_weights, rings, source, drain = static
+    lead = 1 if batched else 0
+
+    def shared(x):  # a cotangent of a shared operand: summed over the batch
+        return jnp.sum(x, axis=0) if batched else x
     head, dt, kept, kept_drains = residuals
     n_t = len(rings)
     g_out, g_acc = list(cotangents[:n_t]), cotangents[n_t:]
@@ -218,15 +253,15 @@ def _deliver_bwd(static, residuals, cotangents):
                 and isinstance(g_out[r], SymbolicZero):
             continue
         g_ring = _zero_if_symbolic(g_out[r])
-        nxt = (head[0] + 1) % g_ring.shape[0]
-        g_out[r] = jax.lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, 0)
+        nxt = (head[0] + 1) % g_ring.shape[lead]
+        g_out[r] = jax.lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, lead)
     for (a, acc), g in zip(kept_drains, g_acc, strict=True):
         if isinstance(g, SymbolicZero):
             drain_cts.append((None, None))
             continue
         da = None
         if acc is not None:
-            da = g * acc
+            da = shared(g * acc)
             da = jnp.sum(da, keepdims=True) if a.shape[0] == 1 else da
         drain_cts.append((da, g * a))
     ds, groups = [None] * (max(source) + 1), []
@@ -237,22 +272,110 @@ def _deliver_bwd(static, residuals, cotangents):
             continue
         if weights is not None:
             if ring:
-                d = _ring_spike_grad(weights, delays, head, dt, indptr, indices, g)
+                spike_grad = _rows_ring_spike_grad if batched else _ring_spike_grad
+                d = spike_grad(weights, delays, head, dt, indptr, indices, g)
             else:
-                d = _spike_grad(weights, indptr, indices, g)
+                d = (_rows_spike_grad if batched else _spike_grad)(weights, indptr, indices, g)
             ds[j] = d if ds[j] is None else ds[j] + d
         dw = None
         if spikes is not None:
             if ring:
-                dw = _ring_weight_grad(spikes, delays, head, dt, indptr, indices, g, n_w)
+                weight_grad = _rows_ring_weight_grad if batched else _ring_weight_grad
+                dw = weight_grad(spikes, delays, head, dt, indptr, indices, g, n_w)
             else:
-                dw = _weight_grad(spikes, indptr, indices, g, n_w)
+                dw = (_rows_weight_grad if batched else _weight_grad)(spikes, indptr, indices, g, n_w)
         da = None
         if buf is not None:
-            da = g * buf
+            da = shared(g * buf)
             da = jnp.sum(da, keepdims=True) if scale.shape[0] == 1 else da
         groups.append((dw, None, da, None, None, g if ring else g * scale))
     return tuple(ds), None, None, tuple(groups), tuple(drain_cts)
 
 
 _deliver.defvjp(_deliver_fwd, _deliver_bwd, symbolic_zeros=True)
+
+
+# -- a batch: leading dimensions shared by every spike vector, buffer and accumulator --------------------
+def _batched(conns, spikes, buffers, head, dt, scales, drains, lead, supported, backend):
+    """``event_deliver`` of a batch (``lead`` dimensions): one native call for all of it, whose weight gradient is
+    summed over the batch in the kernel; the pure-JAX reference maps the unbatched op over the batch."""
+    n = math.prod(lead)
+    flat_of = {}
+    for s in spikes:  # reshaped once per distinct vector, so that a vector feeding several targets is read once
+        if id(s) not in flat_of:
+            flat_of[id(s)] = s.reshape((n,) + s.shape[len(lead):])
+    flat_spikes = tuple(flat_of[id(s)] for s in spikes)
+    flat_buffers = tuple(b.reshape((n,) + b.shape[len(lead):]) for b in buffers)
+    flat_drains = tuple((r, acc.reshape((n,) + acc.shape[len(lead):]), a) for r, acc, a in drains)
+    if all(use_native(backend, supported, "event_deliver", target=t) for t in (TARGET, *ROWS_TARGETS)):
+        out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, buffers[0].dtype,
+                      _deliver_rows)
+    else:
+        def one(spikes, buffers, accs):
+            drains = tuple((r, acc, a) for (r, _, a), acc in zip(flat_drains, accs, strict=True))
+            return event_deliver(conns, list(spikes), buffers, head, dt, scales=scales, drains=drains,
+                                 backend=backend)
+
+        out = jax.vmap(one)(flat_spikes, flat_buffers, tuple(acc for _, acc, _ in flat_drains))
+    return tuple(x.reshape(lead + x.shape[1:]) for x in out)
+
+
+def _rows_forward(static, spikes, head, dt, groups, drain_groups):
+    def native(head, dt, *flat):
+        spikes, groups, drain_groups = _split(static, flat)
+        # the shared operands get a leading 1: the kernel broadcasts them over the batch
+        groups = [(w[None], d[None], a[None], ip[None], ix[None], buf) for w, d, a, ip, ix, buf in groups]
+        drain_groups = [(a[None], acc) for a, acc in drain_groups]
+        return _native_forward(static, head[None], dt[None], *spikes, *(x for g in groups for x in g),
+                               *(x for g in drain_groups for x in g))
+
+    def pure_jax(head, dt, *flat):
+        spikes, groups, drain_groups = _split(static, flat)
+
+        def one(spikes, buffers, accs):
+            gs = [g[:5] + (b,) for g, b in zip(groups, buffers, strict=True)]
+            ds = [(g[0], acc) for g, acc in zip(drain_groups, accs, strict=True)]
+            return _pure_jax_forward(static, head, dt, *spikes, *(x for g in gs for x in g),
+                                     *(x for g in ds for x in g))
+
+        return jax.vmap(one)(tuple(spikes), tuple(g[5] for g in groups), tuple(acc for _, acc in drain_groups))
+
+    flat = [*spikes, *(x for g in groups for x in g), *(x for g in drain_groups for x in g)]
+    return lax.platform_dependent(head, dt, *flat, cpu=native, default=pure_jax)
+
+
+def _rows_ring_spike_grad(weights, delays, head, dt, indptr, indices, g):
+    def pure_jax(weights, delays, head, dt, indptr, indices, g):
+        return jax.vmap(lambda g: _csr_jax.row_dot(weights[0], indptr[0], indices[0], _synapse_cotangent(
+            delays[0], head[0], dt[0], indptr[0], indices[0], g)))(g)
+
+    operands = (weights[None], delays[None], head[None], dt[None], indptr[None], indices[None], g)
+    return lax.platform_dependent(*operands, cpu=_ffi.delayed_row_dot, default=pure_jax)
+
+
+def _rows_ring_weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights):
+    def pure_jax(spikes, delays, head, dt, indptr, indices, g):
+        def one(s, g):
+            return _csr_jax.weight_grad(s, indptr, _synapse_cotangent(delays, head, dt, indptr, indices, g),
+                                        n_weights)
+
+        return jnp.sum(jax.vmap(one)(spikes, g), axis=0)
+
+    return lax.platform_dependent(spikes, delays, head, dt, indptr, indices, g, default=pure_jax,
+                                  cpu=functools.partial(_ffi.delayed_weight_grad_sum, n_weights=n_weights))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _deliver_rows(static, spikes, head, dt, groups, drain_groups):
+    return _rows_forward(static, spikes, head, dt, groups, drain_groups)
+
+
+def _deliver_rows_fwd(static, spikes, head, dt, groups, drain_groups):
+    return _fwd_impl(static, spikes, head, dt, groups, drain_groups, _rows_forward)
+
+
+def _deliver_rows_bwd(static, residuals, cotangents):
+    return _backward(static, residuals, cotangents, batched=True)
+
+
+_deliver_rows.defvjp(_deliver_rows_fwd, _deliver_rows_bwd, symbolic_zeros=True)
