@@ -71,14 +71,15 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
                          f"{len(spikes)} spike vectors")
     lead = spikes[0].shape[:-1]  # batch dimensions, shared by every spike vector, buffer and accumulator
     nb = len(lead)
+    batch = f"{lead} + " if nb else ""  # for messages
     for k, (c, s, b, a) in enumerate(zip(conns, spikes, buffers, scales, strict=True)):
         if s.shape != lead + (c.n_pre,):
             raise ValueError(f"brainsim.ops.event_deliver: connectivity {k} has n_pre={c.n_pre} but its spikes have "
-                             f"shape {s.shape} (batch dimensions {lead})")
+                             f"shape {s.shape}" + (f" (the first spikes give batch dimensions {lead})" if nb else ""))
         if (b.ndim - nb not in (1, 2) or b.shape[:nb] != lead or b.shape[-1] != c.n_post
                 or (b.ndim - nb == 2 and b.shape[-2] < 1)):
-            raise ValueError(f"brainsim.ops.event_deliver: buffer {k} must have shape {lead + (c.n_post,)} or "
-                             f"{lead + ('L >= 1', c.n_post)}, got {b.shape}")
+            raise ValueError(f"brainsim.ops.event_deliver: buffer {k} must have shape {batch}(n_post={c.n_post},) or "
+                             f"{batch}(L >= 1, {c.n_post}), got {b.shape}")
         if b.ndim - nb == 2 and dt is None:
             raise ValueError(f"brainsim.ops.event_deliver: buffer {k} is a ring buffer {b.shape}; pass dt (ms)")
         if a is not None and (b.ndim - nb == 2 or jnp.shape(a) not in ((), (1,), (c.n_post,))):
