@@ -1,7 +1,7 @@
 """The SNN training task (memorisation, examples/memorisation.py): brainsim's side.
 
     python benchmarks/bench_train.py              # fast path (event / dense projections), 3 processes x 100 steps each
-    python benchmarks/bench_train.py --network    # also the Network + simulate(vmap) path (seconds per step)
+    python benchmarks/bench_train.py --network    # also the Network + simulate path (batched state)
     python benchmarks/bench_train.py --quick      # tiny, CI smoke test, writes nothing
 
 Every variant runs in fresh processes (``benchmarks/peers/train_brainsim.py``, the peers' protocol:
@@ -133,7 +133,7 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=3, help="processes per variant")
     ap.add_argument("--steps", type=int, default=100, help="timed steps per process")
     ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (the first compiles)")
-    ap.add_argument("--network", action="store_true", help="also time the Network + simulate(vmap) path (slow)")
+    ap.add_argument("--network", action="store_true", help="also time the Network + simulate path (slower)")
     ap.add_argument("--core", type=int, default=1, help="CPU to pin every process to (-1: no pinning)")
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--quick", action="store_true", help="one process, 3 steps, events only; no file, no profile")
@@ -147,7 +147,7 @@ def main(argv=None):
     start = os.getloadavg()
     plan = {lib: (a.steps, a.warmup, a.repeats) for lib in libs}
     if "network" in plan:  # seconds per step: a few steps in one process
-        plan["network"] = (2, 1, 1)
+        plan["network"] = (10, 2, 1)
     rows = measure(plan, a.repeats, core, a.timeout)
     for r in rows:
         print(f"{r['lib']}: " + (r["error"] if "error" in r else f"{r['ms']:.1f} ms/step (min {r['ms_min']:.1f}, "
@@ -158,7 +158,7 @@ def main(argv=None):
              "readout, T = 100 (+2 steps of projection latency), batch 32, cross entropy on the max over time "
              "of the readout voltage, Adam 1e-3, 249,856 weights; data and initial weights as the peers'",
              f"- every process {pin}; per process {a.warmup} untimed steps (the first compiles) then {a.steps} timed "
-             "steps (the network path: 1 untimed + 2 timed), variants interleaved; ms/step: median over processes "
+             "steps (the network path: 2 untimed + 10 timed), variants interleaved; ms/step: median over processes "
              "of each process's median, min-max over all timed steps",
              f"- load average (1 min) {start[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end on {os.cpu_count()} "
              "cores" + (": THE MACHINE WAS BUSY; absolute times are inflated" if max(start[0], os.getloadavg()[0])

@@ -2,7 +2,7 @@
 
     python train_brainsim.py                  # fast path, event-driven projections
     python train_brainsim.py --lib dense      # fast path, dense matmuls
-    python train_brainsim.py --lib network --steps 2 --warmup 1   # Network + simulate under vmap (slow)
+    python train_brainsim.py --lib network --steps 5 --warmup 2   # Network + simulate, batched state
 
 Same data, initial weights and loss as the peers; prints one ``RESULT`` line in their format.
 """
@@ -27,7 +27,7 @@ losses, all_times, first = memorisation.train(args.warmup + args.steps, path="ne
                                               log=lambda line: None)
 times = all_times[args.warmup - 1:]
 mode = {"events": "jit + scan, event-driven projections (event_matmul)", "dense": "jit + scan, dense matmuls",
-        "network": "Network + simulate, vmap over the batch"}[args.lib]
+        "network": "Network + simulate, batched state (init_state(batch=32))"}[args.lib]
 report(simulator="brainsim", version=brainsim.__version__, mode=f"jax {jax.__version__} {mode}", first_s=first,
        step_times=times, losses=losses, note=f"{sum(w.size for w in memorisation.init_weights(args.seed))} "
        f"trainable weights; T={memorisation.T} (+{memorisation.LATENCY} latency steps); ops backend "

@@ -223,8 +223,8 @@ class DelayLearningProjection(AbstractProjection):
 
     def check_state(self, state, dt: float):
         L = self._slots(dt)
-        if state.buffer is None or state.buffer.shape[0] != L:
-            got = None if state.buffer is None else state.buffer.shape[0]
+        if state.buffer is None or state.buffer.shape[-2] != L:
+            got = None if state.buffer is None else state.buffer.shape[-2]
             raise ValueError(f"projection '{self.name}': the state's delay buffer has {got} slots but "
                              f"max_delay={self.max_delay} ms needs {L} at dt={dt} ms; initialise the state "
                              "with the dt you simulate with")

@@ -15,13 +15,16 @@ from .projection import AbstractProjection, _delivery, _joins_delivery
 
 class NetworkState(eqx.Module):
     """Everything that changes during a run. ``step`` counts steps since t = 0; ``dt`` (static) is the
-    step the state was built for (delay buffers are sized for it)."""
+    step the state was built for (delay buffers are sized for it); ``batch`` (static) is the number of
+    independent samples the state holds (a leading axis of every population, projection and current state),
+    or ``None`` for one network."""
 
     step: Int[Array, ""]
     populations: dict
     projections: dict
     currents: tuple
     dt: float = eqx.field(static=True)
+    batch: int | None = eqx.field(static=True, default=None)
 
     @property
     def t(self):
@@ -94,8 +97,27 @@ class Network(eqx.Module):
                 raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} with its "
                                  f"integrator (stable up to {p.max_dt():.4g} ms); reduce dt or use ExponentialEuler")
 
-    def init_state(self, key=None, dt: float = 0.1) -> NetworkState:
-        """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``)."""
+    def init_state(self, key=None, dt: float = 0.1, *, batch: int | None = None) -> NetworkState:
+        """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``).
+
+        ``batch``: that many independent copies of the network's state along a leading axis (each drawn
+        with its own key), stepped together: populations and currents per sample, the chemical projections'
+        spike delivery as one call for the whole batch whose weight gradients are summed over it in the kernel.
+        This is how to train on a batch of examples (``jax.vmap`` over the samples works too, but forms every
+        sample's weight gradient before summing them). Inputs then carry the batch axis after the step axis.
+        """
+        if batch is None:
+            return self._init_state(key, dt)
+        if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
+            raise ValueError(f"Network.init_state: batch must be a positive number of samples, got {batch!r}")
+        self.check_dt(dt)
+        keys = jax.random.split(jax.random.key(0) if key is None else key, int(batch))
+        states = jax.vmap(lambda k: self._init_state(k, dt))(keys)
+        return NetworkState(step=jnp.zeros((), jnp.int32), populations=states.populations,
+                            projections=states.projections, currents=states.currents, dt=float(dt),
+                            batch=int(batch))
+
+    def _init_state(self, key, dt: float) -> NetworkState:
         self.check_dt(dt)
         if key is None:
             key = jax.random.key(0)
@@ -116,6 +138,13 @@ class Network(eqx.Module):
                              "call init_state(key, dt) with the same dt")
         for n, p in self.projections.items():
             p.check_state(state.projections[n], dt)
+        if state.batch is not None:
+            for name, leaf in jax.tree_util.tree_leaves_with_path((state.populations, state.projections,
+                                                                   state.currents)):
+                if jnp.ndim(leaf) == 0 or jnp.shape(leaf)[0] != state.batch:
+                    raise ValueError(f"the state holds a batch of {state.batch} but "
+                                     f"{jax.tree_util.keystr(name)} has shape {jnp.shape(leaf)}; build it with "
+                                     f"init_state(key, dt, batch={state.batch})")
 
     # -- the step ------------------------------------------------------------------------------
     def voltage(self, name, pop_state):
@@ -129,7 +158,31 @@ class Network(eqx.Module):
             raise ValueError(f"inputs name unknown populations {sorted(unknown)}; "
                              f"populations: {sorted(self.populations)}")
         k = state.step
-        joint = {n: _joins_delivery(p, state.projections[n]) for n, p in self.projections.items()}
+        nb = 0 if state.batch is None else 1
+        joint = {n: _joins_delivery(p, state.projections[n], nb) for n, p in self.projections.items()}
+        if state.batch is None:
+            pops, spikes, projs, currents = self._local(state, inputs, t, dt, joint)
+        else:  # every sample on its own up to the spikes; the joint delivery below takes the whole batch
+            for name, x in inputs.items():
+                if jnp.ndim(x) == 0 or jnp.shape(x)[0] != state.batch:
+                    raise ValueError(f"inputs['{name}'] must have a leading batch axis of {state.batch} (the state "
+                                     f"holds a batch), got shape {jnp.shape(x)}")
+
+            def local(pops, projs, currents, inputs):
+                one = NetworkState(step=k, populations=pops, projections=projs, currents=currents, dt=state.dt)
+                return self._local(one, inputs, t, dt, joint)
+
+            pops, spikes, projs, currents = jax.vmap(local)(state.populations, state.projections, state.currents,
+                                                           inputs)
+        projs = self._deliver(projs, spikes, k, dt, joint, nb)
+        new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
+                           batch=state.batch)
+        return new, spikes
+
+    def _local(self, state: NetworkState, inputs, t, dt, joint: dict):
+        """One network's step up to its spikes: arrivals, drives, currents, populations, and the ``send`` of every
+        projection outside the joint delivery. Returns ``(populations, spikes, projections, currents)``."""
+        k = state.step
         # projections in the joint delivery took this step's arrivals at the end of the last step
         projs = {n: state.projections[n] if joint[n] else p.arrive(state.projections[n], k)
                  for n, p in self.projections.items()}
@@ -151,21 +204,19 @@ class Network(eqx.Module):
             else:
                 d = drives[n] if x is None else drives[n] + Drive.current(x)
                 pops[n], spikes[n] = p.step(state.populations[n], d, t, dt)
-        projs = self._send(projs, spikes, k, dt, joint)
-        new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt)
-        return new, spikes
+        projs = {n: projs[n] if joint[n] else p.send(projs[n], spikes[p.pre], k, dt)
+                 for n, p in self.projections.items()}
+        return pops, spikes, projs, currents
 
-    def _send(self, projs: dict, spikes: dict, k, dt, joint: dict) -> dict:
-        """Every projection's ``send``. Those in the joint delivery (``joint[name]``, see ``step``) are sent
-        together: one :func:`~brainsim.ops.event_deliver` call adds every population's spikes into their
-        synaptic variables (decaying them in the same pass) or delay buffers, in place, and moves what arrives
-        at the next step from the delay buffers into the synaptic variables. Other projections send alone."""
-        out, members = {}, []
+    def _deliver(self, projs: dict, spikes: dict, k, dt, joint: dict, nb: int = 0) -> dict:
+        """The ``send`` of the projections in the joint delivery (``joint[name]``, see ``step``), together: one
+        :func:`~brainsim.ops.event_deliver` call adds every population's spikes into their synaptic variables
+        (decaying them in the same pass) or delay buffers, in place, and moves what arrives at the next step from
+        the delay buffers into the synaptic variables. ``nb``: number of leading batch axes of the states."""
+        out, members = dict(projs), []
         for n, p in self.projections.items():
             if joint[n]:
-                members.append((n, p.pre, _delivery(p, projs[n], dt)))
-            else:
-                out[n] = p.send(projs[n], spikes[p.pre], k, dt)
+                members.append((n, p.pre, _delivery(p, projs[n], dt, nb)))
         if members:
             conns, sources, buffers, scales, drains = [], [], [], [], []
             for _, pre, d in members:

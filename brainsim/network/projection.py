@@ -101,7 +101,7 @@ class Projection(AbstractProjection):
         return _slots(self.conn.max_delay, dt)
 
     def check_state(self, state, dt: float):
-        check_delay_fits(self, 0 if state.buffer is None else state.buffer.shape[0], dt)
+        check_delay_fits(self, 0 if state.buffer is None else state.buffer.shape[-2], dt)
 
     def init_state(self, dt):
         L = self.delay_slots(dt)
@@ -144,7 +144,12 @@ class Delivery(NamedTuple):
     finish: Callable  # (updated buffers, drained variables) -> ProjectionState
 
 
-def _joins_delivery(proj, state) -> bool:
+def _per_sample(leaves, nb: int):
+    """Abstract leaves without their ``nb`` leading batch axes (the kinetics are analysed for one sample)."""
+    return [jax.ShapeDtypeStruct(x.shape[nb:], x.dtype) for x in leaves] if nb else leaves
+
+
+def _joins_delivery(proj, state, nb: int = 0) -> bool:
     """Whether the network delivers this projection's spikes in its joint :func:`~brainsim.ops.event_deliver`
     call: a :class:`Projection` whose kinetics take their input as a plain sum (read from the jaxpr of
     ``kinetics.arrive``). Such a projection with a delay buffer takes what arrives at the next step into
@@ -152,10 +157,10 @@ def _joins_delivery(proj, state) -> bool:
     if not isinstance(proj, Projection):
         return False
     leaves, treedef = jax.tree.flatten(state.syn)
-    return _input_leaves(proj.synapse.kinetics, leaves, treedef, proj.conn.n_post) is not None
+    return _input_leaves(proj.synapse.kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post) is not None
 
 
-def _delivery(proj: "Projection", state: ProjectionState, dt) -> Delivery:
+def _delivery(proj: "Projection", state: ProjectionState, dt, nb: int = 0) -> Delivery:
     """``send`` taken apart for :func:`~brainsim.ops.event_deliver` (only for projections that
     :func:`_joins_delivery`).
 
@@ -166,8 +171,8 @@ def _delivery(proj: "Projection", state: ProjectionState, dt) -> Delivery:
     """
     kinetics = proj.synapse.kinetics
     leaves, treedef = jax.tree.flatten(state.syn)
-    inputs = _input_leaves(kinetics, leaves, treedef, proj.conn.n_post)
-    factors = _decay_factors(kinetics, leaves, treedef, proj.conn.n_post, dt)
+    inputs = _input_leaves(kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post)
+    factors = _decay_factors(kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post, dt)
     decayed = jax.tree.leaves(kinetics.decay(state.syn, dt))
     if all(factors[i] is not None for i in inputs):  # decay the inputs' variables in the delivery pass
         start, scales = [leaves[i] if i in inputs else x for i, x in enumerate(decayed)], [factors[i] for i in inputs]

@@ -16,6 +16,10 @@ class Results(eqx.Module):
 
     Spike time convention (as Brian2): a spike detected in the step that starts at ``t`` has time
     ``t``; it reaches its targets' synaptic variables at ``t + delay``.
+
+    A batched run (``net.init_state(key, dt, batch=B)``) records every array with the batch axis after the
+    time axis; :meth:`sample` gives one sample's results, on which the per-network accessors (spike trains,
+    counts, rates, ``to_xarray``) work.
     """
 
     spikes: dict
@@ -60,6 +64,18 @@ class Results(eqx.Module):
         if key not in table:
             raise KeyError(f"Results: no {kind} recorded for '{key}'; recorded: {sorted(table)}. "
                            "Add it to Record(...).")
+
+    def sample(self, b: int) -> "Results":
+        """Sample ``b`` of a batched run: every recorded array indexed at ``b`` on its batch axis (axis 1)."""
+        leaves = [x for x in (*self.spikes.values(), *self.variables.values(), *self.rates.values())]
+        if not leaves or any(np.ndim(x) < 2 for x in leaves):
+            raise ValueError("Results.sample: these results hold no batch axis (the run was not batched)")
+        size = np.shape(leaves[0])[1]
+        if not -size <= b < size:
+            raise IndexError(f"Results.sample: sample {b} out of range for a batch of {size}")
+        pick = lambda table: {k: v[:, b] for k, v in table.items()}  # noqa: E731
+        return eqx.tree_at(lambda r: (r.spikes, r.variables, r.rates), self,
+                           (pick(self.spikes), pick(self.variables), pick(self.rates)))
 
     # -- spikes ------------------------------------------------------------------------------
     def spike_matrix(self, pop: str) -> np.ndarray:

@@ -33,7 +33,9 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
             state of a previous run continues it bit-identically.
         duration: ms; must be a whole number of steps.
         inputs: ``{population: array}`` with a leading axis of ``n_steps``: per-step current (pA) for
-            neurons, spikes for :class:`~brainsim.inputs.SpikeInput` sources.
+            neurons, spikes for :class:`~brainsim.inputs.SpikeInput` sources. For a batched state
+            (``net.init_state(key, dt, batch=B)``) the second axis is the batch: ``(n_steps, B, ...)``; recorded
+            variables and spikes then have the batch axis after the time axis.
         record: a :class:`Record`; nothing is kept when ``None``.
         chunk: run in checkpointed chunks of this many steps (``jax.checkpoint``), so that memory of
             reverse-mode gradients grows like ``n_steps / chunk + chunk`` instead of ``n_steps``.
@@ -58,7 +60,7 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
     record.validate(net)
     if n_steps % record.every:
         raise ValueError(f"simulate: {n_steps} steps is not a multiple of Record(every={record.every})")
-    inputs = _check_inputs(net, inputs, n_steps)
+    inputs = _check_inputs(net, inputs, n_steps, getattr(state, "batch", None))
     if chunk is not None:
         if not isinstance(chunk, int) or chunk < 1:
             raise ValueError(f"simulate: chunk must be a positive number of steps, got {chunk!r}")
@@ -120,21 +122,24 @@ def _n_steps(duration, dt):
     return int(n)
 
 
-def _check_inputs(net, inputs, n_steps):
+def _check_inputs(net, inputs, n_steps, batch=None):
     if not inputs:
         return None
     out = {}
+    lead = (n_steps,) if batch is None else (n_steps, batch)
     for name, x in inputs.items():
         if name not in net.populations:
             raise ValueError(f"simulate: inputs for unknown population '{name}'; "
                              f"populations: {sorted(net.populations)}")
         n = net.populations[name].n
         x = jnp.asarray(x)
-        if x.ndim not in (1, 2) or x.shape[0] != n_steps or (x.ndim == 2 and x.shape[1] not in (1, n)):
-            raise ValueError(f"simulate: inputs['{name}'] must have shape ({n_steps},) or ({n_steps}, {n}) "
-                             f"(one row per step), got {x.shape}")
-        if isinstance(net.populations[name], AbstractSource) and x.ndim != 2:
-            raise ValueError(f"simulate: inputs['{name}'] are spikes and need shape ({n_steps}, {n}), got {x.shape}")
+        k = len(lead)
+        if x.ndim not in (k, k + 1) or x.shape[:k] != lead or (x.ndim == k + 1 and x.shape[k] not in (1, n)):
+            what = "one row per step" if batch is None else f"one row per step and sample: the state holds {batch}"
+            raise ValueError(f"simulate: inputs['{name}'] must have shape {lead} or {lead + (n,)} ({what}), "
+                             f"got {x.shape}")
+        if isinstance(net.populations[name], AbstractSource) and x.ndim != k + 1:
+            raise ValueError(f"simulate: inputs['{name}'] are spikes and need shape {lead + (n,)}, got {x.shape}")
         out[name] = x
     return out
 
@@ -246,7 +251,9 @@ def _window_outputs(config, window, net, state, xs):
     rec, every = config.record, config.record.every
     if rec.rates or (rec.spikes and rec.dense_spikes):
         return jax.eval_shape(window, state, xs)[1]
-    spikes = {p: jax.ShapeDtypeStruct((every, (net.populations[p].n + 7) // 8), jnp.uint8) for p in rec.spikes}
+    batch = () if getattr(state, "batch", None) is None else (state.batch,)
+    spikes = {p: jax.ShapeDtypeStruct((every,) + batch + ((net.populations[p].n + 7) // 8,), jnp.uint8)
+              for p in rec.spikes}
     return spikes, jax.eval_shape(lambda s: rec.sample(net, s), state), {}
 
 

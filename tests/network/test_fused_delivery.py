@@ -49,7 +49,7 @@ def mixed_network(delay_ie=0.0, seed=0):
 def run(net, state, n_steps, send=None):
     original = network_module._joins_delivery
     if send is each_alone:
-        network_module._joins_delivery = lambda p, s: False
+        network_module._joins_delivery = lambda p, s, nb=0: False
     try:
         def step(s, _):
             s, spikes = net.step(s, None, s.step * DT, DT)
