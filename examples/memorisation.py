@@ -36,9 +36,9 @@ Two ways to run it, the same model and the same numbers:
 - ``--path network``: a :class:`~brainsim.Network` (``SpikeInput`` -> ``LIF`` -> ``LeakyIntegrator``,
   all-to-all ``Projection`` s through the event ops) run by ``simulate`` on a batched state
   (``init_state(..., batch=32)``: one delivery call per step for the whole batch, weight gradients summed over
-  it in the kernels). Correct, and 3.5x faster than ``jax.vmap`` over the samples (which forms every sample's
-  weight gradient before summing), but still ~0.3 s per training step at this size: the sparse (CSR) kernels
-  visit an all-to-all projection's synapses one by one (see ``benchmarks/results/train.md``).
+  it in the kernels; the CSR kernels take the rows of an all-to-all projection, runs of consecutive targets,
+  with vector loops). About 4x slower than the fast path here, and 12x faster than ``jax.vmap`` over the
+  samples, which forms every sample's weight gradient before summing (``benchmarks/results/train.md``).
 - ``--path fast`` (default): the same neurons and synapses stepped on batched state arrays in one
   ``lax.scan`` (``LIF.step`` and the kinetics broadcast over a leading batch axis, no vmap), with
   the two projections that do not depend on the recurrent state taken out of the time loop: the

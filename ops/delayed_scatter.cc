@@ -107,9 +107,10 @@ ffi::Error RowDotDelayed(const ffi::AnyBuffer& weights, const ffi::AnyBuffer& de
   Ring<T> ring;
   BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, g.dimensions(), kOp, &ring));
   T* o = static_cast<T*>(ds->untyped_data());
+  RunFlags runs;
   for (int64_t b = 0; b < batch.size(); ++b) {
     RowDot(csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], ring.Target(b), gb[b],
-           o + b * csr.n_pre);
+           o + b * csr.n_pre, runs.Bind(csr.indptr[b], csr.indices[b], csr.n_pre));
   }
   return ffi::Error::Success();
 }
@@ -166,13 +167,15 @@ ffi::Error WeightGradDelayedSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuff
   BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, gd, kOp, &ring));
   const int64_t size = ring.slots * ring.n_post;
   T* o = static_cast<T*>(dw->untyped_data());
+  RunFlags runs;
   for (int64_t b = 0; b < batch.size(); ++b) {
     T* out = o + b * n_w;
     std::fill(out, out + n_w, T(0));
     const DelayedTarget<T> target = ring.Target(b);
+    RunFlags* run = rows > 1 ? runs.Bind(csr.indptr[b], csr.indices[b], n_pre) : nullptr;
     for (int64_t r = 0; r < rows; ++r) {
       AddWeightGrad(s[b] + r * n_pre, n_pre, csr.indptr[b], csr.indices[b], target, gb[b] + r * size, n_w == 1,
-                    out);
+                    out, run);
     }
   }
   return ffi::Error::Success();

@@ -192,6 +192,8 @@ ffi::Error Deliver(const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const f
   }
 
   thread_local std::vector<int32_t> active;
+  // a batch visits the same rows again: remember which are runs (one entry per target)
+  std::vector<RunFlags> runs(batch.size() > 1 ? targets.size() : 0);
   for (int64_t b = 0; b < batch.size(); ++b) {
     for (const BoundTarget<T>& bt : targets) {
       if (!bt.ring) ScaleInPlace(bt.out + b * bt.n_post, bt.n_post, bt.scale[b], bt.uniform_scale);
@@ -204,17 +206,19 @@ ffi::Error Deliver(const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const f
       const S* sb = spikes[j][b];
       const int64_t m = CompactSpikes(sb, n_pre[j], &active);
       if (m == 0) continue;
-      for (const BoundTarget<T>& bt : targets) {
+      for (size_t t = 0; t < targets.size(); ++t) {
+        const BoundTarget<T>& bt = targets[t];
         if (bt.source != j) continue;
         T* out = bt.out + b * bt.slots * bt.n_post;
         const int32_t* indptr = bt.csr.indptr[b];
         const int32_t* indices = bt.csr.indices[b];
+        RunFlags* run = runs.empty() ? nullptr : runs[t].Bind(indptr, indices, bt.csr.n_pre);
         if (!bt.ring) {
-          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, DirectTarget{}, out);
+          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, DirectTarget{}, out, run);
         } else {
           const DelayedTarget<T> target(bt.delays[b], bt.homogeneous_delays, step[b][0], h[b][0], bt.slots,
                                         bt.n_post);
-          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, target, out);
+          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, target, out, run);
         }
       }
     }

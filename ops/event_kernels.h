@@ -53,6 +53,53 @@ int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) 
   return m;
 }
 
+// Whether the synapses begin .. end-1 target consecutive neurons indices[begin], indices[begin] + 1, ... (e.g. an
+// all-to-all row): a constant-time test that random sparse rows fail at once, then a check of every index.
+// Such a run is delivered with vector loops instead of one synapse at a time.
+constexpr int64_t kMinRun = 16;
+
+inline bool IsRun(const int32_t* indices, int64_t begin, int64_t end) {
+  const int64_t count = end - begin;
+  if (count < kMinRun) return false;
+  const int32_t* idx = indices + begin;
+  const int32_t first = idx[0];
+  if (idx[1] != first + 1) return false;  // a random sparse row fails here, in the cache line it is read from anyway
+  if (static_cast<int64_t>(idx[count - 1]) - first != count - 1) return false;
+  int32_t diff = 0;  // an OR-reduction, so that the compiler vectorises the check
+  for (int64_t j = 0; j < count; ++j) diff |= idx[j] ^ (first + static_cast<int32_t>(j));
+  return diff == 0;
+}
+
+// Which rows of a CSR are runs (IsRun), found lazily (a row when first needed) and remembered for the rest of a
+// kernel call: over its batch, a row is checked once. Kernels without a batch check the rows of spiking neurons
+// inline instead (no per-call work proportional to the number of rows). Bind() before each use; it keeps what it found while the
+// CSR stays the same.
+class RunFlags {
+ public:
+  RunFlags* Bind(const int32_t* indptr, const int32_t* indices, int64_t n_pre) {
+    if (indptr != indptr_ || indices != indices_ || n_pre != n_pre_) {
+      indptr_ = indptr;
+      indices_ = indices;
+      n_pre_ = n_pre;
+      flags_.assign(n_pre, kUnknown);
+    }
+    return this;
+  }
+
+  bool Row(int64_t i) {
+    uint8_t& f = flags_[i];
+    if (f == kUnknown) f = IsRun(indices_, indptr_[i], indptr_[i + 1]) ? 1 : 0;
+    return f == 1;
+  }
+
+ private:
+  static constexpr uint8_t kUnknown = 2;
+  const int32_t* indptr_ = nullptr;
+  const int32_t* indices_ = nullptr;
+  int64_t n_pre_ = -1;
+  std::vector<uint8_t> flags_;
+};
+
 // Prefetches the synapses of row j (targets, weights when per synapse, target data).
 template <typename T, typename Target>
 inline void PrefetchRow(int32_t j, const int32_t* indptr, const int32_t* indices, const T* w,
@@ -66,19 +113,30 @@ inline void PrefetchRow(int32_t j, const int32_t* indptr, const int32_t* indices
 // out[target(k)] += s_i * w_k for every synapse k of the spiking neurons active[0 .. m).
 template <typename T, typename S, typename Target>
 void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w, bool homogeneous,
-                   const int32_t* indptr, const int32_t* indices, const Target& target, T* out) {
+                   const int32_t* indptr, const int32_t* indices, const Target& target, T* out,
+                   RunFlags* runs = nullptr) {
   for (int64_t a = 0; a < m; ++a) {
     if (a + kPrefetchAhead < m) {
       PrefetchRow(active[a + kPrefetchAhead], indptr, indices, w, homogeneous, target);
     }
     const int32_t i = active[a];
     const T v = static_cast<T>(spikes[i]);
-    const int64_t end = indptr[i + 1];
+    const int64_t begin = indptr[i], end = indptr[i + 1];
+    if (target.RowsContiguous() && (runs != nullptr ? runs->Row(i) : IsRun(indices, begin, end))) {
+      T* dst = out + target.At(begin, indices[begin]);
+      if (homogeneous) {
+        const T c = v * w[0];
+        for (int64_t j = 0; j < end - begin; ++j) dst[j] += c;
+      } else {
+        AxpyInPlace(dst, w + begin, v, end - begin);
+      }
+      continue;
+    }
     if (homogeneous) {
       const T c = v * w[0];
-      for (int64_t k = indptr[i]; k < end; ++k) out[target.At(k, indices[k])] += c;
+      for (int64_t k = begin; k < end; ++k) out[target.At(k, indices[k])] += c;
     } else {
-      for (int64_t k = indptr[i]; k < end; ++k) out[target.At(k, indices[k])] += v * w[k];
+      for (int64_t k = begin; k < end; ++k) out[target.At(k, indices[k])] += v * w[k];
     }
   }
 }
@@ -86,18 +144,29 @@ void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w
 // out[target(k)] += s_i * w_k for every synapse k of every neuron i with s_i != 0.
 template <typename T, typename S, typename Target>
 void ScatterEvents(const S* spikes, int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr,
-                   const int32_t* indices, const Target& target, T* out) {
+                   const int32_t* indices, const Target& target, T* out, RunFlags* runs = nullptr) {
   thread_local std::vector<int32_t> active;
   const int64_t m = CompactSpikes(spikes, n_pre, &active);
-  ScatterActive(active.data(), m, spikes, w, homogeneous, indptr, indices, target, out);
+  ScatterActive(active.data(), m, spikes, w, homogeneous, indptr, indices, target, out, runs);
 }
 
 // ds_i = sum_k w_k * g[target(k)] over the synapses of every row i (the spike cotangent).
 template <typename T, typename Target>
 void RowDot(int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr, const int32_t* indices,
-            const Target& target, const T* g, T* ds) {
+            const Target& target, const T* g, T* ds, RunFlags* runs = nullptr) {
   for (int64_t i = 0; i < n_pre; ++i) {
-    const int64_t end = indptr[i + 1];
+    const int64_t begin = indptr[i], end = indptr[i + 1];
+    if (target.RowsContiguous() && runs != nullptr && runs->Row(i)) {
+      const T* gr = g + target.At(begin, indices[begin]);
+      if (homogeneous) {
+        T acc = 0;
+        for (int64_t j = 0; j < end - begin; ++j) acc += gr[j];
+        ds[i] = acc * w[0];
+      } else {
+        ds[i] = Dot(w + begin, gr, end - begin);
+      }
+      continue;
+    }
     T acc = 0;
     if (homogeneous) {
       for (int64_t k = indptr[i]; k < end; ++k) acc += g[target.At(k, indices[k])];
@@ -137,8 +206,12 @@ void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indp
                                             true, target);
     const int32_t i = active[a];
     const T v = static_cast<T>(spikes[i]);
-    const int64_t end = indptr[i + 1];
-    for (int64_t k = indptr[i]; k < end; ++k) dw[k] = v * g[target.At(k, indices[k])];
+    const int64_t begin = indptr[i], end = indptr[i + 1];
+    if (target.RowsContiguous() && IsRun(indices, begin, end)) {
+      AxpyInPlace(dw + begin, g + target.At(begin, indices[begin]), v, end - begin);  // dw's row is still 0
+      continue;
+    }
+    for (int64_t k = begin; k < end; ++k) dw[k] = v * g[target.At(k, indices[k])];
   }
 }
 
@@ -146,7 +219,7 @@ void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indp
 // g[target(k)] over the synapses of spiking neurons; with a homogeneous weight dw[0] += the sum over them.
 template <typename T, typename S, typename Target>
 void AddWeightGrad(const S* spikes, int64_t n_pre, const int32_t* indptr, const int32_t* indices, const Target& target,
-                   const T* g, bool homogeneous, T* dw) {
+                   const T* g, bool homogeneous, T* dw, RunFlags* runs = nullptr) {
   thread_local std::vector<int32_t> active;
   const int64_t m = CompactSpikes(spikes, n_pre, &active);
   const T* no_weights = nullptr;
@@ -155,13 +228,21 @@ void AddWeightGrad(const S* spikes, int64_t n_pre, const int32_t* indptr, const 
     if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights, true, target);
     const int32_t i = active[a];
     const T v = static_cast<T>(spikes[i]);
-    const int64_t end = indptr[i + 1];
+    const int64_t begin = indptr[i], end = indptr[i + 1];
+    const bool run = target.RowsContiguous() && (runs != nullptr ? runs->Row(i) : IsRun(indices, begin, end));
     if (homogeneous) {
       T row = 0;
-      for (int64_t k = indptr[i]; k < end; ++k) row += g[target.At(k, indices[k])];
+      if (run) {
+        const T* gr = g + target.At(begin, indices[begin]);
+        for (int64_t j = 0; j < end - begin; ++j) row += gr[j];
+      } else {
+        for (int64_t k = begin; k < end; ++k) row += g[target.At(k, indices[k])];
+      }
       total += v * row;
+    } else if (run) {
+      AxpyInPlace(dw + begin, g + target.At(begin, indices[begin]), v, end - begin);
     } else {
-      for (int64_t k = indptr[i]; k < end; ++k) dw[k] += v * g[target.At(k, indices[k])];
+      for (int64_t k = begin; k < end; ++k) dw[k] += v * g[target.At(k, indices[k])];
     }
   }
   if (homogeneous) dw[0] += total;

@@ -39,10 +39,12 @@ ffi::Error Matvec(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& weights, c
   Batched<const S> s;
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 1, "spikes", &s));
   T* o = static_cast<T*>(out->untyped_data());
+  RunFlags runs;
   for (int64_t b = 0; b < batch.size(); ++b) {
     T* row = o + b * n_post;
     std::fill(row, row + n_post, T(0));
-    ScatterEvents(s[b], csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], DirectTarget{}, row);
+    ScatterEvents(s[b], csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], DirectTarget{}, row,
+                  batch.size() > 1 ? runs.Bind(csr.indptr[b], csr.indices[b], csr.n_pre) : nullptr);
   }
   return ffi::Error::Success();
 }
@@ -62,9 +64,10 @@ ffi::Error RowDotDirect(const ffi::AnyBuffer& weights, const ffi::AnyBuffer& ind
   BRAINSIM_RETURN_IF_ERROR(BindWeights<T>(batch, weights, csr, kOp, "weights", &w, &homogeneous));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 1, "g", &gb));
   T* o = static_cast<T*>(ds->untyped_data());
+  RunFlags runs;
   for (int64_t b = 0; b < batch.size(); ++b) {
     RowDot(csr.n_pre, w[b], homogeneous, csr.indptr[b], csr.indices[b], DirectTarget{}, gb[b],
-           o + b * csr.n_pre);
+           o + b * csr.n_pre, runs.Bind(csr.indptr[b], csr.indices[b], csr.n_pre));
   }
   return ffi::Error::Success();
 }
@@ -113,12 +116,14 @@ ffi::Error WeightGradSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& ind
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 2, "spikes", &s));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
   T* o = static_cast<T*>(dw->untyped_data());
+  RunFlags runs;
   for (int64_t b = 0; b < batch.size(); ++b) {
     T* out = o + b * n_w;
     std::fill(out, out + n_w, T(0));
+    RunFlags* run = rows > 1 ? runs.Bind(csr.indptr[b], csr.indices[b], n_pre) : nullptr;
     for (int64_t r = 0; r < rows; ++r) {
       AddWeightGrad(s[b] + r * n_pre, n_pre, csr.indptr[b], csr.indices[b], DirectTarget{}, gb[b] + r * n_post,
-                    n_w == 1, out);
+                    n_w == 1, out, run);
     }
   }
   return ffi::Error::Success();

@@ -124,6 +124,46 @@ __attribute__((target("avx512f"))) inline void AddAvx512(double* __restrict acc,
   for (; j < n; ++j) acc[j] += row[j];
 }
 
+// acc[j] += v * row[j] (arrays that do not overlap).
+__attribute__((target("avx512f"))) inline void AxpyAvx512(float* __restrict acc, const float* __restrict row,
+                                                           float v, int64_t n) {
+  const __m512 c = _mm512_set1_ps(v);
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) {
+    _mm512_storeu_ps(acc + j, _mm512_add_ps(_mm512_loadu_ps(acc + j), _mm512_mul_ps(c, _mm512_loadu_ps(row + j))));
+  }
+  for (; j < n; ++j) acc[j] += v * row[j];
+}
+
+__attribute__((target("avx512f"))) inline void AxpyAvx512(double* __restrict acc, const double* __restrict row,
+                                                           double v, int64_t n) {
+  const __m512d c = _mm512_set1_pd(v);
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    _mm512_storeu_pd(acc + j, _mm512_add_pd(_mm512_loadu_pd(acc + j), _mm512_mul_pd(c, _mm512_loadu_pd(row + j))));
+  }
+  for (; j < n; ++j) acc[j] += v * row[j];
+}
+
+// sum_j a[j] * b[j], in 16 (8) partial sums.
+__attribute__((target("avx512f"))) inline float DotAvx512(const float* a, const float* b, int64_t n) {
+  __m512 s = _mm512_setzero_ps();
+  int64_t j = 0;
+  for (; j + 16 <= n; j += 16) s = _mm512_add_ps(s, _mm512_mul_ps(_mm512_loadu_ps(a + j), _mm512_loadu_ps(b + j)));
+  float total = _mm512_reduce_add_ps(s);
+  for (; j < n; ++j) total += a[j] * b[j];
+  return total;
+}
+
+__attribute__((target("avx512f"))) inline double DotAvx512(const double* a, const double* b, int64_t n) {
+  __m512d s = _mm512_setzero_pd();
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8) s = _mm512_add_pd(s, _mm512_mul_pd(_mm512_loadu_pd(a + j), _mm512_loadu_pd(b + j)));
+  double total = _mm512_reduce_add_pd(s);
+  for (; j < n; ++j) total += a[j] * b[j];
+  return total;
+}
+
 #else
 
 inline bool HasAvx512() { return false; }
@@ -140,6 +180,29 @@ void AddInPlace(T* __restrict acc, const T* __restrict row, int64_t n) {
   }
 #endif
   for (int64_t j = 0; j < n; ++j) acc[j] += row[j];
+}
+
+// acc += v * row, elementwise (arrays that do not overlap).
+template <typename T>
+void AxpyInPlace(T* __restrict acc, const T* __restrict row, T v, int64_t n) {
+#if defined(BRAINSIM_X86_DISPATCH)
+  if (HasAvx512()) {
+    AxpyAvx512(acc, row, v, n);
+    return;
+  }
+#endif
+  for (int64_t j = 0; j < n; ++j) acc[j] += v * row[j];
+}
+
+// sum_j a[j] * b[j].
+template <typename T>
+T Dot(const T* a, const T* b, int64_t n) {
+#if defined(BRAINSIM_X86_DISPATCH)
+  if (HasAvx512()) return DotAvx512(a, b, n);
+#endif
+  T total = 0;
+  for (int64_t j = 0; j < n; ++j) total += a[j] * b[j];
+  return total;
 }
 
 // x *= scale (a single value or one per element); nothing to do for a uniform scale of exactly one.

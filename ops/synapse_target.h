@@ -15,6 +15,8 @@ namespace brainsim {
 struct DirectTarget {
   int64_t At(int64_t /*k*/, int32_t target) const { return target; }
   void Prefetch(int64_t /*k*/) const {}
+  // Whether the synapses of a row land in one contiguous stretch when their targets are consecutive.
+  bool RowsContiguous() const { return true; }
 };
 
 // Delay in steps as jnp.maximum(jnp.round(delay / dt), 1): round half to even, at least one.
@@ -43,6 +45,9 @@ class DelayedTarget {
   void Prefetch(int64_t k) const {
     if (!homogeneous_) PrefetchLine(reinterpret_cast<const char*>(delays_ + k));
   }
+
+  // One delay for every synapse: a row's consecutive targets land in one stretch of one buffer row.
+  bool RowsContiguous() const { return homogeneous_; }
 
  private:
   int64_t Row(int64_t steps) const { return ((head_ + steps) % slots_) * n_post_; }
