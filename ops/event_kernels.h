@@ -178,45 +178,9 @@ void RowDot(int64_t n_pre, const T* w, bool homogeneous, const int32_t* indptr, 
   }
 }
 
-// The weight cotangent restricted to the sparsity pattern: dw_k = s_i * g[target(k)], visiting
-// only rows that spiked. With a homogeneous weight it is the sum over all those synapses.
-template <typename T, typename S, typename Target>
-void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indptr, const int32_t* indices,
-                const Target& target, const T* g, bool homogeneous, T* dw) {
-  thread_local std::vector<int32_t> active;
-  const int64_t m = CompactSpikes(spikes, n_pre, &active);
-  const T* no_weights = nullptr;
-  if (homogeneous) {
-    T acc = 0;
-    for (int64_t a = 0; a < m; ++a) {
-      if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights,
-                                              true, target);
-      const int32_t i = active[a];
-      const int64_t end = indptr[i + 1];
-      T row = 0;
-      for (int64_t k = indptr[i]; k < end; ++k) row += g[target.At(k, indices[k])];
-      acc += static_cast<T>(spikes[i]) * row;
-    }
-    dw[0] = acc;
-    return;
-  }
-  std::fill(dw, dw + nnz, T(0));
-  for (int64_t a = 0; a < m; ++a) {
-    if (a + kPrefetchAhead < m) PrefetchRow(active[a + kPrefetchAhead], indptr, indices, no_weights,
-                                            true, target);
-    const int32_t i = active[a];
-    const T v = static_cast<T>(spikes[i]);
-    const int64_t begin = indptr[i], end = indptr[i + 1];
-    if (target.RowsContiguous() && IsRun(indices, begin, end)) {
-      AxpyInPlace(dw + begin, g + target.At(begin, indices[begin]), v, end - begin);  // dw's row is still 0
-      continue;
-    }
-    for (int64_t k = begin; k < end; ++k) dw[k] = v * g[target.At(k, indices[k])];
-  }
-}
-
-// dw += the weight cotangent of one row of spikes (see WeightGrad), for sums over many rows: dw_k += s_i *
-// g[target(k)] over the synapses of spiking neurons; with a homogeneous weight dw[0] += the sum over them.
+// dw += the weight cotangent of one row of spikes restricted to the sparsity pattern: dw_k += s_i * g[target(k)]
+// over the synapses of spiking neurons only; with a homogeneous weight dw[0] += the sum over them. Summed over
+// many rows it is the weight gradient of a batch.
 template <typename T, typename S, typename Target>
 void AddWeightGrad(const S* spikes, int64_t n_pre, const int32_t* indptr, const int32_t* indices, const Target& target,
                    const T* g, bool homogeneous, T* dw, RunFlags* runs = nullptr) {
@@ -246,6 +210,14 @@ void AddWeightGrad(const S* spikes, int64_t n_pre, const int32_t* indptr, const 
     }
   }
   if (homogeneous) dw[0] += total;
+}
+
+// The weight cotangent of one row of spikes (AddWeightGrad into zeros).
+template <typename T, typename S, typename Target>
+void WeightGrad(const S* spikes, int64_t n_pre, int64_t nnz, const int32_t* indptr, const int32_t* indices,
+                const Target& target, const T* g, bool homogeneous, T* dw) {
+  std::fill(dw, dw + (homogeneous ? 1 : nnz), T(0));
+  AddWeightGrad(spikes, n_pre, indptr, indices, target, g, homogeneous, dw);
 }
 
 }  // namespace brainsim

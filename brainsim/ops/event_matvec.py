@@ -50,10 +50,10 @@ def event_matvec(conn, spikes, *, backend: str | None = None):
         spikes = spikes.astype(dtype)
     weights = jnp.reshape(conn.weights.astype(dtype), (-1,))
     if not rows:
-        return _matvec(conn.n_post, weights.shape[0], spikes, weights, conn.indptr, conn.indices)
+        return _matvec(conn.n_post, weights.shape[0], False, spikes, weights, conn.indptr, conn.indices)
     # rows of spikes that share the connectivity: one call, the weight gradient summed over the rows in the kernel
     flat = spikes.reshape(math.prod(spikes.shape[:-1]), conn.n_pre)
-    out = _matvec_rows(conn.n_post, weights.shape[0], flat, weights, conn.indptr, conn.indices)
+    out = _matvec(conn.n_post, weights.shape[0], True, flat, weights, conn.indptr, conn.indices)
     return out.reshape(spikes.shape[:-1] + (conn.n_post,))
 
 
@@ -78,26 +78,29 @@ def _weight_grad(spikes, indptr, indices, g, n_weights):
                                   cpu=functools.partial(_ffi.event_weight_grad, n_weights=n_weights))
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _matvec(n_post, n_weights, spikes, weights, indptr, indices):
-    return _forward(n_post, spikes, weights, indptr, indices)
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1, 2))
+def _matvec(n_post, n_weights, rows, spikes, weights, indptr, indices):
+    """``rows``: spikes are ``(R, n_pre)`` rows sharing the connectivity (the weight gradient summed over them),
+    else one vector ``(n_pre,)``."""
+    return (_rows_forward if rows else _forward)(n_post, spikes, weights, indptr, indices)
 
 
-def _matvec_fwd(n_post, n_weights, spikes, weights, indptr, indices):
+def _matvec_fwd(n_post, n_weights, rows, spikes, weights, indptr, indices):
     # Calls the implementation, not _matvec itself (which fails under grad(vmap) in jax 0.10).
-    out = _forward(n_post, spikes.value, weights.value, indptr.value, indices.value)
+    out = (_rows_forward if rows else _forward)(n_post, spikes.value, weights.value, indptr.value, indices.value)
     # Keep only what the requested cotangents need: spikes for dw, weights for ds.
     keep_spikes = spikes.value if weights.perturbed else None
     keep_weights = weights.value if spikes.perturbed else None
     return out, (keep_spikes, keep_weights, indptr.value, indices.value)
 
 
-def _matvec_bwd(n_post, n_weights, residuals, g):
+def _matvec_bwd(n_post, n_weights, rows, residuals, g):
     spikes, weights, indptr, indices = residuals
     if isinstance(g, SymbolicZero):
         return None, None, None, None
-    ds = None if weights is None else _spike_grad(weights, indptr, indices, g)
-    dw = None if spikes is None else _weight_grad(spikes, indptr, indices, g, n_weights)
+    spike_grad, weight_grad = (_rows_spike_grad, _rows_weight_grad) if rows else (_spike_grad, _weight_grad)
+    ds = None if weights is None else spike_grad(weights, indptr, indices, g)
+    dw = None if spikes is None else weight_grad(spikes, indptr, indices, g, n_weights)
     return ds, dw, None, None
 
 
@@ -129,27 +132,3 @@ def _rows_weight_grad(spikes, indptr, indices, g, n_weights):
 
     return lax.platform_dependent(spikes, indptr, indices, g, default=pure_jax,
                                   cpu=functools.partial(_ffi.event_weight_grad_sum, n_weights=n_weights))
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
-def _matvec_rows(n_post, n_weights, spikes, weights, indptr, indices):
-    return _rows_forward(n_post, spikes, weights, indptr, indices)
-
-
-def _matvec_rows_fwd(n_post, n_weights, spikes, weights, indptr, indices):
-    out = _rows_forward(n_post, spikes.value, weights.value, indptr.value, indices.value)
-    keep_spikes = spikes.value if weights.perturbed else None
-    keep_weights = weights.value if spikes.perturbed else None
-    return out, (keep_spikes, keep_weights, indptr.value, indices.value)
-
-
-def _matvec_rows_bwd(n_post, n_weights, residuals, g):
-    spikes, weights, indptr, indices = residuals
-    if isinstance(g, SymbolicZero):
-        return None, None, None, None
-    ds = None if weights is None else _rows_spike_grad(weights, indptr, indices, g)
-    dw = None if spikes is None else _rows_weight_grad(spikes, indptr, indices, g, n_weights)
-    return ds, dw, None, None
-
-
-_matvec_rows.defvjp(_matvec_rows_fwd, _matvec_rows_bwd, symbolic_zeros=True)
