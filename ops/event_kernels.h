@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "prefetch.h"
@@ -15,32 +16,31 @@
 
 namespace brainsim {
 
-// Writes the ids of neurons with a non-zero spike into `active`; returns how many there are.
-// Works on blocks of 64 neurons (a bit mask, then its set bits), so that only the ids of
-// spiking neurons are written: the scratch stays small and the output row stays in cache.
+// Writes the ids of the neurons with a non-zero spike to out[0 ..) and returns how many there are; out must have room
+// for n + 64 ids (kCompactSlack past the last spike may be overwritten). Works on blocks of 64 neurons: a bit mask,
+// then the ids of its set bits (a bit-scan loop for a few, vector compression for many), so only the ids of spiking
+// neurons are written and the output row stays in cache.
+constexpr int64_t kCompactSlack = 64;
+
 template <typename S>
-int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) {
-  if (static_cast<int64_t>(active->size()) < n) active->resize(n);
-  int32_t* out = active->data();
+int64_t CompactSpikesInto(const S* spikes, int64_t n, int32_t* out) {
   int64_t m = 0;
   int64_t base = 0;
 #if defined(BRAINSIM_X86_DISPATCH)
   if (HasAvx512()) {
-    for (; base + 64 <= n; base += 64) {
-      uint64_t mask = NonZeroMask64Avx512(spikes + base);
+    for (; base < n; base += 64) {
+      uint64_t mask = base + 64 <= n ? NonZeroMask64Avx512(spikes + base)
+                                     : NonZeroMaskPartialAvx512(spikes + base, n - base);
+      if (__builtin_popcountll(mask) > 8) {
+        m += WriteSetBits64Avx512(mask, static_cast<int32_t>(base), out + m);
+        continue;
+      }
       while (mask != 0) {
         out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
         mask &= mask - 1;
       }
     }
-    if (base < n) {
-      uint64_t mask = NonZeroMaskPartialAvx512(spikes + base, n - base);
-      while (mask != 0) {
-        out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
-        mask &= mask - 1;
-      }
-      return m;
-    }
+    return m;
   }
 #endif
   for (; base < n; base += 64) {
@@ -51,6 +51,29 @@ int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) 
     }
   }
   return m;
+}
+
+// The same into `active` (grown as needed); returns how many there are.
+template <typename S>
+int64_t CompactSpikes(const S* spikes, int64_t n, std::vector<int32_t>* active) {
+  if (static_cast<int64_t>(active->size()) < n + kCompactSlack) active->resize(n + kCompactSlack);
+  return CompactSpikesInto(spikes, n, active->data());
+}
+
+// Whether every spike of s[0 .. n) is 0 or 1 (events), not a value that scales its synapses.
+template <typename S>
+bool ZeroOrOne(const S* s, int64_t n) {
+  if constexpr (std::is_same_v<S, bool>) {
+    return true;
+  } else {
+#if defined(BRAINSIM_X86_DISPATCH)
+    if (HasAvx512()) return ZeroOrOneAvx512(s, n);
+#endif
+    for (int64_t j = 0; j < n; ++j) {
+      if (s[j] != S(0) && s[j] != S(1)) return false;
+    }
+    return true;
+  }
 }
 
 // Whether the synapses begin .. end-1 target consecutive neurons indices[begin], indices[begin] + 1, ... (e.g. an
