@@ -22,28 +22,34 @@ namespace brainsim {
 // neurons are written and the output row stays in cache.
 constexpr int64_t kCompactSlack = 64;
 
+#if defined(BRAINSIM_X86_DISPATCH)
+template <typename S>
+__attribute__((target("avx512f,avx512bw,popcnt,bmi"))) int64_t CompactSpikesAvx512(const S* spikes, int64_t n,
+                                                                                  int32_t* out) {
+  int64_t m = 0;
+  for (int64_t base = 0; base < n; base += 64) {
+    uint64_t mask = base + 64 <= n ? NonZeroMask64Avx512(spikes + base)
+                                   : NonZeroMaskPartialAvx512(spikes + base, n - base);
+    if (__builtin_popcountll(mask) > 8) {
+      m += WriteSetBits64Avx512(mask, static_cast<int32_t>(base), out + m);
+      continue;
+    }
+    while (mask != 0) {
+      out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
+      mask &= mask - 1;
+    }
+  }
+  return m;
+}
+#endif
+
 template <typename S>
 int64_t CompactSpikesInto(const S* spikes, int64_t n, int32_t* out) {
-  int64_t m = 0;
-  int64_t base = 0;
 #if defined(BRAINSIM_X86_DISPATCH)
-  if (HasAvx512()) {
-    for (; base < n; base += 64) {
-      uint64_t mask = base + 64 <= n ? NonZeroMask64Avx512(spikes + base)
-                                     : NonZeroMaskPartialAvx512(spikes + base, n - base);
-      if (__builtin_popcountll(mask) > 8) {
-        m += WriteSetBits64Avx512(mask, static_cast<int32_t>(base), out + m);
-        continue;
-      }
-      while (mask != 0) {
-        out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));
-        mask &= mask - 1;
-      }
-    }
-    return m;
-  }
+  if (HasAvx512()) return CompactSpikesAvx512(spikes, n, out);
 #endif
-  for (; base < n; base += 64) {
+  int64_t m = 0;
+  for (int64_t base = 0; base < n; base += 64) {
     uint64_t mask = NonZeroMask(spikes + base, std::min<int64_t>(64, n - base));
     while (mask != 0) {
       out[m++] = static_cast<int32_t>(base + __builtin_ctzll(mask));

@@ -48,8 +48,8 @@ __attribute__((target("avx512f,avx512bw"))) inline uint64_t NonZeroMask64Avx512(
 // Writes base + b for every set bit b of `mask`, in increasing order, to out[0 ..) and returns how many: 16 bits at a
 // time compressed in a register and stored whole, so out must have room for 64 ints (past the count is scratch).
 // Faster than a loop over the set bits when they are many (a bit-scan loop has a mispredicted exit per block).
-__attribute__((target("avx512f,avx512bw,popcnt"))) inline int64_t WriteSetBits64Avx512(uint64_t mask, int32_t base,
-                                                                                      int32_t* out) {
+__attribute__((target("avx512f,avx512bw,popcnt,bmi"))) inline int64_t WriteSetBits64Avx512(uint64_t mask, int32_t base,
+                                                                                          int32_t* out) {
   const __m512i lanes = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
   int64_t m = 0;
   for (int j = 0; j < 4; ++j) {

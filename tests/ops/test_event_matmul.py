@@ -69,6 +69,27 @@ def test_gradients_match_the_dense_product(dtype):
             np.testing.assert_allclose(a, b, **tol)
 
 
+@pytest.mark.parametrize("kind", ["bool", "binary", "graded"])
+def test_weight_gradient_over_many_row_blocks(kind):
+    """Many rows: the kernel takes them in cache-sized blocks and adds each block's sums into dW; neurons that spike
+    in no row, only in the first or only in the last rows, and dense blocks (vector-compressed spike ids) included."""
+    rng = np.random.default_rng(5)
+    rows, n_pre, n_post = 3000, 70, 300
+    hit = rng.random((rows, n_pre)) < 0.5
+    hit[100:164] = True  # rows where every neuron spikes
+    hit[:, 3] = False  # never spikes: its dW row must be zero
+    hit[:, 5] = np.arange(rows) < 40  # only in the first block
+    hit[:, 9] = np.arange(rows) >= rows - 7  # only in the last rows
+    s = hit if kind == "bool" else hit.astype(np.float64) * (
+        1.0 if kind == "binary" else rng.choice([1.0, 0.5, -2.0], hit.shape))
+    g = rng.normal(size=(rows, n_post))
+    w = rng.normal(size=(n_pre, n_post))
+    with jax.enable_x64(True):
+        dw = jax.jit(jax.grad(lambda w: jnp.sum(ops.event_matmul(s, w, backend="native") * g)))(w)
+        np.testing.assert_allclose(dw, np.asarray(s, np.float64).T @ g, rtol=1e-11, atol=1e-10)
+        assert np.all(dw[3] == 0)
+
+
 def test_weight_gradient_matches_finite_differences():
     with jax.enable_x64(True):
         rng = np.random.default_rng(3)
