@@ -34,11 +34,11 @@ where the floating-point summation order flips one spike).
 Two ways to run it, the same model and the same numbers:
 
 - ``--path network``: a :class:`~brainsim.Network` (``SpikeInput`` -> ``LIF`` -> ``LeakyIntegrator``,
-  all-to-all ``Projection`` s through the event ops) run by ``simulate`` on a batched state
-  (``init_state(..., batch=32)``: one delivery call per step for the whole batch, weight gradients summed over
-  it in the kernels; the CSR kernels take the rows of an all-to-all projection, runs of consecutive targets,
-  with vector loops). About 4x slower than the fast path here, and 12x faster than ``jax.vmap`` over the
-  samples, which forms every sample's weight gradient before summing (``benchmarks/results/train.md``).
+  all-to-all ``Projection`` s) run by ``simulate`` on a batched state (``init_state(..., batch=32)``). Each
+  projection's connectivity is a full weight matrix (``from_dense``), so the network sends it as one
+  :func:`~brainsim.ops.event_matmul` of the whole batch's spikes per step (weight gradient summed over the batch in
+  the kernel). About 1.5-2x the fast path's time per step (``benchmarks/results/train.md``): the input projection runs
+  inside the time loop, and the neurons step per sample.
 - ``--path fast`` (default): the same neurons and synapses stepped on batched state arrays in one
   ``lax.scan`` (``LIF.step`` and the kinetics broadcast over a leading batch axis, no vmap), with
   the two projections that do not depend on the recurrent state taken out of the time loop: the
@@ -259,8 +259,9 @@ def network_trainable(net: bs.Network):
 
 def network_readout(net: bs.Network, x) -> Float[Array, "batch steps n_out"]:
     """Readout voltages ``(batch, steps, n_out)`` from input spikes ``x`` ``(steps, batch, n_in)``: ``simulate`` of
-    a batched state (``init_state(..., batch=)``): the neurons step per sample, the projections deliver the whole
-    batch in one native call per step and sum their weight gradients over it in the kernel."""
+    a batched state (``init_state(..., batch=)``): the neurons step per sample, each (all-to-all) projection sends
+    the whole batch's spikes as one ``event_matmul`` per step, its weight gradient summed over the batch in the
+    kernel."""
     record = bs.Record(v="readout")
     n_steps, batch = x.shape[:2]
     state0 = net.init_state(None, DT, batch=batch)

@@ -23,6 +23,11 @@ class Connectivity(eqx.Module):
     ``copy=False`` lets the Connectivity adopt the given host arrays when they already have the
     right dtype and alignment (the builders use it to skip a copy of ``indices`` and ``weights``
     at 10^8 synapses); the caller must not modify them afterwards.
+
+    ``dense`` (static, found at construction) is True when every presynaptic neuron targets every
+    postsynaptic neuron once, in order (``all_to_all``, ``from_dense`` of a matrix without zeros): per-synapse
+    weights are then the rows of the ``(n_pre, n_post)`` weight matrix (:meth:`weight_matrix`), and a
+    network delivers such a projection as a matrix product (:func:`~brainsim.ops.event_matmul`).
     """
 
     indptr: Int[Array, " n_pre_plus_1"]  # noqa: F722 (jaxtyping shape string)
@@ -32,6 +37,7 @@ class Connectivity(eqx.Module):
     n_pre: int = eqx.field(static=True)
     n_post: int = eqx.field(static=True)
     max_delay: float = eqx.field(static=True)
+    dense: bool = eqx.field(static=True)
 
     def __init__(self, indptr, indices, n_post: int, weights=1.0, delays=0.0, *, name="Connectivity",
                  check=True, copy=True):
@@ -61,6 +67,7 @@ class Connectivity(eqx.Module):
         if np.any(d < 0):
             raise ValueError(f"{name}: delays must be >= 0 ms, got min {d.min()}")
         self.max_delay = float(d.max()) if d.size else 0.0
+        self.dense = _every_pair_in_order(indptr, indices, self.n_pre, self.n_post)
         idx_dtype = np.int32 if max(nnz, n_post) < 2**31 else np.int64
         self.indptr = to_device(indptr, idx_dtype)
         self.indices = to_device(indices, idx_dtype, copy=copy)
@@ -90,6 +97,14 @@ class Connectivity(eqx.Module):
         return jnp.repeat(jnp.arange(self.n_pre, dtype=self.indices.dtype), counts,
                           total_repeat_length=self.nnz)
 
+    def weight_matrix(self):
+        """The ``(n_pre, n_post)`` weight matrix of a :attr:`dense` connectivity with per-synapse weights: a view of
+        ``weights`` (no copy; gradients flow to them)."""
+        if not self.dense or self.homogeneous_weights:
+            raise ValueError(f"{self!r}: weight_matrix needs a dense connectivity (every pair once, in order) with "
+                             "per-synapse weights; use to_dense() for any connectivity")
+        return self.weights.reshape(self.n_pre, self.n_post)
+
     def to_dense(self):
         """Dense (n_pre, n_post) weight matrix; multapses add up. For tests and small networks."""
         dense = jnp.zeros((self.n_pre, self.n_post), self.weights.dtype)
@@ -118,6 +133,20 @@ class Connectivity(eqx.Module):
     def __repr__(self):
         w = "homogeneous" if self.homogeneous_weights else "per-synapse"
         return f"Connectivity(n_pre={self.n_pre}, n_post={self.n_post}, nnz={self.nnz}, weights={w})"
+
+
+def _every_pair_in_order(indptr, indices, n_pre: int, n_post: int, chunk: int = 1 << 22) -> bool:
+    """Whether row ``i`` of the CSR is exactly ``0, 1, ..., n_post - 1`` for every ``i`` (checked in chunks of rows, so
+    that the check of 10^8 synapses needs little memory)."""
+    if n_pre == 0 or n_post == 0 or indices.shape[0] != n_pre * n_post:
+        return False
+    if not np.array_equal(indptr, np.arange(n_pre + 1, dtype=np.int64) * n_post):
+        return False
+    rows = indices.reshape(n_pre, n_post)
+    targets = np.arange(n_post)
+    step = max(1, chunk // n_post)
+    return all(np.array_equal(rows[i:i + step], np.broadcast_to(targets, rows[i:i + step].shape))
+               for i in range(0, n_pre, step))
 
 
 def _as_float(a) -> np.ndarray:

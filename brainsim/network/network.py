@@ -1,5 +1,7 @@
 """A network: populations, projections and injected currents, stepped as one pure function."""
 
+import functools
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -10,7 +12,7 @@ from .._drive import Drive
 from ..inputs._base import AbstractCurrent, AbstractSource
 from ..neurons._base import AbstractNeuron
 from ..ops import event_deliver
-from .projection import AbstractProjection, _delivery, _joins_delivery
+from .projection import AbstractProjection, Projection, _delivery, _joins_delivery
 
 
 class NetworkState(eqx.Module):
@@ -44,7 +46,10 @@ class Network(eqx.Module):
     The chemical :class:`Projection` s are sent together: one :func:`~brainsim.ops.event_deliver` call per
     step adds every population's spikes to their synaptic variables (decaying them in the same pass) or
     delay buffers, in place, and moves the delay buffers' arrivals for the next step into the synaptic
-    variables. Any other :class:`AbstractProjection` runs its own ``arrive``, ``drive`` and ``send``.
+    variables. A projection whose connectivity is a full weight matrix (``Projection.matrix_product``: all-to-all
+    with per-synapse weights and one delay) is sent as a product of the spikes with that matrix instead
+    (:func:`~brainsim.ops.event_matmul`, for a batched state one call for the whole batch). Any other
+    :class:`AbstractProjection` runs its own ``arrive``, ``drive`` and ``send``.
     """
 
     populations: dict
@@ -159,9 +164,10 @@ class Network(eqx.Module):
                              f"populations: {sorted(self.populations)}")
         k = state.step
         nb = 0 if state.batch is None else 1
-        joint = {n: _joins_delivery(p, state.projections[n], nb) for n, p in self.projections.items()}
+        matrix = {n: isinstance(p, Projection) and p.matrix_product for n, p in self.projections.items()}
+        joint = {n: not matrix[n] and _joins_delivery(p, state.projections[n], nb) for n, p in self.projections.items()}
         if state.batch is None:
-            pops, spikes, projs, currents = self._local(state, inputs, t, dt, joint)
+            pops, spikes, projs, currents = self._local(state, inputs, t, dt, joint, matrix)
         else:  # every sample on its own up to the spikes; the joint delivery below takes the whole batch
             for name, x in inputs.items():
                 if jnp.ndim(x) == 0 or jnp.shape(x)[0] != state.batch:
@@ -170,18 +176,20 @@ class Network(eqx.Module):
 
             def local(pops, projs, currents, inputs):
                 one = NetworkState(step=k, populations=pops, projections=projs, currents=currents, dt=state.dt)
-                return self._local(one, inputs, t, dt, joint)
+                return self._local(one, inputs, t, dt, joint, matrix)
 
             pops, spikes, projs, currents = jax.vmap(local)(state.populations, state.projections, state.currents,
                                                            inputs)
         projs = self._deliver(projs, spikes, k, dt, joint, nb)
+        projs = self._send_matrix(projs, spikes, k, dt, matrix, nb)
         new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
                            batch=state.batch)
         return new, spikes
 
-    def _local(self, state: NetworkState, inputs, t, dt, joint: dict):
+    def _local(self, state: NetworkState, inputs, t, dt, joint: dict, matrix: dict):
         """One network's step up to its spikes: arrivals, drives, currents, populations, and the ``send`` of every
-        projection outside the joint delivery. Returns ``(populations, spikes, projections, currents)``."""
+        projection outside the joint delivery and the matrix products. Returns ``(populations, spikes, projections,
+        currents)``."""
         k = state.step
         # projections in the joint delivery took this step's arrivals at the end of the last step
         projs = {n: state.projections[n] if joint[n] else p.arrive(state.projections[n], k)
@@ -204,9 +212,22 @@ class Network(eqx.Module):
             else:
                 d = drives[n] if x is None else drives[n] + Drive.current(x)
                 pops[n], spikes[n] = p.step(state.populations[n], d, t, dt)
-        projs = {n: projs[n] if joint[n] else p.send(projs[n], spikes[p.pre], k, dt)
+        projs = {n: projs[n] if joint[n] or matrix[n] else p.send(projs[n], spikes[p.pre], k, dt)
                  for n, p in self.projections.items()}
         return pops, spikes, projs, currents
+
+    def _send_matrix(self, projs: dict, spikes: dict, k, dt, matrix: dict, nb: int = 0) -> dict:
+        """The ``send`` of the projections delivered as matrix products (``Projection.matrix_product``): one
+        :func:`~brainsim.ops.event_matmul` of the whole batch's spikes per projection (weight gradient summed over
+        the batch in the kernel), then each sample's synaptic state decays and takes its input."""
+        out = dict(projs)
+        for n, p in self.projections.items():
+            if matrix[n]:
+                schedule = functools.partial(p.schedule, k=k, dt=dt)
+                for _ in range(nb):
+                    schedule = jax.vmap(schedule)
+                out[n] = schedule(projs[n], p.project(spikes[p.pre]))
+        return out
 
     def _deliver(self, projs: dict, spikes: dict, k, dt, joint: dict, nb: int = 0) -> dict:
         """The ``send`` of the projections in the joint delivery (``joint[name]``, see ``step``), together: one

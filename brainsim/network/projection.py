@@ -13,7 +13,7 @@ import numpy as np
 
 from .._drive import Drive
 from ..connectivity import Connectivity
-from ..ops import delayed_event_scatter, event_matvec
+from ..ops import delayed_event_scatter, event_matmul, event_matvec
 from ..synapses import Synapse
 
 
@@ -115,19 +115,35 @@ class Projection(AbstractProjection):
     def drive(self, state, v_pre, v_post):
         return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)
 
+    @property
+    def matrix_product(self) -> bool:
+        """Whether the spikes are delivered as a product with the weight matrix (:func:`~brainsim.ops.event_matmul`,
+        only the rows of neurons that spiked): a :attr:`~brainsim.Connectivity.dense` connectivity with
+        per-synapse weights and one delay for all synapses."""
+        return self.conn.dense and not self.conn.homogeneous_weights and self.conn.homogeneous_delays
+
+    def project(self, spikes_pre):
+        """The input to every target neuron from presynaptic spikes ``(..., n_pre)``: ``(..., n_post)``, summed over
+        the synapses (leading dimensions are samples; the weight gradient is summed over them in the kernel)."""
+        if self.matrix_product:
+            return event_matmul(spikes_pre, self.conn.weight_matrix())
+        return event_matvec(self.conn, spikes_pre)
+
     def send(self, state, spikes_pre, k, dt):
+        if state.buffer is not None and not self.conn.homogeneous_delays:
+            syn = self.synapse.kinetics.decay(state.syn, dt)
+            return ProjectionState(syn=syn, buffer=delayed_event_scatter(self.conn, spikes_pre, state.buffer, k, dt))
+        return self.schedule(state, self.project(spikes_pre), k, dt)
+
+    def schedule(self, state, x, k, dt):
+        """The synaptic state decayed over step ``k`` and the input ``x`` (``(n_post,)``, from :meth:`project`)
+        scheduled to arrive after the delay (a homogeneous one): into the synaptic variables when it is one step,
+        else into the ring buffer."""
         syn = self.synapse.kinetics.decay(state.syn, dt)
         if state.buffer is None:
-            return ProjectionState(syn=self.synapse.kinetics.arrive(syn, event_matvec(self.conn, spikes_pre)),
-                                   buffer=None)
-        L = state.buffer.shape[0]
-        if self.conn.homogeneous_delays:
-            steps = jnp.maximum(jnp.round(self.conn.delays / dt), 1).astype(jnp.int32)
-            slot = (k + steps) % L
-            buffer = state.buffer.at[slot].add(event_matvec(self.conn, spikes_pre))
-        else:
-            buffer = delayed_event_scatter(self.conn, spikes_pre, state.buffer, k, dt)
-        return ProjectionState(syn=syn, buffer=buffer)
+            return ProjectionState(syn=self.synapse.kinetics.arrive(syn, x), buffer=None)
+        steps = jnp.maximum(jnp.round(self.conn.delays / dt), 1).astype(jnp.int32)
+        return ProjectionState(syn=syn, buffer=state.buffer.at[(k + steps) % state.buffer.shape[0]].add(x))
 
 
 class Delivery(NamedTuple):
