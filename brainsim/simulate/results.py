@@ -1,5 +1,7 @@
 """The results of a run: a pytree of recorded arrays plus host-side accessors."""
 
+import dataclasses
+
 import equinox as eqx
 import numpy as np
 
@@ -17,9 +19,10 @@ class Results(eqx.Module):
     Spike time convention (as Brian2): a spike detected in the step that starts at ``t`` has time
     ``t``; it reaches its targets' synaptic variables at ``t + delay``.
 
-    A batched run (``net.init_state(key, dt, batch=B)``) records every array with the batch axis after the
-    time axis; :meth:`sample` gives one sample's results, on which the per-network accessors (spike trains,
-    counts, rates, ``to_xarray``) work.
+    A batched run (``net.init_state(key, dt, batch=B)``, ``batch`` = B) records every array with the batch axis
+    after the time axis: :meth:`spike_matrix` is then ``(T, B, n)``, :meth:`spike_counts` ``(B, n)``,
+    :meth:`mean_rate` one rate per sample, :meth:`to_xarray` has a ``sample`` dimension, and :meth:`sample` gives
+    one sample's results (e.g. for its :meth:`spike_trains`).
     """
 
     spikes: dict
@@ -34,6 +37,7 @@ class Results(eqx.Module):
     dense_spikes: bool = eqx.field(static=True)
     compile_s: float | None = eqx.field(static=True, default=None)
     run_s: float | None = eqx.field(static=True, default=None)
+    batch: int | None = eqx.field(static=True, default=None)
 
     # -- metadata ------------------------------------------------------------------------------
     @property
@@ -67,19 +71,17 @@ class Results(eqx.Module):
 
     def sample(self, b: int) -> "Results":
         """Sample ``b`` of a batched run: every recorded array indexed at ``b`` on its batch axis (axis 1)."""
-        leaves = [x for x in (*self.spikes.values(), *self.variables.values(), *self.rates.values())]
-        if not leaves or any(np.ndim(x) < 2 for x in leaves):
+        if self.batch is None:
             raise ValueError("Results.sample: these results hold no batch axis (the run was not batched)")
-        size = np.shape(leaves[0])[1]
-        if not -size <= b < size:
-            raise IndexError(f"Results.sample: sample {b} out of range for a batch of {size}")
+        if not -self.batch <= b < self.batch:
+            raise IndexError(f"Results.sample: sample {b} out of range for a batch of {self.batch}")
         pick = lambda table: {k: v[:, b] for k, v in table.items()}  # noqa: E731
-        return eqx.tree_at(lambda r: (r.spikes, r.variables, r.rates), self,
-                           (pick(self.spikes), pick(self.variables), pick(self.rates)))
+        return dataclasses.replace(self, spikes=pick(self.spikes), variables=pick(self.variables),
+                                   rates=pick(self.rates), batch=None)
 
     # -- spikes ------------------------------------------------------------------------------
     def spike_matrix(self, pop: str) -> np.ndarray:
-        """Boolean ``(n_steps, n)`` array: True where neuron j spiked in step i."""
+        """Boolean ``(n_steps, n)`` array (``(n_steps, B, n)`` for a batch): True where neuron j spiked in step i."""
         self._check("spikes", self.spikes, pop)
         s = np.asarray(self.spikes[pop])
         if self.dense_spikes:
@@ -92,14 +94,17 @@ class Results(eqx.Module):
         self._check("spikes", self.spikes, pop)
         s = np.asarray(self.spikes[pop])
         n = self.size(pop)
-        rows = max(1, (32 << 20) // max(n, 1))
+        rows = max(1, (32 << 20) // max(n * (self.batch or 1), 1))
         for start in range(0, s.shape[0], rows):
             block = s[start:start + rows]
             yield start, (block > 0 if self.dense_spikes else
                           np.unpackbits(block, axis=-1, count=n).view(bool))
 
     def spike_trains(self, pop: str):
-        """``(times_ms, indices)`` of every spike of ``pop``, ordered by time."""
+        """``(times_ms, indices)`` of every spike of ``pop``, ordered by time (of one sample: ``sample(b)``)."""
+        if self.batch is not None:
+            raise ValueError(f"Results.spike_trains: these results hold a batch of {self.batch} samples; take one "
+                             f"with results.sample(b).spike_trains('{pop}')")
         steps, idx = [], []
         for start, block in self._spike_blocks(pop):
             i, j = np.nonzero(block)
@@ -110,15 +115,16 @@ class Results(eqx.Module):
         return self.t_start + steps * self.dt, idx
 
     def spike_counts(self, pop: str) -> np.ndarray:
-        """Spikes of each neuron of ``pop`` over the run, shape ``(n,)``."""
-        counts = np.zeros(self.size(pop), np.int64)
+        """Spikes of each neuron of ``pop`` over the run, shape ``(n,)`` (``(B, n)`` for a batch)."""
+        counts = np.zeros((self.size(pop),) if self.batch is None else (self.batch, self.size(pop)), np.int64)
         for _, block in self._spike_blocks(pop):
             counts += block.sum(axis=0)
         return counts
 
-    def mean_rate(self, pop: str) -> float:
-        """Mean firing rate of ``pop`` over the run, in Hz."""
-        return float(self.spike_counts(pop).mean() / (self.duration / 1000.0))
+    def mean_rate(self, pop: str):
+        """Mean firing rate of ``pop`` over the run, in Hz (an array of one rate per sample for a batch)."""
+        rate = self.spike_counts(pop).mean(axis=-1) / (self.duration / 1000.0)
+        return float(rate) if self.batch is None else rate
 
     # -- sampled variables ----------------------------------------------------------------------
     def sample_times(self) -> np.ndarray:
@@ -142,28 +148,39 @@ class Results(eqx.Module):
 
     # -- export ------------------------------------------------------------------------------
     def to_xarray(self):
-        """An ``xarray.Dataset`` of the variables and rates (requires ``pip install brainsim[xarray]``)."""
+        """An ``xarray.Dataset`` of the variables, rates and spikes (requires ``pip install brainsim[xarray]``); for a
+        batch, variables and rates have a ``sample`` dimension and every spike its sample (``<pop>.spike_samples``)."""
         try:
             import xarray as xr
         except ImportError:
             raise ImportError("Results.to_xarray needs xarray: pip install 'brainsim[xarray]'") from None
         data = {}
         t = self.sample_times()
+        sample = () if self.batch is None else ("sample",)
+        coords = {} if self.batch is None else {"sample": np.arange(self.batch)}
         for label, values in self.variables.items():
             ids = self.recorded_indices(label)
             ids = np.arange(np.shape(values)[-1]) if ids is None else np.asarray(ids)
             dim = f"{label.split('.')[0]}_neuron"
-            data[label] = xr.DataArray(np.asarray(values), dims=("time", dim), coords={"time": t, dim: ids},
+            data[label] = xr.DataArray(np.asarray(values), dims=("time", *sample, dim),
+                                       coords={"time": t, dim: ids, **coords},
                                        attrs={"units": "model units (mV for v)"})
         for pop in self.rates:
-            data[f"{pop}.rate"] = xr.DataArray(np.asarray(self.rates[pop]), dims=("time_rate",),
-                                               coords={"time_rate": self.population_rate(pop)[0]},
+            data[f"{pop}.rate"] = xr.DataArray(np.asarray(self.rates[pop]), dims=("time_rate", *sample),
+                                               coords={"time_rate": self.population_rate(pop)[0], **coords},
                                                attrs={"units": "Hz"})
         for pop in self.spikes:
-            times, idx = self.spike_trains(pop)
-            data[f"{pop}.spike_times"] = xr.DataArray(times, dims=(f"{pop}_spike",), attrs={"units": "ms"})
-            data[f"{pop}.spike_indices"] = xr.DataArray(idx, dims=(f"{pop}_spike",))
+            trains = [self.spike_trains(pop)] if self.batch is None else [self.sample(b).spike_trains(pop)
+                                                                          for b in range(self.batch)]
+            dim = f"{pop}_spike"
+            data[f"{pop}.spike_times"] = xr.DataArray(np.concatenate([t for t, _ in trains]), dims=(dim,),
+                                                      attrs={"units": "ms"})
+            data[f"{pop}.spike_indices"] = xr.DataArray(np.concatenate([i for _, i in trains]), dims=(dim,))
+            if self.batch is not None:
+                which = np.repeat(np.arange(self.batch), [len(i) for _, i in trains])
+                data[f"{pop}.spike_samples"] = xr.DataArray(which, dims=(dim,))
         return xr.Dataset(data, attrs={"dt_ms": self.dt, "t_start_ms": self.t_start, "t_stop_ms": self.t_stop})
 
     def summary(self) -> dict:
-        return {pop: {"mean_rate_hz": self.mean_rate(pop), "n": self.size(pop)} for pop in self.spikes}
+        """Per recorded population: its size and mean rate (Hz; for a batch, the mean over the samples)."""
+        return {pop: {"mean_rate_hz": float(np.mean(self.mean_rate(pop))), "n": self.size(pop)} for pop in self.spikes}

@@ -300,7 +300,8 @@ def _results(config, net, state0, recorded, compile_s=None, run_s=None):
         idx.append((f"{pop}.{var}", None if ids is None else tuple(int(i) for i in ids)))
     return Results(spikes=spikes, variables=samples, rates=rates, dt=config.dt, t_start=t_start,
                    n_steps=config.n_steps, every=rec.every, sizes=sizes, indices=tuple(idx),
-                   dense_spikes=rec.dense_spikes, compile_s=compile_s, run_s=run_s)
+                   dense_spikes=rec.dense_spikes, compile_s=compile_s, run_s=run_s,
+                   batch=getattr(state0, "batch", None))
 
 
 def _host_float(x):

@@ -126,3 +126,37 @@ def test_batched_state_errors_name_the_problem():
     bad = eqx.tree_at(lambda s: s.populations["hid"].v, state, jnp.zeros(20))
     with pytest.raises(ValueError, match=r"holds a batch of 3 but .*hid.*has shape \(20,\)"):
         bs.simulate(net, bad, duration=10 * DT, dt=DT, inputs={"in": jnp.zeros((10, B, 30))})
+
+
+def test_batched_results_accessors():
+    """Counts, rates and xarray of a batched run carry the sample axis and equal each sample's; spike trains are per
+    sample (a clear error on the whole batch)."""
+    pytest.importorskip("xarray")
+    net = mixed_network(0.8)
+    state = net.init_state(jax.random.key(3), DT, batch=B)
+    rec = bs.Record(spikes=["E", "I"], v=("E", [0, 5, 7]), rates="I", every=4)
+    _, res = bs.simulate(net, state, duration=N_STEPS * DT, dt=DT, record=rec)
+    assert res.batch == B and res.sample(0).batch is None
+    counts, rates = res.spike_counts("E"), res.mean_rate("E")
+    assert counts.shape == (B, 60) and rates.shape == (B,) and counts.sum() > 50
+    for b in range(B):
+        one = res.sample(b)
+        np.testing.assert_array_equal(counts[b], one.spike_counts("E"))
+        assert rates[b] == pytest.approx(one.mean_rate("E"))
+    assert res.summary()["E"]["mean_rate_hz"] == pytest.approx(float(np.mean(rates)))
+    with pytest.raises(ValueError, match=r"batch of 3 samples; take one with results.sample\(b\).spike_trains\('E'\)"):
+        res.spike_trains("E")
+    with pytest.raises(IndexError, match="sample 3 out of range for a batch of 3"):
+        res.sample(3)
+    ds = res.to_xarray()
+    assert ds["E.v"].dims == ("time", "sample", "E_neuron") and ds["E.v"].shape == (N_STEPS // 4, B, 3)
+    assert ds["I.rate"].dims == ("time_rate", "sample")
+    for b in range(B):
+        t, i = res.sample(b).spike_trains("I")
+        pick = np.asarray(ds["I.spike_samples"]) == b
+        np.testing.assert_array_equal(np.asarray(ds["I.spike_times"])[pick], t)
+        np.testing.assert_array_equal(np.asarray(ds["I.spike_indices"])[pick], i)
+        np.testing.assert_array_equal(ds["E.v"].sel(sample=b), res.sample(b).to_xarray()["E.v"])
+    _, single = bs.simulate(net, net.init_state(None, DT), duration=12 * DT, dt=DT, record=rec)
+    with pytest.raises(ValueError, match="no batch axis"):
+        single.sample(0)
