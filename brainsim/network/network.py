@@ -105,18 +105,19 @@ class Network(eqx.Module):
     def init_state(self, key=None, dt: float = 0.1, *, batch: int | None = None) -> NetworkState:
         """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``).
 
-        ``batch``: that many independent copies of the network's state along a leading axis (each drawn
-        with its own key), stepped together: populations and currents per sample, the chemical projections'
-        spike delivery as one call for the whole batch whose weight gradients are summed over it in the kernel.
-        This is how to train on a batch of examples (``jax.vmap`` over the samples works too, but forms every
-        sample's weight gradient before summing them). Inputs then carry the batch axis after the step axis.
+        ``batch``: that many independent copies of the network's state along a leading axis, each drawn with its
+        own key (``key`` split into ``batch`` keys, or ``batch`` keys given as an array), stepped together:
+        populations and currents per sample, the chemical projections' spike delivery as one call for the whole
+        batch whose weight gradients are summed over it in the kernel. This is how to train on a batch of examples
+        (``jax.vmap`` over the samples works too, but forms every sample's weight gradient before summing them).
+        Inputs then carry the batch axis after the step axis.
         """
         if batch is None:
             return self._init_state(key, dt)
         if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
             raise ValueError(f"Network.init_state: batch must be a positive number of samples, got {batch!r}")
         self.check_dt(dt)
-        keys = jax.random.split(jax.random.key(0) if key is None else key, int(batch))
+        keys = _sample_keys(key, int(batch))
         states = jax.vmap(lambda k: self._init_state(k, dt))(keys)
         return NetworkState(step=jnp.zeros((), jnp.int32), populations=states.populations,
                             projections=states.projections, currents=states.currents, dt=float(dt),
@@ -285,6 +286,19 @@ class Network(eqx.Module):
     @property
     def n_synapses(self) -> int:
         return sum(p.conn.nnz for p in self.projections.values())
+
+
+def _sample_keys(key, batch: int):
+    """One PRNG key per sample: ``key`` split ``batch`` ways, or ``key`` itself when it holds ``batch`` keys."""
+    key = jax.random.key(0) if key is None else jnp.asarray(key)
+    typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+    ndim = key.ndim if typed else key.ndim - 1  # a raw key (PRNGKey) is a pair of uint32
+    if ndim == 0:
+        return jax.random.split(key, batch)
+    if ndim == 1 and key.shape[0] == batch:
+        return key
+    raise ValueError(f"Network.init_state: key must be one PRNG key or {batch} keys (one per sample), got shape "
+                     f"{key.shape}")
 
 
 def _fields(module):

@@ -116,6 +116,19 @@ def test_gradients_equal_the_vmapped_network(dtype):
             np.testing.assert_allclose(a, b, **tol)
 
 
+def test_one_key_per_sample():
+    """init_state(keys, dt, batch=B) with B keys draws sample b with keys[b] (typed or raw keys)."""
+    net = mixed_network(0.8)
+    keys = jax.random.split(jax.random.key(7), B)
+    for given in (keys, jax.random.key_data(keys)):
+        state = net.init_state(given, DT, batch=B)
+        ref = stacked([net.init_state(k, DT) for k in keys])
+        for a, b in zip(jax.tree.leaves(state.populations), jax.tree.leaves(ref.populations), strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match=r"key must be one PRNG key or 3 keys \(one per sample\), got shape \(2,\)"):
+        net.init_state(keys[:2], DT, batch=B)
+
+
 def test_batched_state_errors_name_the_problem():
     net = training_network()
     with pytest.raises(ValueError, match="batch must be a positive number of samples"):
