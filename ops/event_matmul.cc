@@ -33,6 +33,7 @@ constexpr int64_t kTile = 256;  // output columns per register tile (16 AVX-512 
 constexpr int64_t kMinBlockBytes = 32 * 1024, kMaxBlockBytes = 512 * 1024, kEventsPerRow = 16;
 
 int64_t BlockRows(int64_t rows, int64_t n_pre, int64_t events, int64_t row_bytes) {
+  row_bytes = std::max<int64_t>(1, row_bytes);
   const int64_t lo = std::max<int64_t>(1, kMinBlockBytes / row_bytes);
   const int64_t hi = std::max<int64_t>(lo, kMaxBlockBytes / row_bytes);
   const int64_t want = events == 0 ? hi : (kEventsPerRow * n_pre * rows + events - 1) / events;

@@ -119,14 +119,18 @@ class Projection(AbstractProjection):
     def matrix_product(self) -> bool:
         """Whether the spikes are delivered as a product with the weight matrix (:func:`~brainsim.ops.event_matmul`,
         only the rows of neurons that spiked): a :attr:`~brainsim.Connectivity.dense` connectivity with
-        per-synapse weights and one delay for all synapses."""
-        return self.conn.dense and not self.conn.homogeneous_weights and self.conn.homogeneous_delays
+        per-synapse weights and one delay for all synapses (and a ``send`` that is this class's: a subclass that
+        overrides it sends on its own)."""
+        return (self.conn.dense and not self.conn.homogeneous_weights and self.conn.homogeneous_delays
+                and type(self).send is Projection.send)
 
     def project(self, spikes_pre):
         """The input to every target neuron from presynaptic spikes ``(..., n_pre)``: ``(..., n_post)``, summed over
         the synapses (leading dimensions are samples; the weight gradient is summed over them in the kernel)."""
         if self.matrix_product:
-            return event_matmul(spikes_pre, self.conn.weight_matrix())
+            w = self.conn.weight_matrix()
+            # float spikes in the weights' dtype, as the CSR delivery takes them (the synaptic state keeps its dtype)
+            return event_matmul(spikes_pre if spikes_pre.dtype == jnp.bool_ else spikes_pre.astype(w.dtype), w)
         return event_matvec(self.conn, spikes_pre)
 
     def send(self, state, spikes_pre, k, dt):

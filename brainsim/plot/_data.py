@@ -7,6 +7,14 @@ def is_results(obj) -> bool:
     return hasattr(obj, "spike_trains") and hasattr(obj, "populations")
 
 
+def one_network(results, fn: str):
+    """``results`` unless they hold a batch (a plot shows one network: the caller picks the sample)."""
+    batch = getattr(results, "batch", None)
+    if batch is not None:
+        raise ValueError(f"{fn}: these results hold a batch of {batch} samples; plot one with results.sample(b)")
+    return results
+
+
 def _names(pops, available, kind: str, fn: str):
     if pops is None:
         return tuple(available)
@@ -20,7 +28,7 @@ def _names(pops, available, kind: str, fn: str):
 def spike_trains(data, pops, fn: str):
     """``[(name, times, indices, n)]`` from results, a ``(times, indices)`` pair, or ``{name: pair}``."""
     if is_results(data):
-        names = _names(pops, data.populations, "spikes", fn)
+        names = _names(pops, one_network(data, fn).populations, "spikes", fn)
         out = []
         for p in names:
             t, i = data.spike_trains(p)
@@ -47,7 +55,7 @@ def spike_trains(data, pops, fn: str):
 def series(data, names, fn: str, kind: str, getter: str | None = None, available: str | None = None):
     """``[(label, times, values)]`` from results (``getter``/``available``), a pair, or a dict of pairs."""
     if is_results(data):
-        labels = _names(names, getattr(data, available), kind, fn)
+        labels = _names(names, getattr(one_network(data, fn), available), kind, fn)
         return [(lab, *getattr(data, getter)(lab)) for lab in labels]
     if isinstance(data, dict):
         return [(lab, *data[lab]) for lab in _names(names, tuple(data), kind, fn)]

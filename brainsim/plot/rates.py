@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..analysis import population_rate
-from ._data import is_results, series
+from ._data import is_results, one_network, series
 from ._mpl import figure_and_axes
 from ._save import save_figure
 
@@ -51,7 +51,7 @@ def rates(data, pops=None, *, bin_ms=5.0, smooth_ms=None, ax=None, save=None, fi
         ``(fig, ax)``; ``ax.lines`` holds one line per population.
     """
     if is_results(data):
-        items = population_rates(data, pops, bin_ms, smooth_ms)
+        items = population_rates(one_network(data, "rates"), pops, bin_ms, smooth_ms)
     else:
         items = series(data, pops, "rates", "rate")
     fig, ax = figure_and_axes(ax, figsize=figsize)

@@ -170,6 +170,12 @@ def test_batched_results_accessors():
         np.testing.assert_array_equal(np.asarray(ds["I.spike_times"])[pick], t)
         np.testing.assert_array_equal(np.asarray(ds["I.spike_indices"])[pick], i)
         np.testing.assert_array_equal(ds["E.v"].sel(sample=b), res.sample(b).to_xarray()["E.v"])
+    pytest.importorskip("matplotlib")
+    from brainsim import plot as bsplot
+
+    for plot in (bsplot.raster, bsplot.traces, bsplot.rates):
+        with pytest.raises(ValueError, match=r"hold a batch of 3 samples; plot one with results.sample\(b\)"):
+            plot(res)
     _, single = bs.simulate(net, net.init_state(None, DT), duration=12 * DT, dt=DT, record=rec)
     with pytest.raises(ValueError, match="no batch axis"):
         single.sample(0)

@@ -98,3 +98,38 @@ def test_matrix_route_equals_the_csr_route(build, batch, monkeypatch):
         for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref), strict=True):
             assert np.abs(np.asarray(b)).max() > 0
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+def test_mixed_dtypes_and_subclasses(monkeypatch):
+    """float64 input spikes into a float32 network (x64 on) keep the synaptic state float32, as the CSR delivery
+    does; a Projection subclass with its own send is not sent as a matrix product."""
+    rng = np.random.default_rng(3)
+    with jax.enable_x64(True):
+        net = bs.Network([SpikeInput(30, name="in"), LIF(80, name="hid")],
+                         [bs.Projection("in", "hid", from_dense(rng.normal(0, 60.0, (30, 80)).astype(np.float32)),
+                                        Current(5.0)),
+                          bs.Projection("hid", "hid", from_dense(rng.normal(0, 10.0, (80, 80)).astype(np.float32),
+                                                                 delay=0.3), Current(5.0))])
+        net = jax.tree.map(lambda x: x.astype(jnp.float32) if eqx.is_inexact_array(x) else x, net)
+        x = jnp.asarray(rng.random((50, 30)) < 0.3, jnp.float64)
+        rec = bs.Record(v="hid")
+
+        def run():
+            final, res = bs.simulate(net, net.init_state(jax.random.key(0), DT), duration=50 * DT, dt=DT,
+                                     inputs={"in": x}, record=rec)
+            return final, res.variables["hid.v"]
+
+        final, v = run()
+        assert final.projections["in->hid"].syn.dtype == jnp.float32
+        assert final.projections["hid->hid"].buffer.dtype == jnp.float32
+        with monkeypatch.context() as m:
+            csr_route(m)
+            _, v_ref = run()
+        np.testing.assert_allclose(v, v_ref, rtol=1e-5, atol=1e-4)
+
+    class Own(Projection):
+        def send(self, state, spikes_pre, k, dt):
+            return super().send(state, spikes_pre, k, dt)
+
+    own = Own("in", "hid", from_dense(rng.normal(size=(30, 80))), Current(5.0))
+    assert from_dense(rng.normal(size=(30, 80))).dense and not own.matrix_product
