@@ -94,6 +94,12 @@ class Results(eqx.Module):
         self._check("spikes", self.spikes, pop)
         s = np.asarray(self.spikes[pop])
         n = self.size(pop)
+        want = 2 if self.batch is None else 3  # (steps[, batch], neurons or bytes)
+        if s.ndim != want:
+            raise ValueError(f"Results: the spikes of '{pop}' have shape {s.shape}, expected {want} axes (steps"
+                             f"{'' if self.batch is None else ', batch'}, neurons); results of jax.vmap over simulate "
+                             "carry the mapped axis first: take one with jax.tree.map(lambda x: x[b], results), or "
+                             "simulate a batched state (init_state(key, dt, batch=B)) instead")
         rows = max(1, (32 << 20) // max(n * (self.batch or 1), 1))
         for start in range(0, s.shape[0], rows):
             block = s[start:start + rows]

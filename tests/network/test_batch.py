@@ -179,3 +179,9 @@ def test_batched_results_accessors():
     _, single = bs.simulate(net, net.init_state(None, DT), duration=12 * DT, dt=DT, record=rec)
     with pytest.raises(ValueError, match="no batch axis"):
         single.sample(0)
+    mapped = jax.vmap(lambda s: bs.simulate(net, s, duration=12 * DT, dt=DT, record=rec)[1])(
+        eqx.tree_at(lambda s: s.step, stacked(per_sample_states(net, jax.random.key(3), B)), jnp.zeros(B, jnp.int32)))
+    with pytest.raises(ValueError, match=r"results of jax.vmap over simulate carry the mapped axis first"):
+        mapped.spike_counts("E")
+    np.testing.assert_array_equal(jax.tree.map(lambda x: x[1], mapped).spike_counts("E"),
+                                  np.asarray(mapped.spike_matrix("E"))[1].sum(0))
