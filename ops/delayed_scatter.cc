@@ -7,10 +7,9 @@
 //       synapses k of spiking neurons i; the slot is computed per delivered synapse, so
 //       heterogeneous delays cost a single pass.
 //   BrainsimDelayedRowDot(weights, delays, head, dt, indptr, indices, g (*, L, n_post)) -> ds (*, n_pre)
-//   BrainsimDelayedWeightGrad(spikes, delays, head, dt, indptr, indices, g) -> dw (*, 1|nnz)
 //   BrainsimDelayedWeightGradSum(spikes (*, R, n_pre), delays, head, dt, indptr, indices, g (*, R, L, n_post))
 //       -> dw (*, 1|nnz): the weight cotangent summed over R rows (a batch) that share the connectivity,
-//       the delays and the step, formed in place (never one copy per row).
+//       the delays and the step, formed in place (never one copy per row); one spike vector is R = 1.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -116,32 +115,6 @@ ffi::Error RowDotDelayed(const ffi::AnyBuffer& weights, const ffi::AnyBuffer& de
 }
 
 template <typename T, typename S>
-ffi::Error WeightGradDelayed(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& delays,
-                             const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr,
-                             const ffi::AnyBuffer& indices, const ffi::AnyBuffer& g,
-                             ffi::Result<ffi::AnyBuffer>& dw) {
-  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient)";
-  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
-  const Batch batch(dw->dimensions(), 1);
-  Csr csr;
-  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, LastDim(spikes), kOp, &csr));
-  const int64_t n_w = LastDim(*dw);
-  if (n_w != 1 && n_w != csr.nnz) return ffi::Error::InvalidArgument(std::string(kOp) + ": bad dw shape");
-  Batched<const S> s;
-  Batched<const T> gb;
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 1, "spikes", &s));
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 2, "g", &gb));
-  Ring<T> ring;
-  BRAINSIM_RETURN_IF_ERROR(BindRing(batch, csr, delays, head, dt, g.dimensions(), kOp, &ring));
-  T* o = static_cast<T*>(dw->untyped_data());
-  for (int64_t b = 0; b < batch.size(); ++b) {
-    WeightGrad(s[b], csr.n_pre, csr.nnz, csr.indptr[b], csr.indices[b], ring.Target(b), gb[b], n_w == 1,
-               o + b * n_w);
-  }
-  return ffi::Error::Success();
-}
-
-template <typename T, typename S>
 ffi::Error WeightGradDelayedSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& delays,
                                 const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const ffi::AnyBuffer& indptr,
                                 const ffi::AnyBuffer& indices, const ffi::AnyBuffer& g,
@@ -203,18 +176,6 @@ ffi::Error DelayedRowDot(ffi::AnyBuffer weights, ffi::AnyBuffer delays, ffi::Any
   });
 }
 
-ffi::Error DelayedWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer delays, ffi::AnyBuffer head, ffi::AnyBuffer dt,
-                             ffi::AnyBuffer indptr, ffi::AnyBuffer indices, ffi::AnyBuffer g,
-                             ffi::Result<ffi::AnyBuffer> dw) {
-  constexpr const char* kOp = "brainsim delayed_event_scatter (weight gradient)";
-  return DispatchValue(g.element_type(), kOp, [&](auto t) {
-    using T = decltype(t);
-    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
-      return WeightGradDelayed<T, decltype(s)>(spikes, delays, head, dt, indptr, indices, g, dw);
-    });
-  });
-}
-
 ffi::Error DelayedWeightGradSum(ffi::AnyBuffer spikes, ffi::AnyBuffer delays, ffi::AnyBuffer head,
                                 ffi::AnyBuffer dt, ffi::AnyBuffer indptr, ffi::AnyBuffer indices, ffi::AnyBuffer g,
                                 ffi::Result<ffi::AnyBuffer> dw) {
@@ -246,17 +207,6 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedScatter, brainsim::DelayedScatter,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedRowDot, brainsim::DelayedRowDot,
                               xla::ffi::Ffi::Bind()
                                   .Arg<xla::ffi::AnyBuffer>()  // weights
-                                  .Arg<xla::ffi::AnyBuffer>()  // delays
-                                  .Arg<xla::ffi::AnyBuffer>()  // head
-                                  .Arg<xla::ffi::AnyBuffer>()  // dt
-                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
-                                  .Arg<xla::ffi::AnyBuffer>()  // indices
-                                  .Arg<xla::ffi::AnyBuffer>()  // g
-                                  .Ret<xla::ffi::AnyBuffer>());
-
-XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimDelayedWeightGrad, brainsim::DelayedWeightGrad,
-                              xla::ffi::Ffi::Bind()
-                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
                                   .Arg<xla::ffi::AnyBuffer>()  // delays
                                   .Arg<xla::ffi::AnyBuffer>()  // head
                                   .Arg<xla::ffi::AnyBuffer>()  // dt

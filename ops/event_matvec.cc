@@ -4,12 +4,10 @@
 //       out[j] = sum over spiking i of s_i * w_ij; only rows of spiking neurons are visited.
 //   BrainsimEventRowDot(weights, indptr, indices, g (*, n_post)) -> ds (*, n_pre)
 //       ds_i = sum_k w_k * g[indices[k]] (cotangent of float spikes; every row).
-//   BrainsimEventWeightGrad(spikes, indptr, indices, g (*, n_post)) -> dw (*, 1|nnz)
-//       dw_k = s_i * g[indices[k]] on the sparsity pattern, rows that spiked only; a single
-//       sum when the result has one entry (homogeneous weight).
 //   BrainsimEventWeightGradSum(spikes (*, R, n_pre), indptr, indices, g (*, R, n_post)) -> dw (*, 1|nnz)
-//       the weight cotangent summed over R rows of spikes that share the weights (a batch, or steps),
-//       formed in place: never one copy per row.
+//       dw_k = sum over the R rows of s_ri * g_r[indices[k]] on the sparsity pattern, rows that spiked only; a
+//       single sum when the result has one entry (homogeneous weight). R rows share the weights (a batch, or
+//       steps) and their cotangent is formed in place, never one copy per row; one spike vector is R = 1.
 #include <algorithm>
 #include <cstdint>
 
@@ -73,29 +71,6 @@ ffi::Error RowDotDirect(const ffi::AnyBuffer& weights, const ffi::AnyBuffer& ind
 }
 
 template <typename T, typename S>
-ffi::Error WeightGradDirect(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& indptr,
-                            const ffi::AnyBuffer& indices, const ffi::AnyBuffer& g,
-                            ffi::Result<ffi::AnyBuffer>& dw) {
-  constexpr const char* kOp = "brainsim event_matvec (weight gradient)";
-  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(*dw, kOp, "dw"));
-  const Batch batch(dw->dimensions(), 1);
-  Csr csr;
-  BRAINSIM_RETURN_IF_ERROR(BindCsr(batch, indptr, indices, LastDim(spikes), kOp, &csr));
-  const int64_t n_w = LastDim(*dw);
-  if (n_w != 1 && n_w != csr.nnz) return ffi::Error::InvalidArgument(std::string(kOp) + ": bad dw shape");
-  Batched<const S> s;
-  Batched<const T> gb;
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, spikes, 1, "spikes", &s));
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, g, 1, "g", &gb));
-  T* o = static_cast<T*>(dw->untyped_data());
-  for (int64_t b = 0; b < batch.size(); ++b) {
-    WeightGrad(s[b], csr.n_pre, csr.nnz, csr.indptr[b], csr.indices[b], DirectTarget{}, gb[b], n_w == 1,
-               o + b * n_w);
-  }
-  return ffi::Error::Success();
-}
-
-template <typename T, typename S>
 ffi::Error WeightGradSum(const ffi::AnyBuffer& spikes, const ffi::AnyBuffer& indptr, const ffi::AnyBuffer& indices,
                          const ffi::AnyBuffer& g, ffi::Result<ffi::AnyBuffer>& dw) {
   constexpr const char* kOp = "brainsim event_matvec (weight gradient, summed over rows)";
@@ -149,17 +124,6 @@ ffi::Error EventRowDot(ffi::AnyBuffer weights, ffi::AnyBuffer indptr, ffi::AnyBu
   });
 }
 
-ffi::Error EventWeightGrad(ffi::AnyBuffer spikes, ffi::AnyBuffer indptr, ffi::AnyBuffer indices,
-                           ffi::AnyBuffer g, ffi::Result<ffi::AnyBuffer> dw) {
-  constexpr const char* kOp = "brainsim event_matvec (weight gradient)";
-  return DispatchValue(g.element_type(), kOp, [&](auto t) {
-    using T = decltype(t);
-    return DispatchSpikes<T>(spikes.element_type(), kOp, [&](auto s) {
-      return WeightGradDirect<T, decltype(s)>(spikes, indptr, indices, g, dw);
-    });
-  });
-}
-
 ffi::Error EventWeightGradSum(ffi::AnyBuffer spikes, ffi::AnyBuffer indptr, ffi::AnyBuffer indices,
                               ffi::AnyBuffer g, ffi::Result<ffi::AnyBuffer> dw) {
   constexpr const char* kOp = "brainsim event_matvec (weight gradient, summed over rows)";
@@ -186,14 +150,6 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventMatvec, brainsim::EventMatvec,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventRowDot, brainsim::EventRowDot,
                               xla::ffi::Ffi::Bind()
                                   .Arg<xla::ffi::AnyBuffer>()  // weights
-                                  .Arg<xla::ffi::AnyBuffer>()  // indptr
-                                  .Arg<xla::ffi::AnyBuffer>()  // indices
-                                  .Arg<xla::ffi::AnyBuffer>()  // g
-                                  .Ret<xla::ffi::AnyBuffer>());
-
-XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimEventWeightGrad, brainsim::EventWeightGrad,
-                              xla::ffi::Ffi::Bind()
-                                  .Arg<xla::ffi::AnyBuffer>()  // spikes
                                   .Arg<xla::ffi::AnyBuffer>()  // indptr
                                   .Arg<xla::ffi::AnyBuffer>()  // indices
                                   .Arg<xla::ffi::AnyBuffer>()  // g

@@ -30,14 +30,14 @@ def event_row_dot(weights, indptr, indices, g):
     return _call("brainsim_event_row_dot", g.shape[:-1] + (n_pre,), g.dtype, weights, indptr, indices, g)
 
 
-def event_weight_grad(spikes, indptr, indices, g, *, n_weights):
-    return _call("brainsim_event_weight_grad", g.shape[:-1] + (n_weights,), g.dtype,
-                 spikes, indptr, indices, g)
-
-
 def event_weight_grad_sum(spikes, indptr, indices, g, *, n_weights):
     """The weight cotangent summed over the rows of ``spikes`` (*, R, n_pre) and ``g`` (*, R, n_post)."""
     return _call("brainsim_event_weight_grad_sum", g.shape[:-2] + (n_weights,), g.dtype, spikes, indptr, indices, g)
+
+
+def event_weight_grad(spikes, indptr, indices, g, *, n_weights):
+    """The weight cotangent of one spike vector ``(*, n_pre)``: the summed kernel over a single row."""
+    return event_weight_grad_sum(spikes[..., None, :], indptr, indices, g[..., None, :], n_weights=n_weights)
 
 
 def delayed_row_dot(weights, delays, head, dt, indptr, indices, g):
@@ -46,15 +46,16 @@ def delayed_row_dot(weights, delays, head, dt, indptr, indices, g):
                  weights, delays, head, dt, indptr, indices, g)
 
 
-def delayed_weight_grad(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
-    return _call("brainsim_delayed_weight_grad", g.shape[:-2] + (n_weights,), g.dtype,
-                 spikes, delays, head, dt, indptr, indices, g)
-
-
 def delayed_weight_grad_sum(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
     """The delayed weight cotangent summed over the rows of ``spikes`` (*, R, n_pre) and ``g`` (*, R, L, n_post)."""
     return _call("brainsim_delayed_weight_grad_sum", g.shape[:-3] + (n_weights,), g.dtype,
                  spikes, delays, head, dt, indptr, indices, g)
+
+
+def delayed_weight_grad(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
+    """The delayed weight cotangent of one spike vector ``(*, n_pre)`` (``g`` ``(*, L, n_post)``): one row."""
+    return delayed_weight_grad_sum(spikes[..., None, :], delays, head, dt, indptr, indices, g[..., None, :, :],
+                                   n_weights=n_weights)
 
 
 @functools.cache

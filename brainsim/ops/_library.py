@@ -25,10 +25,10 @@ LIBRARY_MODULE = "brainsim._ops_cpu"
 TARGETS = {
     "brainsim_event_matvec": "BrainsimEventMatvec",
     "brainsim_event_row_dot": "BrainsimEventRowDot",
-    "brainsim_event_weight_grad": "BrainsimEventWeightGrad",
+    "brainsim_event_weight_grad_sum": "BrainsimEventWeightGradSum",
     "brainsim_delayed_scatter": "BrainsimDelayedScatter",
     "brainsim_delayed_row_dot": "BrainsimDelayedRowDot",
-    "brainsim_delayed_weight_grad": "BrainsimDelayedWeightGrad",
+    "brainsim_delayed_weight_grad_sum": "BrainsimDelayedWeightGradSum",
     "brainsim_stdp_update": "BrainsimStdpUpdate",
     "brainsim_stdp_update_indexed": "BrainsimStdpUpdateIndexed",
 }
@@ -38,8 +38,6 @@ OPTIONAL_TARGETS = {
     "brainsim_event_deliver": "BrainsimEventDeliver",
     "brainsim_event_matmul": "BrainsimEventMatmul",
     "brainsim_event_matmul_weight_grad": "BrainsimEventMatmulWeightGrad",
-    "brainsim_event_weight_grad_sum": "BrainsimEventWeightGradSum",
-    "brainsim_delayed_weight_grad_sum": "BrainsimDelayedWeightGradSum",
 }
 
 

@@ -13,10 +13,9 @@ from .backend import native_dtype, native_indices, use_native
 from .delayed_event_scatter import _spike_grad as _ring_spike_grad
 from .delayed_event_scatter import _synapse_cotangent, delayed_event_scatter
 from .delayed_event_scatter import _weight_grad as _ring_weight_grad
-from .event_matvec import ROWS_TARGET, _rows_spike_grad, _rows_weight_grad, _spike_grad, _weight_grad, event_matvec
+from .event_matvec import _rows_spike_grad, _rows_weight_grad, _spike_grad, _weight_grad, event_matvec
 
 TARGET = "brainsim_event_deliver"
-ROWS_TARGETS = (ROWS_TARGET, "brainsim_delayed_weight_grad_sum")  # the batch-summed weight gradients
 
 
 def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drains=(), backend: str | None = None):
@@ -308,7 +307,7 @@ def _batched(conns, spikes, buffers, head, dt, scales, drains, lead, supported, 
     flat_spikes = tuple(flat_of[id(s)] for s in spikes)
     flat_buffers = tuple(b.reshape((n,) + b.shape[len(lead):]) for b in buffers)
     flat_drains = tuple((r, acc.reshape((n,) + acc.shape[len(lead):]), a) for r, acc, a in drains)
-    if all(use_native(backend, supported, "event_deliver", target=t) for t in (TARGET, *ROWS_TARGETS)):
+    if use_native(backend, supported, "event_deliver", target=TARGET):
         out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, buffers[0].dtype,
                       _deliver_rows)
     else:

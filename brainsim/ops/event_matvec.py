@@ -11,8 +11,6 @@ from jax.custom_derivatives import SymbolicZero
 from . import _csr_jax, _ffi, _reference
 from .backend import native_dtype, native_indices, use_native
 
-ROWS_TARGET = "brainsim_event_weight_grad_sum"
-
 
 def event_matvec(conn, spikes, *, backend: str | None = None):
     """``out[..., j] = sum_i spikes[..., i] * w_ij``: the input each postsynaptic neuron receives.
@@ -39,8 +37,8 @@ def event_matvec(conn, spikes, *, backend: str | None = None):
                          f"got {spikes.shape}")
     dtype = conn.weights.dtype if spikes.dtype == jnp.bool_ else jnp.result_type(spikes, conn.weights)
     supported = native_dtype(dtype) and native_indices(conn.indptr, conn.indices)
-    rows = spikes.ndim > 1 and use_native(backend, supported, "event_matvec", target=ROWS_TARGET)
-    if spikes.ndim > 1 and not rows:  # the pure-JAX reference (or a library without the rows kernel)
+    rows = spikes.ndim > 1 and use_native(backend, supported, "event_matvec")
+    if spikes.ndim > 1 and not rows:  # the pure-JAX reference
         batch = spikes.shape[:-1]
         flat = jax.vmap(lambda s: event_matvec(conn, s, backend=backend))(spikes.reshape(-1, conn.n_pre))
         return flat.reshape(batch + (conn.n_post,))

@@ -53,3 +53,10 @@ requires_native = pytest.mark.skipif(not native_available(), reason="native kern
 @pytest.fixture
 def csr():
     return random_csr
+
+
+def summed_over_rows(hlo: str, target: str) -> bool:
+    """Whether every call of ``target`` in lowered ``hlo`` returns one weight gradient (a rank-1 result), i.e. sums
+    over the rows itself, rather than one gradient per row (a vmapped per-row call) that is summed afterwards."""
+    calls = [line for line in hlo.splitlines() if f"custom_call @{target}(" in line]
+    return bool(calls) and all("result_layouts = [dense<0> : tensor<1xindex>]" in line for line in calls)

@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import random_csr, random_spikes, requires_native
+from conftest import random_csr, random_spikes, requires_native, summed_over_rows
 
 from brainsim import ops
 
@@ -84,6 +84,8 @@ def test_batch_equals_the_op_mapped_over_it(dtype):
         assert hlo.count("brainsim_event_deliver") == 1
         assert "brainsim_event_weight_grad_sum" in hlo and "brainsim_delayed_weight_grad_sum" in hlo
         assert "brainsim_event_weight_grad\"" not in hlo and "brainsim_delayed_weight_grad\"" not in hlo
+        assert summed_over_rows(hlo, "brainsim_event_weight_grad_sum")
+        assert summed_over_rows(hlo, "brainsim_delayed_weight_grad_sum")
 
 
 def test_several_batch_dimensions_bool_spikes_and_vmap_on_top():

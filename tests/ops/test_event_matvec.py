@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import dense, pre_ids, random_csr, random_spikes, requires_native
+from conftest import dense, pre_ids, random_csr, random_spikes, requires_native, summed_over_rows
 
 from brainsim import ops
 from brainsim.ops import reference
@@ -137,6 +137,7 @@ def test_leading_dimensions_sum_the_weight_gradient_in_the_kernel(homogeneous, d
             np.testing.assert_allclose(a, b, **tol)
         hlo = jax.jit(jax.grad(loss), static_argnums=2).lower(conn.weights, S, native).as_text()
         assert hlo.count("brainsim_event_weight_grad_sum") == 1 and "brainsim_event_weight_grad\"" not in hlo
+        assert summed_over_rows(hlo, "brainsim_event_weight_grad_sum")
         # under vmap each example keeps its own weight gradient; grad of the vmapped loss sums them
         per = jax.jit(jax.vmap(jax.grad(lambda w, s, g: jnp.sum(native(conn.with_weights(w), s) * g)),
                                in_axes=(None, 0, 0)))(conn.weights, S, G)
