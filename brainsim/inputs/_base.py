@@ -24,6 +24,12 @@ class AbstractSource(eqx.Module):
     def max_dt(self) -> float:
         return float("inf")
 
+    def check_dt(self, dt: float):
+        """Raise ``ValueError`` naming the population when ``dt`` (ms) is too large for this source."""
+        if dt > self.max_dt():
+            raise ValueError(f"population '{self.name}': dt={dt} ms is too large for {type(self).__name__} "
+                             f"(at most {self.max_dt():.4g} ms, e.g. so that rate * dt <= 1); reduce dt")
+
 
 class AbstractCurrent(eqx.Module):
     """A current (pA) injected into population ``target``: ``step(state, t, dt) -> (state, I)``.

@@ -95,12 +95,7 @@ class Network(eqx.Module):
         for p in self.populations.values():
             if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(p)):
                 continue  # inside a transformation (e.g. grad w.r.t. parameters): checked on the host
-            if dt > p.max_dt():
-                if isinstance(p, AbstractSource):
-                    raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} "
-                                     f"(at most {p.max_dt():.4g} ms, e.g. so that rate * dt <= 1); reduce dt")
-                raise ValueError(f"population '{p.name}': dt={dt} ms is too large for {type(p).__name__} with its "
-                                 f"integrator (stable up to {p.max_dt():.4g} ms); reduce dt or use ExponentialEuler")
+            p.check_dt(dt)
 
     def init_state(self, key=None, dt: float = 0.1, *, batch: int | None = None) -> NetworkState:
         """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``).

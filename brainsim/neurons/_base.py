@@ -34,6 +34,13 @@ class AbstractNeuron(eqx.Module):
         """Largest step (ms) this model integrates stably with its integrator."""
         return float("inf")
 
+    def check_dt(self, dt: float):
+        """Raise ``ValueError`` naming the population when ``dt`` (ms) is too large for this model with its
+        integrator (called by ``Network.init_state`` and ``simulate`` on the host)."""
+        if dt > self.max_dt():
+            raise ValueError(f"population '{self.name}': dt={dt} ms is too large for {type(self).__name__} with its "
+                             f"integrator (stable up to {self.max_dt():.4g} ms); reduce dt or use ExponentialEuler")
+
     def voltage(self, state):
         """The membrane potential (mV) that conductance inputs see."""
         return state.v
