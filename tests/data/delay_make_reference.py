@@ -26,6 +26,9 @@ first contains each spike (``arrivals``: a sample at time t is the state at t, w
 during the step [t, t + dt); a jump is a rise by more than half a weight over the decayed previous sample),
 and ``first_v_change``: the first sample at which the target's membrane potential has left -70 mV.
 
+``generator``: a spike generator (Brian2 ``SpikeGeneratorGroup``, NEST ``spike_generator``) with spikes at
+``GEN_TIMES`` projecting with every delay onto current-based targets; ``arrivals`` per delay as above.
+
 Brian2's minimum delay is 0, NEST's one step (dt); both are sampled here: Brian2 at 0, 0.1, 0.3, 1.0, 2.5 ms,
 NEST at 0.1, 0.3, 1.0, 2.5 ms.
 """
@@ -43,6 +46,7 @@ CELL = dict(C_m=100.0, tau_m=10.0, E_L=-70.0)  # pF, ms, mV
 V_TH = -50.0  # mV
 TAU_SYN = 5.0  # ms
 W_CURRENT, W_COND, E_EXC, W_DELTA = 100.0, 10.0, 0.0, 1.0  # pA, nS, mV, mV
+GEN_TIMES = [2.0, 5.3, 12.7]  # ms: spikes of a spike generator (Brian2 SpikeGeneratorGroup, NEST spike_generator)
 DELAYS = {"brian2": [0.0, 0.1, 0.3, 1.0, 2.5], "nest": [0.1, 0.3, 1.0, 2.5]}  # ms
 HERE = Path(__file__).parent
 
@@ -92,10 +96,18 @@ def run_brian2():
     for s in (s_cur, s_cond):
         s.connect(i=pre, j=post)
         s.delay = d
+    gen = b2.SpikeGeneratorGroup(1, np.zeros(len(GEN_TIMES), int), np.array(GEN_TIMES) * ms)
+    gen_cur = b2.NeuronGroup(n_d, "dv/dt = (EL - v + I / C * tau) / tau : volt\ndI/dt = -I / taus : amp",
+                             method="exact", namespace=ns)
+    gen_cur.v = CELL["E_L"] * mV
+    s_gen = b2.Synapses(gen, gen_cur, on_pre=f"I_post += {W_CURRENT}*pA", namespace={"pA": pA})
+    s_gen.connect(i=np.zeros(n_d, int), j=np.arange(n_d))
+    s_gen.delay = np.array(delays) * ms
+    m_gen = b2.StateMonitor(gen_cur, "I", record=True)
     spikes = b2.SpikeMonitor(src)
     m_cur = b2.StateMonitor(cur, ["v", "I"], record=True)  # when='start': the state at t, before step [t, t+dt)
     m_cond = b2.StateMonitor(cond, ["v", "g"], record=True)
-    net = b2.Network(src, cur, cond, s_cur, s_cond, spikes, m_cur, m_cond)
+    net = b2.Network(src, cur, cond, s_cur, s_cond, spikes, m_cur, m_cond, gen, gen_cur, s_gen, m_gen)
     net.run(DURATION * ms)
     t = np.asarray(m_cur.t / ms)
     trains = spikes.spike_trains()
@@ -112,6 +124,8 @@ def run_brian2():
             [jumps(t, m_cond.g[j] / nS, W_COND, TAU_SYN) for j in post], n_d),
             first_v_change=per_target([first_change(t, m_cond.v[j] / mV) for j in post], n_d)),
     }
+    out["generator"] = dict(times=GEN_TIMES, source="SpikeGeneratorGroup", arrivals=[
+        jumps(t, m_gen.I[j] / pA, W_CURRENT, TAU_SYN) for j in range(n_d)])
     return out
 
 
@@ -147,6 +161,12 @@ def run_nest():
         mm = nest.Create("multimeter", params=dict(record_from=sorted({"V_m", var}), interval=DT))
         nest.Connect(mm, tg)
         made[kind] = (tg, mm)
+    gen = nest.Create("spike_generator", params=dict(spike_times=GEN_TIMES))
+    gen_cur = nest.Create("iaf_psc_exp", n_d, params=kinds["current"][1])
+    for j, d in enumerate(delays):
+        nest.Connect(gen, gen_cur[j], syn_spec=dict(weight=W_CURRENT, delay=d))
+    mm_gen = nest.Create("multimeter", params=dict(record_from=["I_syn_ex"], interval=DT))
+    nest.Connect(mm_gen, gen_cur)
     nest.Simulate(DURATION)
     ev = rec.events
     out = dict(simulator="NEST", version=nest.__version__, delays=delays, source_spikes=[
@@ -174,6 +194,14 @@ def run_nest():
             first.append(first_change(t, v))
         out["targets"][kind] = dict(variable=f"{var} of {kinds[kind][0]}", arrivals=per_target(arrivals, n_d),
                                     first_v_change=per_target(first, n_d))
+    e = mm_gen.events
+    gen_arrivals = []
+    for g in gen_cur.tolist():
+        m = e["senders"] == g
+        order = np.argsort(e["times"][m])
+        t = np.concatenate([[0.0], e["times"][m][order]])
+        gen_arrivals.append(jumps(t, np.concatenate([[0.0], e["I_syn_ex"][m][order]]), W_CURRENT, TAU_SYN))
+    out["generator"] = dict(times=GEN_TIMES, source="spike_generator", arrivals=gen_arrivals)
     return out
 
 

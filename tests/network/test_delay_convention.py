@@ -18,6 +18,7 @@ import pytest
 
 import brainsim as bs
 from brainsim.connectivity import from_dense
+from brainsim.inputs import SpikeGenerator
 from brainsim.neurons import LIF
 from brainsim.synapses import Conductance, Current
 
@@ -40,10 +41,21 @@ KINDS = {"current": (lambda: Current(REF["brian2"]["tau_syn"]), REF["brian2"]["w
 N_SRC, N_D = len(REF["brian2"]["source_current_pA"]), len(DELAYS)
 
 
+def generator_delay(peer: str, peer_delay_ms: float, dt: float = DT) -> float:
+    """The brainsim delay from a :class:`~brainsim.inputs.SpikeGenerator` with the peer generator's spike times:
+    Brian2's SpikeGeneratorGroup labels spikes as its neurons do (+ dt); NEST's spike_generator times are stamps
+    (the end of a step), one step later than brainsim's labels, which the delay absorbs (+ 0)."""
+    return peer_delay_ms + (dt if peer == "brian2" else 0.0)
+
+
+GEN_DELAYS = sorted({round(generator_delay(p, d), 6) for p, ref in REF.items() for d in ref["delays"]})
+
+
 def circuit() -> bs.Network:
     """Sources and, per synapse kind, two target populations of N_SRC x N_D neurons (target s * N_D + j hears
     source s after DELAYS[j]): ``<kind>_hom`` through one projection per delay (a homogeneous delay each),
-    ``<kind>_het`` through one projection with per-synapse delays. Plus ``zero``: delay 0 (raised to one step)."""
+    ``<kind>_het`` through one projection with per-synapse delays. Plus ``gen_targets``: a spike generator's spikes
+    after each of GEN_DELAYS, and ``zero``: delay 0 (raised to one step)."""
     ref = REF["brian2"]
     cell = dict(tau_m=ref["cell"]["tau_m"], C_m=ref["cell"]["C_m"], E_L=ref["cell"]["E_L"],
                 v_init=ref["cell"]["E_L"])
@@ -60,6 +72,11 @@ def circuit() -> bs.Network:
             weights += one
             delays += np.where(one > 0, d, 0.0)
         projs.append(bs.Projection("src", f"{kind}_het", from_dense(weights, delay=delays), synapse()))
+    gen = SpikeGenerator(1, ref["generator"]["times"], [0] * len(ref["generator"]["times"]), name="gen")
+    pops += [gen, LIF(len(GEN_DELAYS), name="gen_targets", v_th=1e6, **cell)]
+    projs += [bs.Projection("gen", "gen_targets", from_dense(np.eye(1, len(GEN_DELAYS), k) * KINDS["current"][1],
+                                                            delay=d), KINDS["current"][0](), name=f"gen {d}")
+              for k, d in enumerate(GEN_DELAYS)]
     pops.append(LIF(N_SRC, name="zero", v_th=1e6, **cell))
     projs.append(bs.Projection("src", "zero", from_dense(np.eye(N_SRC) * KINDS["current"][1], delay=0.0),
                                KINDS["current"][0]()))
@@ -160,3 +177,15 @@ def test_zero_delay_is_one_step(run):
                 for s in range(N_SRC)]
     got = arrival_times(acting["zero"], KINDS["current"][1], REF["brian2"]["tau_syn"])
     assert [[t for t in g if t <= REF["brian2"]["samples"][1]] for g in got] == expected
+
+
+@pytest.mark.parametrize("peer", ["brian2", "nest"])
+def test_spike_generator_arrivals_match_peer(run, peer):
+    """Spike generators with the same spike times: Brian2's labels are brainsim's (delay + dt), NEST's times are
+    stamps at the end of a step (delay + 0)."""
+    _, acting, _ = run
+    ref = REF[peer]
+    arrivals = arrival_times(acting["gen_targets"], KINDS["current"][1], ref["tau_syn"])
+    for j, d in enumerate(ref["delays"]):
+        got = arrivals[GEN_DELAYS.index(round(generator_delay(peer, d), 6))]
+        assert got == ref["generator"]["arrivals"][j], (peer, d, got, ref["generator"]["arrivals"][j])
