@@ -1,13 +1,35 @@
-"""Command line: ``brainsim run MODEL`` simulates a reference model, prints a summary and writes a raster."""
+"""Command line: ``brainsim run MODEL`` simulates a reference model, prints a summary and writes a raster.
+
+Every argument is checked before any work (building, compiling, simulating): a bad one ends with argparse's
+usage line and exit status 2. Ctrl-C stops a run with a one-line message and exit status 130; the outputs are
+written atomically, so an interrupted run leaves no half-written file.
+"""
 
 import argparse
 import json
+import math
+import numbers
 import os
 import sys
 import tempfile
 import time
 
-import numpy as np
+_OUTPUTS = ("summary.json", "raster.png")
+# The reference models split N neurons 80/20 into an E and an I population (round(0.8 N) and the rest); both need
+# at least one neuron, which takes N >= 3. A ModelSpec may say otherwise with a `min_neurons` attribute.
+_MIN_NEURONS = 3
+_MAX_SEED = 2**63 - 1  # jax.random.key takes a C long
+
+
+class ArgumentError(ValueError):
+    """A command-line argument (or the same argument of :func:`run_model` / :func:`bench_models`) is invalid.
+
+    ``str(e)`` is ``"brainsim CMD: what"``; ``e.detail`` is the ``what`` alone (argparse adds the command).
+    """
+
+    def __init__(self, cmd, detail):
+        super().__init__(f"brainsim {cmd}: {detail}")
+        self.cmd, self.detail = cmd, detail
 
 
 def _atomic_write_text(path, text):
@@ -16,6 +38,7 @@ def _atomic_write_text(path, text):
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; a summary is meant to be read
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -23,30 +46,176 @@ def _atomic_write_text(path, text):
         raise
 
 
-def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brainsim-out", progress=True,
-              unroll=1, plot=True):
-    """Build, simulate and summarise reference model ``name``; returns the summary dict."""
-    import jax
-
-    from . import analysis
+# -- argument checks (no building, compiling or simulating) -----------------------------------------
+def _spec(cmd, name):
     from .models import MODELS
-    from .simulate import Record, simulate
 
     if name not in MODELS:
-        raise SystemExit(f"brainsim run: unknown model '{name}'; choose from {', '.join(sorted(MODELS))}")
-    spec = MODELS[name]
+        raise ArgumentError(cmd, f"unknown model '{name}'; choose from {', '.join(sorted(MODELS))}")
+    return MODELS[name]
+
+
+def _min_neurons(spec) -> int:
+    return int(getattr(spec, "min_neurons", _MIN_NEURONS))
+
+
+def _check_int(cmd, flag, value, minimum, maximum=None):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum or (
+            maximum is not None and value > maximum):
+        allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise ArgumentError(cmd, f"{flag} must be an integer {allowed}, got {value!r}")
+    return int(value)
+
+
+def _check_time(cmd, duration, dt, *, positive_duration=False) -> int:
+    """The number of steps of ``duration`` ms at ``dt`` ms (the rounding rule of ``simulate``)."""
+    for flag, value in (("--dt", dt), ("--duration", duration)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ArgumentError(cmd, f"{flag} must be a finite number of ms, got {value!r}")
+    if not dt > 0:
+        raise ArgumentError(cmd, f"--dt must be > 0 ms, got {dt:g}")
+    if positive_duration and not duration > 0:
+        raise ArgumentError(cmd, f"--duration must be > 0 ms (rates need time), got {duration:g}")
+    if not duration >= 0:
+        raise ArgumentError(cmd, f"--duration must be >= 0 ms, got {duration:g}")
+    n = round(duration / dt)
+    if abs(n * dt - duration) > 1e-6 * max(1.0, duration):
+        raise ArgumentError(cmd, f"--duration {duration:g} ms is not a whole number of steps of "
+                            f"--dt {dt:g} ms (nearest: {n * dt:g} ms)")
+    return int(n)
+
+
+def _check_model(cmd, name, spec, sizes, dt, seed):
+    """Sizes at least the model's minimum; ``dt`` within what every population of the model integrates stably
+    (asked of a copy of the model at its smallest size, which builds in milliseconds)."""
+    minimum = _min_neurons(spec)
+    flag = "--n-neurons" if cmd == "run" else "--sizes"
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise ArgumentError(cmd, f"{flag} must be an integer number of neurons, got {n!r}")
+        if n < minimum:
+            raise ArgumentError(cmd, f"{flag} {n} is too small for model '{name}' (its E and I "
+                                f"populations need at least {minimum} neurons in all)")
+    try:
+        spec.build(minimum, seed=seed).check_dt(dt)
+    except ValueError as e:
+        raise ArgumentError(cmd, f"--dt {dt:g} ms does not suit model '{name}': {e}") from None
+
+
+def _prepare_out(out):
+    """Create the output folder (if needed) and check that the outputs can be written there."""
+    if not isinstance(out, str | os.PathLike) or not os.fspath(out):
+        raise ArgumentError("run", f"--out must be a folder path, got {out!r}")
+    out = os.fspath(out)
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ArgumentError("run", f"--out {out!r} exists and is not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as e:
+        raise ArgumentError("run", f"--out {out!r}: cannot create the folder ({e.strerror or e})") from None
+    for name in _OUTPUTS:
+        path = os.path.join(out, name)
+        if os.path.exists(path) and not os.path.isfile(path):
+            raise ArgumentError("run", f"--out {out!r}: {path!r} exists and is not a file; cannot write "
+                                f"{name} there")
+    try:
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".brainsim-write-check-")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise ArgumentError("run", f"--out {out!r}: cannot write into the folder ({e.strerror or e})") \
+            from None
+
+
+def _check_plot():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ArgumentError("run", "raster.png needs matplotlib: pip install 'brainsim[plot]', "
+                            "or pass --no-plot") from None
+
+
+def check_run_args(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brainsim-out", unroll=1,
+                   plot=True) -> int:
+    """Check the arguments of ``brainsim run`` (and :func:`run_model`) and create the output folder.
+
+    Raises :class:`ArgumentError` (a ``ValueError``) naming the option and what is allowed. Returns the number of
+    steps. Nothing is built, compiled or simulated (the model's ``dt`` limit is asked of a 3-neuron copy).
+    """
+    spec = _spec("run", name)
+    n_steps = _check_time("run", duration, dt)
+    _check_int("run", "--seed", seed, 0, _MAX_SEED)
+    _check_int("run", "--unroll", unroll, 1)
+    _check_model("run", name, spec, [n_neurons], dt, seed)
+    if plot:
+        _check_plot()
+    _prepare_out(out)
+    return n_steps
+
+
+def check_bench_args(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=0) -> None:
+    """Check the arguments of ``brainsim bench`` (and :func:`bench_models`); raises :class:`ArgumentError`."""
+    if isinstance(names, str):
+        names = [names]
+    from .models import MODELS
+
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise ArgumentError("bench", f"unknown model(s) {unknown}; choose from {', '.join(sorted(MODELS))}")
+    if not names:
+        raise ArgumentError("bench", f"name at least one model ({', '.join(sorted(MODELS))})")
+    if isinstance(sizes, int) or not len(sizes):
+        raise ArgumentError("bench", f"--sizes must be one or more network sizes, got {sizes!r}")
+    _check_time("bench", duration, dt, positive_duration=True)
+    _check_int("bench", "--repeats", repeats, 1)
+    _check_int("bench", "--seed", seed, 0, _MAX_SEED)
+    for name in dict.fromkeys(names):
+        _check_model("bench", name, MODELS[name], sizes, dt, seed)
+
+
+# -- the work ---------------------------------------------------------------------------------------
+def _empty_results(net, pops, dt):
+    """What ``simulate`` would record over 0 steps: no spikes, one empty spike table per population."""
+    import numpy as np
+
+    from .simulate import Results
+
+    spikes = {p: np.zeros((0, (net.populations[p].n + 7) // 8), np.uint8) for p in pops}
+    return Results(spikes=spikes, variables={}, rates={}, dt=float(dt), t_start=0.0, n_steps=0, every=1,
+                   sizes=tuple((n, p.n) for n, p in net.populations.items()), indices=(), dense_spikes=False,
+                   compile_s=0.0, run_s=0.0)
+
+
+def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brainsim-out", progress=True,
+              unroll=1, plot=True):
+    """Build, simulate and summarise reference model ``name``; returns the summary dict.
+
+    The arguments are checked first (:func:`check_run_args`; :class:`ArgumentError` before any work). A
+    ``duration`` of 0 gives an empty summary (no spikes; rates, CV and realtime factor ``None``).
+    """
+    n_steps = check_run_args(name, n_neurons, duration, dt, seed, out, unroll, plot)
+    import jax
+    import numpy as np
+
+    from . import analysis
+    from .simulate import Record, simulate
+
+    spec = _spec("run", name)
     t0 = time.perf_counter()
     net = spec.build(n_neurons, seed=seed)
     state = spec.initial_state(net, jax.random.key(seed), dt)
     build_s = time.perf_counter() - t0
     pops = [p for p in spec.recorded if p in net.populations]
-    final, res = simulate(net, state, duration=duration, dt=dt, record=Record(spikes=pops), progress=progress,
-                          unroll=unroll)
+    if n_steps:
+        final, res = simulate(net, state, duration=duration, dt=dt, record=Record(spikes=pops), progress=progress,
+                              unroll=unroll)
+    else:
+        res = _empty_results(net, pops, dt)
     trains = {p: res.spike_trains(p) for p in pops}
     counts = sum(len(t) for t, _ in trains.values())
     n_rec = sum(res.size(p) for p in pops)
-    mean_rate = counts / n_rec / (duration / 1000.0) if n_rec and duration > 0 else 0.0
-    cvs = [analysis.cv_isi(t, i, res.size(p), res.t_start, res.t_stop) for p, (t, i) in trains.items()]
+    mean_rate = counts / n_rec / (duration / 1000.0) if n_rec and n_steps else None
+    cvs = [analysis.cv_isi(t, i, res.size(p), res.t_start, res.t_stop) for p, (t, i) in trains.items() if n_steps]
     cvs = np.concatenate(cvs) if cvs else np.array([])
     summary = {
         "model": name,
@@ -55,27 +224,30 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
         "duration_ms": float(duration),
         "dt_ms": float(dt),
         "seed": int(seed),
-        "mean_rate_hz": float(mean_rate),
-        "rates_hz": {p: res.mean_rate(p) for p in pops},
+        "mean_rate_hz": None if mean_rate is None else float(mean_rate),
+        "rates_hz": {p: res.mean_rate(p) if n_steps else None for p in pops},
         "cv_isi": float(np.nanmean(cvs)) if np.any(np.isfinite(cvs)) else None,
         "n_spikes": int(counts),
         "build_s": build_s,
         "compile_s": res.compile_s,
         "run_s": res.run_s,
-        "realtime_factor": (duration / 1000.0) / res.run_s if res.run_s else None,
+        "realtime_factor": (duration / 1000.0) / res.run_s if n_steps and res.run_s else None,
         "backend": _backend(),
         "expected_rate_hz": list(spec.expected_rate_hz) or None,
     }
-    os.makedirs(out, exist_ok=True)
     _atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
     if plot:
         from .plot import raster, save_figure
 
         sizes = {p: res.size(p) for p in pops}
         show = {p: max(20, round(500 * n / max(1, sum(sizes.values())))) for p, n in sizes.items()}
-        fig, ax = raster(res, max_neurons=show, markersize=1.5)
-        ax.set_title(f"{name}: N = {net.n_neurons}, {duration:g} ms, {mean_rate:.1f} Hz")
+        fig, ax = raster(res, max_neurons=show, markersize=1.5, t_stop=None if n_steps else dt)
+        rate = "no time simulated" if mean_rate is None else f"{mean_rate:.1f} Hz"
+        ax.set_title(f"{name}: N = {net.n_neurons}, {duration:g} ms, {rate}")
         save_figure(fig, os.path.join(out, "raster.png"))
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
     return summary
 
 
@@ -83,8 +255,9 @@ def bench_models(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=
     """brainsim's side of the benchmarks: build, compile and run time and the mean rate, per model and size.
 
     Run time is the median over ``repeats`` runs after compilation (results ready); peers are
-    compared by ``benchmarks/compare.py``.
+    compared by ``benchmarks/compare.py``. The arguments are checked first (:func:`check_bench_args`).
     """
+    check_bench_args(names, sizes, duration, dt, repeats, seed)
     import statistics
 
     import jax
@@ -92,9 +265,6 @@ def bench_models(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=
     from .models import MODELS
     from .simulate import Record, simulate
 
-    unknown = [n for n in names if n not in MODELS]
-    if unknown:
-        raise SystemExit(f"brainsim bench: unknown model(s) {unknown}; choose from {', '.join(sorted(MODELS))}")
     rows = []
     for name in names:
         spec = MODELS[name]
@@ -126,66 +296,89 @@ def _backend():
         return "jax"
 
 
-def _print_summary(s, out):
+def _print_summary(s, out, plot=True):
     exp = s["expected_rate_hz"]
     cv = "n/a" if s["cv_isi"] is None else f"{s['cv_isi']:.2f}"
+
+    def hz(r):
+        return "n/a" if r is None else f"{r:.2f} Hz"
+
+    rtf = "n/a" if s["realtime_factor"] is None else f"{s['realtime_factor']:.2f}"
+    wrote = [os.path.join(out, name) for name in (_OUTPUTS if plot else _OUTPUTS[:1])]
     lines = [
         f"brainsim run {s['model']}",
         f"  neurons          {s['n_neurons']:,}",
         f"  synapses         {s['n_synapses']:,}",
         f"  simulated        {s['duration_ms']:g} ms at dt = {s['dt_ms']:g} ms (seed {s['seed']})",
-        f"  mean rate        {s['mean_rate_hz']:.2f} Hz  "
-        + "  ".join(f"{p}: {r:.2f} Hz" for p, r in s["rates_hz"].items())
+        f"  mean rate        {hz(s['mean_rate_hz'])}  "
+        + "  ".join(f"{p}: {hz(r)}" for p, r in s["rates_hz"].items())
         + (f"  (peers: {exp[0]:g}-{exp[1]:g} Hz)" if exp else ""),
         f"  CV ISI           {cv}",
         f"  build            {s['build_s']:.2f} s",
         f"  compile          {s['compile_s']:.2f} s",
-        f"  run              {s['run_s']:.3f} s  (realtime factor {s['realtime_factor']:.2f}, ops backend: "
-        f"{s['backend']})",
-        f"  wrote            {os.path.join(out, 'summary.json')}, {os.path.join(out, 'raster.png')}",
+        f"  run              {s['run_s']:.3f} s  (realtime factor {rtf}, ops backend: {s['backend']})",
+        f"  wrote            {', '.join(wrote)}",
     ]
     print("\n".join(lines))
 
 
-def main(argv=None):
+def _parser():
     parser = argparse.ArgumentParser(prog="brainsim", description="brainsim: a differentiable brain simulator")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a reference model, print a summary, write summary.json and raster.png")
     run.add_argument("model", help="model name (coba, cuba, cobahh)")
-    run.add_argument("--n-neurons", type=int, default=4000)
-    run.add_argument("--duration", type=float, default=1000.0, help="ms")
-    run.add_argument("--dt", type=float, default=0.1, help="ms")
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--out", default="brainsim-out")
-    run.add_argument("--unroll", type=int, default=1, help="lax.scan unroll factor")
+    run.add_argument("--n-neurons", type=int, default=4000, help="network size (at least 3)")
+    run.add_argument("--duration", type=float, default=1000.0, help="ms, a whole number of steps (0: empty run)")
+    run.add_argument("--dt", type=float, default=0.1, help="ms, > 0")
+    run.add_argument("--seed", type=int, default=0, help=">= 0")
+    run.add_argument("--out", default="brainsim-out", help="folder for summary.json and raster.png (created)")
+    run.add_argument("--unroll", type=int, default=1, help="lax.scan unroll factor (>= 1)")
     run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--no-plot", action="store_true", help="write summary.json only (no matplotlib needed)")
     bench = sub.add_parser("bench", help="time brainsim on reference models (build, compile, run, rate)")
     bench.add_argument("names", nargs="*", default=["coba", "cobahh"], help="models (default: coba cobahh)")
-    bench.add_argument("--sizes", nargs="+", type=int, default=[4000])
-    bench.add_argument("--duration", type=float, default=1000.0, help="ms")
-    bench.add_argument("--dt", type=float, default=0.1, help="ms")
-    bench.add_argument("--repeats", type=int, default=3)
+    bench.add_argument("--sizes", nargs="+", type=int, default=[4000], help="network sizes (each at least 3)")
+    bench.add_argument("--duration", type=float, default=1000.0, help="ms, > 0")
+    bench.add_argument("--dt", type=float, default=0.1, help="ms, > 0")
+    bench.add_argument("--repeats", type=int, default=3, help=">= 1")
+    bench.add_argument("--seed", type=int, default=0, help=">= 0")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    return parser, {"run": run, "bench": bench}
+
+
+def main(argv=None):
+    """``brainsim run|bench``; returns the exit status (0; 130 after Ctrl-C; argument errors exit with 2)."""
+    parser, subparsers = _parser()
     args = parser.parse_args(argv)
-    if args.command == "bench":
-        rows = bench_models(args.names, args.sizes, args.duration, args.dt, args.repeats)
-        if args.json:
-            print(json.dumps(rows, indent=2))
-        else:
-            print("| model | N | synapses | ms | build s | compile s | run s (median) | rate Hz | backend |")
-            print("|---|---|---|---|---|---|---|---|---|")
-            for r in rows:
-                print(f"| {r['model']} | {r['n_neurons']} | {r['n_synapses']} | {r['duration_ms']:g} | "
-                      f"{r['build_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.3f} | {r['mean_rate_hz']:.1f} | "
-                      f"{r['backend']} |")
-        return 0
-    if args.command == "run":
-        if args.n_neurons < 2:
-            parser.error("--n-neurons must be at least 2")
-        s = run_model(args.model, args.n_neurons, args.duration, args.dt, args.seed, args.out,
-                      progress=not args.no_progress and sys.stderr.isatty(), unroll=args.unroll)
-        _print_summary(s, args.out)
+    sub = subparsers[args.command]
+    try:
+        try:
+            if args.command == "bench":
+                rows = bench_models(args.names, args.sizes, args.duration, args.dt, args.repeats, args.seed)
+                _print_bench(rows, args.json)
+            else:
+                plot = not args.no_plot
+                s = run_model(args.model, args.n_neurons, args.duration, args.dt, args.seed, args.out,
+                              progress=not args.no_progress and sys.stderr.isatty(), unroll=args.unroll, plot=plot)
+                _print_summary(s, args.out, plot)
+        except ArgumentError as e:  # raised by the checks that run_model and bench_models make before any work
+            sub.error(e.detail)
+    except KeyboardInterrupt:
+        print(f"brainsim {args.command}: interrupted", file=sys.stderr)
+        return 130
     return 0
+
+
+def _print_bench(rows, as_json):
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return
+    print("| model | N | synapses | ms | build s | compile s | run s (median) | rate Hz | backend |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['n_neurons']} | {r['n_synapses']} | {r['duration_ms']:g} | "
+              f"{r['build_s']:.2f} | {r['compile_s']:.2f} | {r['run_s']:.3f} | {r['mean_rate_hz']:.1f} | "
+              f"{r['backend']} |")
 
 
 if __name__ == "__main__":
