@@ -12,7 +12,8 @@ import sys
 WORKS = ("coba", "cobahh")
 
 
-def parse_args(modes, argv=None):
+def parse_args(modes, argv=None, extra=()):
+    """The common arguments; ``extra``: (flag, argparse keyword dict) pairs a script adds for itself."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--work", choices=WORKS, required=True)
     ap.add_argument("--n", type=int, default=4000)
@@ -20,6 +21,8 @@ def parse_args(modes, argv=None):
     ap.add_argument("--dt", type=float, default=0.1, help="ms")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--mode", choices=modes, default=modes[0])
+    for flag, kw in extra:
+        ap.add_argument(flag, **kw)
     return ap.parse_args(argv)
 
 
