@@ -8,6 +8,7 @@ in Hz, voltages in mV.
 
 # ruff: noqa: F722 - jaxtyping shape strings
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,22 +22,33 @@ def _trace(fn: str, name: str, x, what: str = "(..., T, n)"):
     x = jnp.asarray(x)
     if x.ndim < 2:
         raise ValueError(f"{fn}: {name} must have shape {what} (time on axis -2), got shape {x.shape}")
+    if 0 in x.shape:
+        raise ValueError(f"{fn}: {name} must not be empty (at least one step, one unit and one sample on every "
+                         f"axis of {what}), got shape {x.shape}")
     if not jnp.issubdtype(x.dtype, jnp.inexact):
         x = x.astype(jnp.result_type(float))
     return x
 
 
 def _labels(fn: str, labels, batch_shape: tuple, n_classes: int):
+    """Integer class labels of the batch shape, in [0, n_classes): checked on the host when they are concrete,
+    and inside ``jit``/``vmap``/``grad`` with ``eqx.error_if`` (an out-of-range label would index past the classes
+    and give NaN or a wrong loss silently)."""
     labels = jnp.asarray(labels)
     if not jnp.issubdtype(labels.dtype, jnp.integer):
         raise TypeError(f"{fn}: labels must be integers (class indices), got dtype {labels.dtype}")
     if labels.shape != batch_shape:
         raise ValueError(f"{fn}: labels must have the batch shape {batch_shape} of the readout, got {labels.shape}")
-    if not isinstance(labels, jax.core.Tracer) and labels.size:
-        lo, hi = int(np.min(np.asarray(labels))), int(np.max(np.asarray(labels)))
-        if lo < 0 or hi >= n_classes:
-            raise ValueError(f"{fn}: labels must lie in [0, {n_classes}) for {n_classes} classes, got [{lo}, {hi}]")
-    return labels
+    if not isinstance(labels, jax.core.Tracer):
+        if labels.size:
+            lo, hi = int(np.min(np.asarray(labels))), int(np.max(np.asarray(labels)))
+            if lo < 0 or hi >= n_classes:
+                raise ValueError(f"{fn}: labels must lie in [0, {n_classes}) for {n_classes} classes, "
+                                 f"got [{lo}, {hi}]")
+        return labels
+    bad = jnp.any((labels < 0) | (labels >= n_classes))
+    return eqx.error_if(labels, bad, f"{fn}: a label lies outside [0, {n_classes}) for {n_classes} classes "
+                        "(labels are class indices into the readout's last axis)")
 
 
 def _positive(fn: str, name: str, value, unit: str) -> float:
@@ -46,6 +58,18 @@ def _positive(fn: str, name: str, value, unit: str) -> float:
         raise TypeError(f"{fn}: {name} must be a number ({unit}), got {value!r}") from None
     if not (value > 0 and np.isfinite(value)):
         raise ValueError(f"{fn}: {name} must be a finite number > 0 {unit}, got {value}")
+    return value
+
+
+def _rate(fn: str, name: str, value) -> float | None:
+    if value is None:
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a rate in Hz, got {value!r}") from None
+    if not (value >= 0 and np.isfinite(value)):
+        raise ValueError(f"{fn}: {name} must be a finite rate >= 0 Hz, got {value}")
     return value
 
 
@@ -60,7 +84,7 @@ def reduce_time(readout: Float[ArrayLike, "... T n"], over_time: str = "max") ->
         return x[..., -1, :]
     if over_time == "sum":
         return jnp.sum(x, axis=-2)
-    raise ValueError(f"over_time must be one of {_OVER_TIME}, got {over_time!r}")
+    raise ValueError(f"reduce_time: over_time must be one of {_OVER_TIME}, got {over_time!r}")
 
 
 def _xent(logits, labels):
@@ -123,7 +147,18 @@ def spike_count_loss(spikes: Float[ArrayLike, "... T n"], target_counts, *, mode
         if target.shape != counts.shape:
             raise ValueError(f"spike_count_loss: soft target_counts must have the counts' shape {counts.shape}, "
                              f"got {target.shape} (or pass integer labels of shape {counts.shape[:-1]})")
-        p = target / jnp.sum(target, axis=-1, keepdims=True)
+        if not jnp.issubdtype(target.dtype, jnp.inexact):
+            raise TypeError(f"spike_count_loss: target_counts must be integer labels or float target counts, "
+                            f"got dtype {target.dtype}")
+        total = jnp.sum(target, axis=-1, keepdims=True)
+        msg = ("spike_count_loss: soft target_counts must be >= 0 with a positive sum in every sample (they are "
+               "normalised to a target distribution)")
+        bad = jnp.any(target < 0) | jnp.any(~(total > 0)) | jnp.any(~jnp.isfinite(target))
+        if isinstance(bad, jax.core.Tracer):
+            total = eqx.error_if(total, bad, msg)
+        elif bool(bad):
+            raise ValueError(msg)
+        p = target / total
         return -jnp.mean(jnp.sum(p * jax.nn.log_softmax(counts, axis=-1), axis=-1))
     raise ValueError(f"spike_count_loss: mode must be 'mse' or 'cross_entropy', got {mode!r}")
 
@@ -243,6 +278,8 @@ def voltage_mse(v: Float[ArrayLike, "... T n"], v_target: Float[ArrayLike, "... 
     same whatever its amplitude: the form that made gradient fitting of spiking cells work in the
     project's anchors (plain MSE let parameters drift). Averaged over traces and batch.
     """
+    if normalize:
+        eps = _positive("voltage_mse", "eps", eps, "mV^2")
     v = _trace("voltage_mse", "v", v)
     vt = _trace("voltage_mse", "v_target", v_target)
     if v.shape != vt.shape:
@@ -276,14 +313,17 @@ def rate_regularizer(spikes: Float[ArrayLike, "... T n"], dt: float, *, low: flo
     """
     if low is None and high is None:
         raise ValueError("rate_regularizer: give low= and/or high= (Hz)")
+    low, high = _rate("rate_regularizer", "low", low), _rate("rate_regularizer", "high", high)
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"rate_regularizer: low={low} Hz must be <= high={high} Hz (every unit would be penalised)")
     if high_over not in ("neuron", "population"):
         raise ValueError(f"rate_regularizer: high_over must be 'neuron' or 'population', got {high_over!r}")
     r = firing_rates(spikes, dt)
     total = jnp.zeros((), r.dtype)
     if low is not None:
         mean_r = jnp.mean(r.reshape(-1, r.shape[-1]), axis=0)
-        total = total + jnp.mean(jax.nn.relu(float(low) - mean_r) ** 2)
+        total = total + jnp.mean(jax.nn.relu(low - mean_r) ** 2)
     if high is not None:
         x = r if high_over == "neuron" else jnp.mean(r, axis=-1)
-        total = total + jnp.mean(jax.nn.relu(x - float(high)) ** 2)
+        total = total + jnp.mean(jax.nn.relu(x - high) ** 2)
     return total

@@ -13,6 +13,7 @@ from brainsim.train.losses import (
     first_spike_cross_entropy,
     first_spike_time,
     rate_regularizer,
+    reduce_time,
     spike_count_loss,
     van_rossum_distance,
     voltage_mse,
@@ -259,3 +260,74 @@ def test_rate_regularizer_values(rng):
         rate_regularizer(s, dt)
     with pytest.raises(ValueError, match="dt"):
         rate_regularizer(s, 0.0, low=1.0)
+
+
+# -- bad input that used to give NaN or a wrong number silently -------------------------------------------
+@pytest.mark.parametrize("loss", [
+    lambda r, lab: cross_entropy(r, lab),
+    lambda r, lab: accuracy(r, lab),
+    lambda r, lab: first_spike_cross_entropy(r, lab, 1.0),
+    lambda r, lab: first_spike_accuracy(r, lab, 1.0),
+    lambda r, lab: spike_count_loss(r, lab, mode="cross_entropy"),
+])
+@pytest.mark.parametrize("bad", [3, -1, 7])
+def test_out_of_range_label_raises_under_jit_and_vmap(loss, bad):
+    r = jnp.zeros((2, 5, 3))
+    labels = jnp.array([0, bad])
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):  # concrete labels: on the host
+        loss(r, labels)
+    with pytest.raises(Exception, match=r"a label lies outside \[0, 3\) for 3 classes"):
+        jax.block_until_ready(jax.jit(loss)(r, labels))  # was NaN (or a wrong accuracy) without a word
+    with pytest.raises(Exception, match=r"a label lies outside \[0, 3\)"):
+        jax.block_until_ready(jax.vmap(loss)(r[:, None], labels[:, None]))
+    assert np.isfinite(float(jax.jit(loss)(r, jnp.array([0, 2]))))  # valid traced labels still pass
+
+
+def test_out_of_range_label_raises_under_grad():
+    r = jnp.ones((2, 5, 3))
+    with pytest.raises(Exception, match="a label lies outside"):
+        jax.block_until_ready(jax.jit(jax.grad(cross_entropy))(r, jnp.array([0, 3])))
+    g = jax.jit(jax.grad(cross_entropy))(r, jnp.array([0, 2]))
+    assert np.all(np.isfinite(np.asarray(g)))
+
+
+@pytest.mark.parametrize("shape", [(2, 0, 3), (2, 5, 0), (0, 5, 3)])
+def test_empty_inputs_are_rejected(shape):
+    x = jnp.zeros(shape)
+    labels = jnp.zeros(shape[:-2], jnp.int32)
+    for call in (lambda: cross_entropy(x, labels, over_time="mean"), lambda: accuracy(x, labels),
+                 lambda: first_spike_time(x, 1.0), lambda: firing_rates(x, 1.0), lambda: voltage_mse(x, x),
+                 lambda: van_rossum_distance(x, x, 5.0, 1.0), lambda: spike_count_loss(x, 0.0),
+                 lambda: rate_regularizer(x, 1.0, low=1.0)):
+        with pytest.raises(ValueError, match="must not be empty"):
+            call()  # was NaN, inf, or an IndexError from inside the loss
+
+
+def test_label_dtype_and_soft_targets():
+    s = jnp.ones((2, 4, 3))
+    with pytest.raises(TypeError, match="labels must be integers"):
+        cross_entropy(s, jnp.array([True, False]))
+    with pytest.raises(ValueError, match="positive sum"):
+        spike_count_loss(s, jnp.zeros((2, 3)), mode="cross_entropy")  # was 0/0 = NaN
+    with pytest.raises(ValueError, match=">= 0"):
+        spike_count_loss(s, jnp.array([[1.0, -1.0, 1.0], [1.0, 1.0, 1.0]]), mode="cross_entropy")
+    with pytest.raises(Exception, match="positive sum"):
+        jax.block_until_ready(jax.jit(lambda t: spike_count_loss(s, t, mode="cross_entropy"))(jnp.zeros((2, 3))))
+    ok = jax.jit(lambda t: spike_count_loss(s, t, mode="cross_entropy"))(jnp.ones((2, 3)))
+    np.testing.assert_allclose(float(ok), np.log(3.0), rtol=1e-6)
+
+
+def test_voltage_eps_and_rate_bounds_are_checked():
+    v = jnp.zeros((5, 2))
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
+        voltage_mse(v, v, normalize=True, eps=0.0)  # a constant target trace would give 0/0
+    assert float(voltage_mse(v, v, eps=0.0)) == 0.0  # eps is not used without normalize
+    s = jnp.zeros((10, 3))
+    with pytest.raises(ValueError, match=r"low=50.0 Hz must be <= high=10.0 Hz"):
+        rate_regularizer(s, 1.0, low=50.0, high=10.0)
+    with pytest.raises(ValueError, match="high must be a finite rate >= 0 Hz"):
+        rate_regularizer(s, 1.0, high=-1.0)
+    with pytest.raises(ValueError, match="low must be a finite rate"):
+        rate_regularizer(s, 1.0, low=float("nan"))
+    with pytest.raises(ValueError, match="reduce_time: over_time"):
+        reduce_time(s, "median")
