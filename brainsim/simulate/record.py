@@ -14,7 +14,11 @@ _TARGET = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\[(.*)\])?\s*$")
 def _parse_target(owner: str, target):
     """``"E"``, ``"E[:10]"``, ``"E[3, 7]"`` or ``("E", indices)`` -> ``(population, selector)``."""
     if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], str):
-        return target[0], np.asarray(target[1], dtype=np.int64).reshape(-1)
+        ids = np.asarray(target[1])
+        if ids.dtype == bool or ids.dtype.kind not in "iu":
+            raise TypeError(f"{owner}: the indices of record target ('{target[0]}', ...) must be integers, got "
+                            f"{target[1]!r}")
+        return target[0], ids.astype(np.int64).reshape(-1)
     if not isinstance(target, str):
         raise TypeError(f"{owner}: a record target must be 'Pop', 'Pop[:10]' or (name, indices), got {target!r}")
     m = _TARGET.match(target)
@@ -23,10 +27,28 @@ def _parse_target(owner: str, target):
     name, sel = m.group(1), m.group(2)
     if sel is None or sel.strip() in ("", ":"):
         return name, None
-    if ":" in sel:
-        parts = [int(p) if p.strip() else None for p in sel.split(":")]
-        return name, slice(*parts)
-    return name, np.asarray([int(p) for p in sel.split(",")], dtype=np.int64)
+    try:
+        if ":" in sel:
+            parts = [int(p) if p.strip() else None for p in sel.split(":")]
+            if len(parts) > 3 or (len(parts) == 3 and parts[2] == 0):
+                raise ValueError("bad slice")
+            return name, slice(*parts)
+        return name, np.asarray([int(p) for p in sel.split(",")], dtype=np.int64)
+    except ValueError:
+        raise ValueError(f"{owner}: cannot read the neuron indices of record target {target!r}; use integers as in "
+                         "'Pop[:10]', 'Pop[5:20:2]' or 'Pop[1, 5]'") from None
+
+
+def _names(owner: str, label: str, value) -> tuple:
+    names = (value,) if isinstance(value, str) else value
+    try:
+        names = tuple(names)
+    except TypeError:
+        raise TypeError(f"{owner}: {label} must be a population name or a sequence of names, got {value!r}") from None
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{owner}: {label} must be population names (str), got {name!r} in {value!r}")
+    return names
 
 
 class Record(eqx.Module):
@@ -50,30 +72,41 @@ class Record(eqx.Module):
     dense_spikes: bool = eqx.field(static=True)
 
     def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, **variables):
-        self.spikes = (spikes,) if isinstance(spikes, str) else tuple(spikes)
-        self.rates = (rates,) if isinstance(rates, str) else tuple(rates)
-        if not isinstance(every, int | np.integer) or every < 1:
+        self.spikes = _names("Record", "spikes", spikes)
+        self.rates = _names("Record", "rates", rates)
+        if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
             raise ValueError(f"Record: every must be a positive integer number of steps, got {every!r}")
+        if not isinstance(dense_spikes, bool | np.bool_):
+            raise TypeError(f"Record: dense_spikes must be True or False, got {dense_spikes!r}")
         self.every, self.dense_spikes = int(every), bool(dense_spikes)
         items = []
         for var, targets in variables.items():
             if isinstance(targets, str | tuple):
                 targets = [targets]
+            elif not isinstance(targets, list):
+                raise TypeError(f"Record: {var}= must be a record target ('Pop', 'Pop[:10]', (name, indices)) or a "
+                                f"list of them, got {targets!r}")
             for target in targets:
                 pop, sel = _parse_target("Record", target)
+                if any((var, pop) == item[:2] for item in items):
+                    raise ValueError(f"Record: variable '{var}' of population '{pop}' is asked for twice; give one "
+                                     f"target per population, e.g. {var}='{pop}[0, 1, 5]'")
                 key = (sel.start, sel.stop, sel.step) if isinstance(sel, slice) else (
                     None if sel is None else tuple(int(i) for i in sel))
                 items.append((var, pop, isinstance(sel, slice), key))
         self.variables = tuple(items)
 
-    def validate(self, net):
-        """Raise ``ValueError`` for unknown populations, variables or neuron indices."""
+    def validate(self, net, populations=None):
+        """Raise ``ValueError`` for unknown populations, variables or neuron indices. ``populations``: the
+        populations' states (or their shapes, ``jax.eval_shape``), computed here when not given."""
         pops = net.populations
         for label, names in (("spikes", self.spikes), ("rates", self.rates)):
             for name in names:
                 if name not in pops:
                     raise ValueError(f"Record: {label} of unknown population '{name}'; populations: {sorted(pops)}")
-        state = _abstract_state(net)
+        if not self.variables:
+            return
+        state = _abstract_state(net) if populations is None else populations
         for var, pop, _, _ in self.variables:
             if pop not in pops:
                 raise ValueError(f"Record: variable '{var}' of unknown population '{pop}'; populations: {sorted(pops)}")
@@ -81,6 +114,11 @@ class Record(eqx.Module):
             if var not in fields:
                 raise ValueError(f"Record: population '{pop}' ({type(pops[pop]).__name__}) has no state variable "
                                  f"'{var}'; it has {fields}")
+            leaf = getattr(state[pop], var)
+            if not _numeric(leaf):
+                raise ValueError(f"Record: state variable '{var}' of population '{pop}' is not a numeric array "
+                                 f"({getattr(leaf, 'dtype', type(leaf).__name__)}); record one of "
+                                 f"{[f for f in fields if _numeric(getattr(state[pop], f))]}")
             idx = self.indices(var, pop, pops[pop].n)
             if idx is not None and idx.size and (idx.min() < 0 or idx.max() >= pops[pop].n):
                 raise ValueError(f"Record: indices of '{pop}' must lie in [0, {pops[pop].n}), "
@@ -118,6 +156,10 @@ def _abstract_state(net):
     import jax
 
     return jax.eval_shape(lambda: {n: p.init_state(jax.random.key(0)) for n, p in net.populations.items()})
+
+
+def _numeric(leaf) -> bool:
+    return hasattr(leaf, "dtype") and (jnp.issubdtype(leaf.dtype, jnp.number) or jnp.issubdtype(leaf.dtype, jnp.bool_))
 
 
 def _state_fields(s):

@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..inputs._base import AbstractSource
+from .. import ops
+from . import _checks as check
 from .progress import Progress, report
 from .record import Record
 from .results import Results
@@ -52,22 +53,24 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
     record = Record() if record is None else record
     if not isinstance(record, Record):
         raise TypeError(f"simulate: record must be a Record, got {type(record).__name__}")
-    dt = float(dt)
-    n_steps = _n_steps(duration, dt)
+    check.check_net(net)
+    dt = check.ms("dt", dt)
+    n_steps = check.n_steps(check.ms("duration", duration), dt)
+    chunk, unroll = check.chunk(chunk, record.every), check.unroll(unroll)
+    progress, check_finite = check.flag("progress", progress), check.flag("check_finite", check_finite)
     if state is None:
         state = net.init_state(key, dt)
+    elif key is not None:
+        raise ValueError("simulate: pass either state or key, not both (key only seeds the state that simulate "
+                         "builds when state is None: net.init_state(key, dt))")
+    expected = check.state(net, state, dt)
     net.check_state(state, dt)
-    record.validate(net)
+    record.validate(net, expected.populations)
     if n_steps % record.every:
         raise ValueError(f"simulate: {n_steps} steps is not a multiple of Record(every={record.every})")
-    inputs = _check_inputs(net, inputs, n_steps, getattr(state, "batch", None))
-    if chunk is not None:
-        if not isinstance(chunk, int) or chunk < 1:
-            raise ValueError(f"simulate: chunk must be a positive number of steps, got {chunk!r}")
-        if chunk % record.every:
-            raise ValueError(f"simulate: chunk={chunk} must be a multiple of Record(every={record.every})")
-    config = _Config(n_steps=n_steps, dt=dt, record=record, chunk=chunk, unroll=int(unroll),
-                     check_finite=bool(check_finite), progress=bool(progress))
+    inputs = check.inputs(net, inputs, n_steps, state.batch, check_finite)
+    config = _Config(n_steps=n_steps, dt=dt, record=record, chunk=chunk, unroll=unroll,
+                     check_finite=check_finite, progress=progress)
     args = (net, state, inputs)
     if _is_traced(args):
         final, recorded = _run(config, *args)
@@ -81,6 +84,8 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
         _compiled[key_] = exe
         if len(_compiled) > _CACHE_SIZE:
             _compiled.popitem(last=False)
+    else:
+        _compiled.move_to_end(key_)
     compile_s = time.perf_counter() - t0
     bar = Progress(n_steps, int(state.step), dt) if progress else None
     t0 = time.perf_counter()
@@ -111,48 +116,29 @@ class _Config(eqx.Module):
     progress: bool = eqx.field(static=True)
 
 
-def _n_steps(duration, dt):
-    if not dt > 0:
-        raise ValueError(f"simulate: dt must be > 0 ms, got {dt}")
-    if not duration >= 0:
-        raise ValueError(f"simulate: duration must be >= 0 ms, got {duration}")
-    n = round(duration / dt)
-    if abs(n * dt - duration) > 1e-6 * max(1.0, duration):
-        raise ValueError(f"simulate: duration={duration} ms is not a whole number of steps of dt={dt} ms")
-    return int(n)
-
-
-def _check_inputs(net, inputs, n_steps, batch=None):
-    if not inputs:
-        return None
-    out = {}
-    lead = (n_steps,) if batch is None else (n_steps, batch)
-    for name, x in inputs.items():
-        if name not in net.populations:
-            raise ValueError(f"simulate: inputs for unknown population '{name}'; "
-                             f"populations: {sorted(net.populations)}")
-        n = net.populations[name].n
-        x = jnp.asarray(x)
-        k = len(lead)
-        if x.ndim not in (k, k + 1) or x.shape[:k] != lead or (x.ndim == k + 1 and x.shape[k] not in (1, n)):
-            what = "one row per step" if batch is None else f"one row per step and sample: the state holds {batch}"
-            raise ValueError(f"simulate: inputs['{name}'] must have shape {lead} or {lead + (n,)} ({what}), "
-                             f"got {x.shape}")
-        if isinstance(net.populations[name], AbstractSource) and x.ndim != k + 1:
-            raise ValueError(f"simulate: inputs['{name}'] are spikes and need shape {lead + (n,)}, got {x.shape}")
-        out[name] = x
-    return out
-
-
 def _is_traced(tree):
     return any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(tree))
 
 
 def _cache_key(config, args):
+    """What decides the traced program: the configuration, the arguments' structure, shapes and dtypes, and the
+    globals read while tracing (the ops backend, and jax's tracing configuration: x64, matmul precision, default
+    PRNG impl, default device, ...)."""
     leaves, treedef = jax.tree.flatten(args)
     sig = tuple((x.shape, str(x.dtype)) if hasattr(x, "shape") and hasattr(x, "dtype") else ("static", x)
                 for x in leaves)
-    return config, treedef, sig
+    return config, treedef, sig, _trace_globals()
+
+
+def _trace_globals():
+    public = (ops.get_backend(), jax.config.jax_enable_x64, str(jax.config.jax_default_matmul_precision),
+              str(jax.config.jax_numpy_rank_promotion), str(jax.config.jax_numpy_dtype_promotion),
+              str(jax.config.jax_default_prng_impl))
+    try:  # everything jax.jit itself keys its cache on
+        from jax._src.config import trace_context
+    except ImportError:  # pragma: no cover - a jax without it: the public flags above
+        return public
+    return public, trace_context()
 
 
 def _run(config: "_Config", net, state, inputs):
@@ -178,13 +164,18 @@ def _run(config: "_Config", net, state, inputs):
         state, out = jax.lax.scan(window, state, xs, length=n_windows, unroll=config.unroll if every == 1 else 1)
         if config.check_finite:
             state = net.check_finite(state)
-        if config.progress:
-            report(state.step)
         return state, out
 
     if config.chunk is None:
         return _run_in_place(config, window, net, state, inputs)
-    block = jax.checkpoint(block, static_argnums=(2,))
+    checkpointed = jax.checkpoint(block, static_argnums=(2,))
+    start = state.step
+
+    def block(state, xs, n_windows):  # the report outside jax.checkpoint: the backward pass does not repeat it
+        state, out = checkpointed(state, xs, n_windows)
+        if config.progress:
+            report(state.step, start, config.n_steps, dt)
+        return state, out
 
     n_steps = config.n_steps
     blk = max(config.chunk, every)
@@ -229,9 +220,10 @@ def _run_in_place(config, window, net, state, inputs):
         if config.check_finite:
             state = net.check_finite(state)
         if config.progress:
-            report(state.step)
+            report(state.step, start, n_steps, config.dt)
         return (state, buffers, w), None
 
+    start = state.step
     carry = (state, buffers, jnp.zeros((), jnp.int32))
     if n_full:
         xs = _slice_inputs(inputs, 0, n_full * per_block * every, (n_full, per_block, every))
