@@ -12,6 +12,32 @@ own ``step`` with forward-mode autodiff (one ``jax.linearize`` and ``m + 1`` tan
 for LIF this gives the membrane trace of e-prop, for ALIF also the adaptation term ``epsilon_a``; the
 pseudo-derivative is the neuron's surrogate. All traces live in the ``lax.scan`` carry: memory does
 not grow with the number of steps.
+
+Which models: e-prop here trains an :class:`~brainsim.train.RSNN` and nothing else: one population of any
+brainsim point neuron (LIF, ALIF, AdEx, Izhikevich, HH, ...: every state variable one float per neuron, the
+step acting on each neuron separately) driven by the current ``I_t = w_in x_t + w_rec z_{t-1}`` (dense input
+and recurrent weights, pA; no synaptic filter, a delay of exactly one step), with a leaky linear readout.
+That is the model whose eligibility traces have the closed form above: the presynaptic term of a synapse is
+this step's input or last step's spike, and the only hidden state is the neuron's. A
+:class:`~brainsim.network.Network` run by :func:`~brainsim.simulate` breaks those assumptions:
+
+- synaptic kinetics (exponential, alpha, dual-exponential currents or conductances) put a synaptic state
+  between the spike and the neuron: ``dI_j/dW_ji`` is the presynaptic spike train filtered by the kinetics, a
+  per-synapse trace, and the Jacobian must include the synaptic state (the RSNN's is the neuron's alone);
+- conductance outputs make the current ``g_j (E - v_j)`` depend on the postsynaptic voltage, so the input term
+  of the eligibility update is ``(E - v_j)`` times that filtered trace, coupled to ``v_j`` at every step;
+- delays (per projection or per synapse) make the presynaptic term the spike of ``d`` steps ago, which needs
+  a buffer of past presynaptic spikes (per synapse for heterogeneous delays);
+- sparse (CSR) projections would need traces per existing synapse; the traces here are dense,
+  ``m x n x (n + n_in)`` floats, fine for hundreds of neurons and out of reach for large sparse networks;
+- gap junctions couple neurons inside a step (no longer one neuron's own dynamics), several populations and
+  spike sources need one trace set per projection, and a Network has no per-step readout ``y_t`` for the
+  learning signal.
+
+For such networks use BPTT through ``simulate`` with bounded memory (``simulate(..., chunk=sqrt_chunk(T))`` or
+:func:`~brainsim.train.simulate_checkpointed`) or truncated BPTT (:func:`~brainsim.train.tbptt_grad`,
+:func:`~brainsim.train.tbptt_train` with :func:`~brainsim.train.network_window_loss`), whose memory does not
+grow with ``T`` either. :class:`EProp` raises ``TypeError`` for any other model.
 """
 
 # ruff: noqa: F722 - jaxtyping shape strings
@@ -21,6 +47,7 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._drive import Drive
@@ -46,6 +73,11 @@ class EpropState(eqx.Module):
 
 class EProp(eqx.Module):
     """e-prop for an :class:`~brainsim.train.RSNN` and a loss that is a sum over time steps.
+
+    Only an ``RSNN`` (one population of point neurons, dense current-based weights, one-step delay, leaky
+    readout); any other model raises ``TypeError``. Networks run by ``simulate`` (synaptic kinetics,
+    conductances, delays, sparse projections) break the assumptions of its eligibility traces (module
+    docstring): train them with BPTT through ``simulate(..., chunk=...)`` or with ``tbptt_grad``/``tbptt_train``.
 
     Args:
         loss_fn: ``loss_fn(y_t, target_t) -> scalar``, the loss of one step given the readout
@@ -82,6 +114,8 @@ class EProp(eqx.Module):
         """Zero eligibility and gradient sums, starting from ``state`` (``model.init_state(key)`` if ``None``)."""
         self._check(model)
         state = model.init_state(key) if state is None else state
+        if not isinstance(state, RSNNState):
+            raise TypeError(f"EProp: state must be an RSNNState (model.init_state(key)), got {type(state).__name__}")
         _check_neuron_state(model, state.neuron)
         m, n, n_in, n_out = len(jax.tree.leaves(state.neuron)), model.n, model.n_in, model.n_out
         dtype = jnp.result_type(model.w_in, model.w_rec, model.w_out, *jax.tree.leaves(state.neuron))
@@ -95,6 +129,8 @@ class EProp(eqx.Module):
 
     def update(self, model: RSNN, es: EpropState, x: Float[Array, " n_in"], target, t, dt):
         """One step of ``dt`` ms at time ``t`` (ms): returns ``(EpropState, y_t)`` with this step's terms added."""
+        self._check(model)
+        _check_dt(dt)
         kappa = model.kappa(dt)
         net = es.net
         current = model.current(net, x)
@@ -151,6 +187,8 @@ class EProp(eqx.Module):
             :func:`~brainsim.train.trainable_weights`) and the final :class:`EpropState`
             (``final.net`` continues the run).
         """
+        self._check(model)
+        _check_dt(dt)
         xs = jnp.asarray(xs)
         if xs.ndim != 2 or xs.shape[1] != model.n_in:
             raise ValueError(f"EProp: xs must have shape (T, n_in) = (T, {model.n_in}), got {xs.shape}")
@@ -170,11 +208,20 @@ class EProp(eqx.Module):
         es, _ = jax.lax.scan(body, es, (xs, targets, ts))
         es = eqx.error_if(es, ~jnp.isfinite(es.loss), "EProp: the loss became non-finite; check the inputs, "
                           "weights and dt of the RSNN, or the loss function")
+        grads_ok = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in (es.g_in, es.g_rec, es.g_out, es.g_b)]))
+        es = eqx.error_if(es, ~grads_ok, "EProp: a gradient became non-finite while the loss is finite; lower the "
+                          "surrogate's scale, the weights or T, or check the neuron's parameters")
         return es.loss, self.gradients(model, es), es
 
     def _check(self, model):
         if not isinstance(model, RSNN):
-            raise TypeError(f"EProp: model must be an RSNN, got {type(model).__name__}")
+            raise TypeError(
+                f"EProp: model must be a brainsim.train.RSNN (one population of point neurons with dense, "
+                f"current-based input and recurrent weights, a one-step delay and a leaky readout), got "
+                f"{type(model).__name__}. e-prop's eligibility traces have no closed form here for networks with "
+                f"synaptic kinetics, conductances, delays or sparse projections (see brainsim.train.eprop); train "
+                f"a Network with BPTT through simulate(..., chunk=sqrt_chunk(T)) (simulate_checkpointed) or with "
+                f"truncated BPTT (tbptt_grad / tbptt_train with network_window_loss)")
         if self.feedback is not None and self.feedback.shape != (model.n, model.n_out):
             raise ValueError(f"EProp: feedback must have shape (n, n_out) = ({model.n}, {model.n_out}), "
                              f"got {self.feedback.shape}")
@@ -182,6 +229,11 @@ class EProp(eqx.Module):
 
 def random_feedback(key, n: int, n_out: int, scale=None, dtype=None) -> Float[Array, "n n_out"]:
     """A fixed Gaussian feedback matrix for random e-prop, std ``scale`` (default ``1 / sqrt(n)``)."""
+    for name, value in (("n", n), ("n_out", n_out)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"random_feedback: {name} must be a positive integer, got {value!r}")
+    if scale is not None and not (np.ndim(scale) == 0 and np.isfinite(float(scale)) and float(scale) > 0):
+        raise ValueError(f"random_feedback: scale must be a finite number > 0, got {scale!r}")
     scale = 1.0 / jnp.sqrt(n) if scale is None else scale
     return scale * jax.random.normal(key, (n, n_out), dtype or jnp.result_type(float))
 
@@ -216,6 +268,13 @@ def _local_derivatives(neuron, treedef, h, current, t, dt):
     ti = jnp.zeros((m + 1, n), current.dtype).at[m].set(1.0)
     dh, dz = jax.vmap(lin)(th, ti)
     return out, dh[:m], dh[m], dz[:m], dz[m]
+
+
+def _check_dt(dt):
+    if isinstance(dt, jax.core.Tracer):
+        return
+    if not (np.ndim(dt) == 0 and np.isfinite(float(dt)) and float(dt) > 0):
+        raise ValueError(f"EProp: dt must be a finite number of ms > 0, got {dt!r}")
 
 
 def _check_neuron_state(model, neuron_state):

@@ -210,3 +210,39 @@ def test_bad_input():
         EProp(mse).init(model.neuron)
     with pytest.raises(ValueError, match="w_rec must have shape"):
         RSNN(LIF(4), jnp.zeros((4, 2)), jnp.zeros((3, 3)), jnp.zeros((1, 4)))
+
+
+def test_a_network_is_refused_with_the_alternatives():
+    import brainsim as bs
+
+    net = bs.Network([LIF(4, name="E")], [])
+    for call in (lambda: EProp(mse).init(net), lambda: EProp(mse).value_and_grad(net, np.zeros((3, 2)), None, dt=DT)):
+        with pytest.raises(TypeError, match=r"EProp: model must be a brainsim.train.RSNN .*got Network") as e:
+            call()
+        for alternative in ("simulate(..., chunk=sqrt_chunk(T))", "tbptt_grad", "network_window_loss"):
+            assert alternative in str(e.value)
+
+
+def test_bad_dt_state_and_feedback_arguments():
+    model = make_model("lif", 0)
+    xs, targets = make_data(0, t=5)
+    for dt in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="EProp: dt must be a finite number of ms > 0"):
+            EProp(mse).value_and_grad(model, xs, targets[:5], dt=dt)  # dt < 0 made kappa > 1: a growing readout
+    with pytest.raises(TypeError, match="EProp: state must be an RSNNState"):
+        EProp(mse).init(model, state=model.neuron.init_state())
+    with pytest.raises(ValueError, match="random_feedback: n must be a positive integer"):
+        random_feedback(jax.random.key(0), 0, 2)
+    with pytest.raises(ValueError, match="random_feedback: scale must be"):
+        random_feedback(jax.random.key(0), 3, 2, scale=float("nan"))
+
+
+def test_non_finite_gradient_with_finite_loss_raises():
+    model = eqx.tree_at(lambda m: m.b_out, make_model("lif", 0), jnp.zeros(N_OUT))
+    xs, targets = make_data(0, t=5)
+
+    def norm(y, target):  # finite value, NaN gradient where y = 0 (no spike yet, no bias)
+        return jnp.sqrt(jnp.sum(y**2))
+
+    with pytest.raises(Exception, match="EProp: a gradient became non-finite while the loss is finite"):
+        jax.block_until_ready(eqx.filter_jit(lambda m: EProp(norm).value_and_grad(m, xs, targets, dt=DT))(model))
