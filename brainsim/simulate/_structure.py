@@ -77,11 +77,13 @@ def _same_key_data(expected: dict, found: dict) -> bool:
     return len(raw["shape"]) == len(typed["shape"]) + 1 and raw["shape"][:-1] == typed["shape"]
 
 
-def first_difference(expected: dict, found: dict, *, root: str = "state", tolerate=None) -> str | None:
+def first_difference(expected: dict, found: dict, *, root: str = "state", other: str = "the network",
+                     tolerate=None) -> str | None:
     """The first way ``found`` (a :func:`describe`) differs from ``expected``, as a sentence naming the path
     (``state.populations['E'].v: expected (3200,) float32, got (800,) float32``); ``None`` when they agree.
 
-    ``tolerate(path, expected_leaf, found_leaf)`` may accept a leaf that differs in shape or dtype.
+    ``other`` names where ``expected`` comes from; ``tolerate(path, expected_leaf, found_leaf)`` may accept a leaf
+    that differs in shape or dtype.
     """
     if expected["kind"] != found["kind"]:
         return f"{root} is a {found['kind']}, expected a {expected['kind']}"
@@ -91,20 +93,23 @@ def first_difference(expected: dict, found: dict, *, root: str = "state", tolera
             if set(want) != set(got):
                 missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
                 said = "; ".join(s for s in (f"missing {_names(missing)}" if missing else "",
-                                             f"not in the network {_names(extra)}" if extra else "") if s)
-                return (f"{root} has {part} {_names(got)} but the network has {_names(want)} ({said}); "
+                                             f"not in {other} {_names(extra)}" if extra else "") if s)
+                return (f"{root} has {part} {_names(got)} but {other} has {_names(want)} ({said}); "
                         "it was built for another network")
             for name in want:
                 if want[name] != got[name]:
-                    return (f"{root}.{part}['{name}'] is a {got[name]}, expected a {want[name]} (the network's "
-                            f"{part[:-1]} '{name}' is another model)")
+                    return (f"{root}.{part}['{name}'] is a {got[name]}, expected a {want[name]} ({part[:-1]} "
+                            f"'{name}' is another model in {other})")
         if list(expected["currents"]) != list(found["currents"]):
-            return (f"{root} has currents {found['currents']} but the network has {expected['currents']}; it was "
+            return (f"{root} has currents {found['currents']} but {other} has {expected['currents']}; it was "
                     "built for another network")
         if expected["dt"] != found["dt"]:
             return f"{root} was built for dt={found['dt']} ms, expected dt={expected['dt']} ms"
         if expected["batch"] != found["batch"]:
-            return (f"{root} holds batch={found['batch']} (samples), expected batch={expected['batch']}")
+            def held(b):
+                return "no batch" if b is None else f"a batch of {b} samples"
+
+            return f"{root} holds {held(found['batch'])}, expected {held(expected['batch'])}"
     want = {leaf["path"]: leaf for leaf in expected["leaves"]}
     got = {leaf["path"]: leaf for leaf in found["leaves"]}
     for path, leaf in want.items():
@@ -112,7 +117,7 @@ def first_difference(expected: dict, found: dict, *, root: str = "state", tolera
             return f"{root}{path} is missing ({_spec(leaf)} expected)"
     for path, leaf in got.items():
         if path not in want:
-            return f"{root}{path} ({_spec(leaf)}) is not part of the expected state"
+            return f"{root}{path} ({_spec(leaf)}) has no counterpart in {other}"
     for path, w in want.items():
         g = got[path]
         if (w["shape"], w["dtype"]) == (g["shape"], g["dtype"]) or _same_key_data(w, g):

@@ -95,7 +95,7 @@ def load_state(path, like, *, net=None):
     found = {k: header[k] for k in ("kind", "treedef", "leaves", "dt", "batch", "populations", "projections",
                                     "currents") if k in header}
     expected = describe(like)
-    problem = first_difference(expected, found, root="the file's state")
+    problem = first_difference(expected, found, root="the file's state", other="the state loaded into")
     if problem is not None:
         raise CheckpointError(f"{where} does not fit the state it is loaded into: {problem}. Load it into a state "
                               "built like the one that was saved (same network, dt, batch and precision)")
