@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..network import Projection
+from ..network import GapJunction
 from ..synapses import CurrentOutput
 from .constrained import constrain
 from .constraints import Dale, Positive
@@ -25,18 +25,27 @@ def dale_constraints(net, excitatory: dict, *, positive=Softplus()) -> dict:  # 
     (conductances, nS) must stay >= 0 and the source population must be of the same kind throughout
     (split a mixed population into E and I populations). Current synapses carry the sign in their weights:
     >= 0 from excitatory, <= 0 from inhibitory neurons, neuron by neuron (:class:`Dale`).
-    Gap junctions are not chemical synapses and are left out.
+    Gap junctions are not chemical synapses and are left out; every other projection (``Projection``,
+    ``DelayLearningProjection``) is constrained.
 
     Raises ``ValueError`` naming the projection when a source is missing from ``excitatory`` or when its
-    kind disagrees with the synapse's reversal potential.
+    kind disagrees with the synapse's reversal potential, and naming the population when ``excitatory`` has a
+    name the network does not (a typo would otherwise leave a population unconstrained, or fail elsewhere).
     """
     if not isinstance(excitatory, dict):
         raise TypeError(f"dale_constraints: excitatory must be a dict {{population: bool or bool array}}, "
                         f"got {type(excitatory).__name__}")
+    unknown = [p for p in excitatory if p not in net.populations]
+    if unknown:
+        raise ValueError(f"dale_constraints: excitatory names population(s) {unknown} that the network does not have; "
+                         f"its populations are {list(net.populations)}")
     out = {}
     for name, proj in net.projections.items():
-        if not isinstance(proj, Projection):
-            continue
+        if isinstance(proj, GapJunction):
+            continue  # electrical, not chemical: no sign to keep
+        if not (hasattr(proj, "conn") and hasattr(proj, "synapse")):
+            raise TypeError(f"dale_constraints: projection '{name}' ({type(proj).__name__}) has no conn and synapse; "
+                            "cannot tell the sign of its weights")
         if proj.pre not in excitatory:
             raise ValueError(f"dale_constraints: projection '{name}': say whether population '{proj.pre}' is "
                              f"excitatory (excitatory={{'{proj.pre}': True or False, ...}})")

@@ -34,8 +34,9 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
     returns ``step(params, opt_state, batch)`` with that frozen part closed over: XLA then sees neuron and
     synapse parameters as constants and folds them (faster steps and less memory for models whose frozen
     part is small; a large one, e.g. 10^8 synapse indices, would be embedded in the compiled program).
-    The loss and the gradients are checked for finiteness (``eqx.error_if``).
+    The loss, the gradients and the optimizer's updates are checked for finiteness (``eqx.error_if``).
     """
+    _check_callables(loss_fn, optimizer)
 
     def _update(params, rest, opt_state, batch):
         def objective(p):
@@ -52,12 +53,16 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
         (loss, aux), grads = jax.value_and_grad(objective, has_aux=True)(params)
         loss = eqx.error_if(loss, ~jnp.isfinite(loss), "fit: the loss became non-finite; lower the learning "
                             "rate, clip gradients (optax.clip_by_global_norm) or check the data and the model")
-        grads_ok = jnp.all(jnp.asarray([jnp.all(jnp.isfinite(g)) for g in jax.tree.leaves(grads)] or [True]))
-        loss = eqx.error_if(loss, ~grads_ok, "fit: a gradient became non-finite while the loss is finite (often a "
-                            "trained time constant or conductance left its valid range); constrain it "
+        finite_loss, finite_grads = jnp.isfinite(loss), _all_finite(grads)
+        loss = eqx.error_if(loss, finite_loss & ~finite_grads, "fit: a gradient became non-finite while the loss is "
+                            "finite (often a trained time constant or conductance left its valid range); constrain it "
                             "(brainsim.train.constrain with Positive/Interval), train fewer fields (filter_spec), "
                             "or clip gradients")
         updates, opt_state = optimizer.update(grads, opt_state, params)
+        bad_updates = finite_loss & finite_grads & ~_all_finite(updates)
+        loss = eqx.error_if(loss, bad_updates, "fit: the optimizer turned finite gradients into non-finite "
+                            "updates; check its arguments (a NaN or infinite learning rate, eps=0 in adam-like "
+                            "optimizers with zero gradients, ...)")
         params = optax.apply_updates(params, updates)
         return params, opt_state, loss, aux
 
@@ -106,15 +111,22 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
         checkpoint_every = _count("checkpoint_every", checkpoint_every)
     if eval_every is not None:
         eval_every = _count("eval_every", eval_every)
-    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
-        raise TypeError(f"fit: optimizer must be an optax GradientTransformation, got {type(optimizer).__name__}")
+    _check_callables(loss_fn, optimizer)
     if not (callable(batches) or isinstance(batches, Iterable)):
         raise TypeError(f"fit: batches must be an iterable of batches or a function step -> batch, "
                         f"got {type(batches).__name__}")
     if eval_fn is not None and not callable(eval_fn):
         raise TypeError(f"fit: eval_fn must be callable, got {type(eval_fn).__name__}")
+    if checkpoint_every is not None and checkpoint is None:
+        raise ValueError("fit: checkpoint_every is given but checkpoint is None; pass checkpoint=path (nothing "
+                         "would be saved)")
+    if eval_every is not None and eval_fn is None:
+        raise ValueError("fit: eval_every is given but eval_fn is None; pass eval_fn=model -> metrics")
+    if checkpoint is not None:
+        _check_checkpoint_path(checkpoint)
 
     params, rest = eqx.partition(model, filter_spec)
+    _check_params(params)
     params = _strong(params)
     opt_state = optimizer.init(params)
     start, history, elapsed = 0, {k: [] for k in _HISTORY_KEYS}, 0.0
@@ -212,6 +224,47 @@ def load_checkpoint(path, model, opt_state):
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+def _check_callables(loss_fn, optimizer):
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be a function (model, batch) -> loss, got {type(loss_fn).__name__}")
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        hint = " (call it: e.g. optax.adam(1e-3))" if callable(optimizer) else ""
+        raise TypeError(f"fit: optimizer must be an optax GradientTransformation{hint}, "
+                        f"got {getattr(optimizer, '__name__', type(optimizer).__name__)}")
+
+
+def _check_params(params):
+    """The trained leaves: at least one, all floating-point arrays (a filter that selects nothing trains nothing)."""
+    leaves = jax.tree_util.tree_flatten_with_path(params)[0]
+    if not leaves:
+        raise ValueError("fit: filter_spec selects no array of the model, so nothing would be trained; use "
+                         "eqx.is_inexact_array (the default) or a spec that selects the fields to train")
+    for path, leaf in leaves:
+        if not (hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jnp.inexact)):
+            what = f"dtype {leaf.dtype}" if hasattr(leaf, "dtype") else type(leaf).__name__
+            raise TypeError(f"fit: filter_spec selects {jax.tree_util.keystr(path)} ({what}); only floating-point "
+                            "arrays can be trained (use eqx.is_inexact_array, not eqx.is_array)")
+
+
+def _check_checkpoint_path(path):
+    """Fail before training, not at the first save, when the checkpoint cannot be written."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ValueError(f"fit: checkpoint {path!r} is a folder; give a file path")
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ckpt")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as e:
+        raise ValueError(f"fit: cannot write the checkpoint {path!r} ({e.strerror or e})") from None
+
+
+def _all_finite(tree):
+    return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)] or [True]))
+
+
 def _count(name, value, minimum=1):
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ValueError(f"fit: {name} must be an integer >= {minimum}, got {value!r}")

@@ -374,3 +374,19 @@ def test_above_keeps_threshold_over_reset_when_both_are_trained(marker):
     assert np.all(np.asarray(pop.v_reset) > -50.0)  # the reset did move up
     assert constraint_violations(eqx.combine(trainable, static)) == {
         ".populations['E'].v_reset": 0, ".populations['E'].v_th": 0}
+
+
+def test_dale_law_rejects_unknown_populations_and_covers_learnable_delays():
+    with pytest.raises(ValueError, match=r"excitatory names population\(s\) \['Inh'\] that the network does not have"):
+        dale_constraints(_net(), {**EXCITATORY, "Inh": False})
+    # a DelayLearningProjection is chemical too: it was skipped, its weights left free to change sign
+    net = _net(current=True, keep={"in->E", "E->E"})
+    p = net.projections["E->E"]
+    dl = bs.network.DelayLearningProjection("I", "E", bs.connectivity.fixed_prob(2, 8, 0.6, seed=9, weight=-5.0),
+                                            p.synapse, max_delay=2.0)
+    net = bs.Network(list(net.populations.values()), [*net.projections.values(), dl])
+    cs = dale_constraints(net, EXCITATORY)
+    assert set(cs) == {"in->E", "E->E", dl.name} and isinstance(cs[dl.name], Dale)
+    np.testing.assert_array_equal(cs[dl.name].excitatory, False)
+    marked = dale_law(net, EXCITATORY)
+    assert constraint_violations(marked)[f".projections['{dl.name}'].conn.weights"] == 0

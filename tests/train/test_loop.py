@@ -227,3 +227,39 @@ def test_frozen_part_as_constants_gives_the_same_updates():
     for a, b in zip(jax.tree.leaves(eqx.filter(m1, eqx.is_array)), jax.tree.leaves(eqx.filter(m2, eqx.is_array)),
                     strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6)
+
+
+def test_bad_arguments_fail_before_training(tmp_path):
+    m, opt = make_model(), optax.adam(1e-2)
+    with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation \(call it"):
+        fit(mse, m, optax.adam, batch_at, n_steps=1)
+    with pytest.raises(TypeError, match="loss_fn must be a function"):
+        fit("mse", m, opt, batch_at, n_steps=1)
+    with pytest.raises(TypeError, match="optimizer"):
+        make_step(mse, None)
+    with pytest.raises(ValueError, match="filter_spec selects no array"):  # trained nothing, silently
+        fit(mse, m, opt, batch_at, n_steps=2, filter_spec=lambda x: False, progress=False)
+    with pytest.raises(TypeError, match=r"filter_spec selects .* \(dtype int32\); only floating-point"):
+        fit(mse, Affine(w=m.w, b=m.b, scale=jnp.ones((), jnp.int32)), opt, batch_at, n_steps=1,
+            filter_spec=eqx.is_array, progress=False)
+    with pytest.raises(ValueError, match="checkpoint_every is given but checkpoint is None"):
+        fit(mse, m, opt, batch_at, n_steps=2, checkpoint_every=1, progress=False)
+    with pytest.raises(ValueError, match="eval_every is given but eval_fn is None"):
+        fit(mse, m, opt, batch_at, n_steps=2, eval_every=1, progress=False)
+    with pytest.raises(ValueError, match="is a folder; give a file path"):
+        fit(mse, m, opt, batch_at, n_steps=2, checkpoint=tmp_path, progress=False)
+    f = tmp_path / "file"
+    f.write_text("x")
+    calls = []
+    with pytest.raises(ValueError, match="cannot write the checkpoint"):  # was found only at the first save
+        fit(lambda model, b: calls.append(1) or mse(model, b), m, opt, batch_at, n_steps=2,
+            checkpoint=f / "run.ckpt", progress=False)
+    assert not calls
+
+
+@pytest.mark.parametrize("opt", [optax.sgd(float("nan")), optax.adam(1e-2, eps=0.0)])
+def test_optimizer_making_non_finite_updates_raises(opt):
+    m = make_model()
+    # zero gradients: adam with eps=0 divides 0 by 0; a NaN learning rate poisons every update
+    with pytest.raises(Exception, match="the optimizer turned finite gradients into non-finite updates"):
+        fit(lambda model, b: 0.0 * mse(model, b), m, opt, batch_at, n_steps=1, progress=False)
