@@ -3,7 +3,7 @@
 //   BrainsimDelayedScatter(spikes (*, n_pre), weights (*, 1|nnz), delays (*, 1|nnz) [ms],
 //                          head (*, 1) int32, dt (*, 1) [ms], indptr, indices,
 //                          buffer (*, L, n_post)) -> buffer (aliased to the input)
-//       buffer[(head + max(round(delay_k / dt), 1)) % L, indices[k]] += s_i * w_k for the
+//       buffer[(head + delay_steps(delay_k, dt)) % L, indices[k]] += s_i * w_k for the
 //       synapses k of spiking neurons i; the slot is computed per delivered synapse, so
 //       heterogeneous delays cost a single pass.
 //   BrainsimDelayedRowDot(weights, delays, head, dt, indptr, indices, g (*, L, n_post)) -> ds (*, n_pre)

@@ -12,7 +12,7 @@
 //   of a projection whose delay is one step): first buffer_k *= scale_k (its decay over the step),
 //   then buffer_k[indices_k[s]] += spikes[i] * weights_k[s] for the synapses s of every neuron i with
 //   a non-zero spike. A ring buffer (ring[k] == 1; scale_k is not used): the synapse adds into row
-//   (head + max(round(delay_s / dt), 1)) % L_k. Drain d then moves what arrives at the next step from ring
+//   (head + delay_steps(delay_s, dt)) % L_k. Drain d then moves what arrives at the next step from ring
 //   target drain[d] into its accumulator: accumulator_d = scale_d * accumulator_d + ring[(head + 1) % L],
 //   and that row is cleared (the delayed projection's synaptic variable takes its input in the same call).
 //

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "prefetch.h"
 
@@ -19,10 +20,13 @@ struct DirectTarget {
   bool RowsContiguous() const { return true; }
 };
 
-// Delay in steps as jnp.maximum(jnp.round(delay / dt), 1): round half to even, at least one.
+// Delay in steps: the rule of brainsim/time_grid.py (delay_steps), which the Python side uses to size the ring
+// buffers and in its pure-JAX kernels: nearest whole step, halves up, at least one, with a tolerance of 8 ulps of
+// T so that float round-off never decides (0.25 / 0.1 is 2.5 steps -> 3 in float and double alike).
 template <typename T>
 inline int64_t DelaySteps(T delay, T dt) {
-  const T steps = std::nearbyint(delay / dt);
+  constexpr T kTolerance = T(8) * std::numeric_limits<T>::epsilon();
+  const T steps = std::floor(delay / dt * (T(1) + kTolerance) + T(0.5));
   return steps < T(1) ? 1 : static_cast<int64_t>(steps);
 }
 

@@ -61,11 +61,12 @@ def draw_values_in_background(weight, delay, nnz, streams, name) -> Future | Non
     return future
 
 
-def finish(indptr, indices, n_post, weight, delay, streams, name, distances=None, values=None):
-    """The Connectivity; ``values`` is a pending :func:`draw_values_in_background` or None (draw now)."""
+def finish(indptr, indices, n_post, weight, delay, streams, name, distances=None, values=None, allow_self=True):
+    """The Connectivity; ``values`` is a pending :func:`draw_values_in_background` or None (draw now);
+    ``allow_self=False`` is recorded (``Connectivity.self_excluded``)."""
     nnz = int(indices.shape[0])
     if values is not None:
         w, d = values.result()
     else:
         w, d = draw_values(weight, delay, nnz, streams, name, distances)
-    return Connectivity(indptr, indices, n_post, w, d, name=name, copy=False)
+    return Connectivity(indptr, indices, n_post, w, d, name=name, copy=False, self_excluded=not allow_self)

@@ -20,7 +20,8 @@ def all_to_all(n_pre, n_post, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
     check_value_spec(weight, owner=name, name="weight")
     check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
     indptr, indices = all_pairs(n_pre, n_post, allow_self)
-    return finish(indptr, indices, n_post, weight, delay, make_streams(seed, name), name)
+    return finish(indptr, indices, n_post, weight, delay, make_streams(seed, name), name,
+                  allow_self=allow_self)
 
 
 def all_pairs(n_pre, n_post, allow_self):

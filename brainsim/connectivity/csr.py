@@ -28,6 +28,9 @@ class Connectivity(eqx.Module):
     postsynaptic neuron once, in order (``all_to_all``, ``from_dense`` of a matrix without zeros): per-synapse
     weights are then the rows of the ``(n_pre, n_post)`` weight matrix (:meth:`weight_matrix`), and a
     network delivers such a projection as a matrix product (:func:`~brainsim.ops.event_matmul`).
+
+    ``self_excluded`` (static) records that a builder left out the ``i -> i`` synapses (``allow_self=False``): that
+    only means something for a population onto itself, and a projection between two populations refuses it.
     """
 
     indptr: Int[Array, " n_pre_plus_1"]  # noqa: F722 (jaxtyping shape string)
@@ -38,9 +41,10 @@ class Connectivity(eqx.Module):
     n_post: int = eqx.field(static=True)
     max_delay: float = eqx.field(static=True)
     dense: bool = eqx.field(static=True)
+    self_excluded: bool = eqx.field(static=True, default=False)
 
     def __init__(self, indptr, indices, n_post: int, weights=1.0, delays=0.0, *, name="Connectivity",
-                 check=True, copy=True):
+                 check=True, copy=True, self_excluded=False):
         indptr = np.asarray(indptr)
         indices = np.asarray(indices)
         if check and any(a.size and a.dtype.kind not in "iu" for a in (indptr, indices)):
@@ -68,6 +72,7 @@ class Connectivity(eqx.Module):
             raise ValueError(f"{name}: delays must be >= 0 ms, got min {d.min()}")
         self.max_delay = float(d.max()) if d.size else 0.0
         self.dense = _every_pair_in_order(indptr, indices, self.n_pre, self.n_post)
+        self.self_excluded = bool(self_excluded)
         idx_dtype = np.int32 if max(nnz, n_post) < 2**31 else np.int64
         self.indptr = to_device(indptr, idx_dtype)
         self.indices = to_device(indices, idx_dtype, copy=copy)

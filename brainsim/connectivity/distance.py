@@ -83,7 +83,7 @@ def distance_dependent(pos_pre, pos_post, profile, *, max_distance=None, periodi
     else:
         keys.sort()
     indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
-    return finish(indptr, indices, n_post, weight, delay, streams, name, distances=distances)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, distances=distances, allow_self=allow_self)
 
 
 def _positions(owner, label, pos):

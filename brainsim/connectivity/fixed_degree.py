@@ -25,7 +25,7 @@ def fixed_out_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, d
     for first, block in distinct_rows(n_pre, k, n_post, streams.structure, skip_own_row=not allow_self):
         indices[first * k:(first + block.shape[0]) * k] = block.reshape(-1)
     indptr = np.arange(n_pre + 1, dtype=np.int64) * k
-    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values, allow_self=allow_self)
 
 
 def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
@@ -55,7 +55,7 @@ def fixed_in_degree(n_pre, n_post, k, *, allow_self=True, seed=0, weight=1.0, de
     keys.sort()
     indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
     del keys
-    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, values=values, allow_self=allow_self)
 
 
 def _check(name, n_pre, n_post, k, allow_self, what, weight, delay, seed):

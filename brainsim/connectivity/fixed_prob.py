@@ -38,7 +38,7 @@ def fixed_prob(n_pre, n_post, p, *, allow_self=True, seed=0, weight=1.0, delay=0
     else:
         width = n_post - (0 if allow_self else 1)  # candidate targets per row
         indptr, indices = _bernoulli_line(n_pre, width, p, streams.structure, index_dtype(n_post), allow_self)
-    return finish(indptr, indices, n_post, weight, delay, streams, name)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, allow_self=allow_self)
 
 
 def _bernoulli_line(n_rows, width, p, rng, dtype, allow_self):

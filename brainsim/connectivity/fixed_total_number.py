@@ -42,7 +42,7 @@ def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, we
     indptr = np.searchsorted(slots, np.arange(n_pre + 1, dtype=np.int64) * width)
     indices = aligned_empty(n_synapses, index_dtype(n_post))
     indices[:] = cols
-    return finish(indptr, indices, n_post, weight, delay, streams, name)
+    return finish(indptr, indices, n_post, weight, delay, streams, name, allow_self=allow_self)
 
 
 def _distinct_sorted(n, total, rng):

@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._param import check_size
+from ..time_grid import step_containing, step_index
 from . import _checks as chk
 from ._base import AbstractSource
-from ._grid import step_containing, step_index
 from ._host_array import HostArray
 
 
@@ -17,8 +17,8 @@ class SpikeGenerator(AbstractSource):
     """Emits given spikes: neuron ``indices[i]`` spikes at ``times[i]`` (ms).
 
     A spike at ``t_s`` is emitted in the step ``[k dt, (k+1) dt)`` that contains it,
-    ``k = floor(t_s / dt + 1e-9)`` (the tolerance puts times on the grid in their own step despite
-    rounding). The schedule is computed on the host in float64 for the run's ``dt`` (once per
+    ``k = floor(t_s / dt)`` up to the tolerance of :mod:`brainsim.time_grid` (a time on a step's start despite
+    rounding belongs to that step). The schedule is computed on the host in float64 for the run's ``dt`` (once per
     compilation); each step then finds its spikes with a binary search, so the cost per step does
     not grow with the number of spikes or the length of the run. Two spikes of one neuron that
     fall in the same step raise a ``ValueError`` (spikes are 0/1 per step; reduce dt).
@@ -59,7 +59,7 @@ class SpikeGenerator(AbstractSource):
             return state, jnp.zeros((self.n,), dtype)
         dt_host = chk.concrete(dt)
         if dt_host is None:  # dt traced: compare with every spike (O(spikes) per step)
-            steps = jnp.floor(jnp.asarray(self.times.array, dtype) / dt + 1e-6).astype(jnp.int32)
+            steps = step_containing(jnp.asarray(self.times.array, dtype), dt)
             hits = (steps == k).astype(dtype)
             return state, jnp.zeros((self.n,), dtype).at[jnp.asarray(self.indices.array)].max(hits)
         steps, most = _schedule(self.name, self.times, self.indices, dt_host)

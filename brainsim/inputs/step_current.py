@@ -7,9 +7,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from ..time_grid import first_step_from, step_index
 from . import _checks as chk
 from ._base import AbstractCurrent
-from ._grid import first_step_from, step_index
 
 
 class StepCurrent(AbstractCurrent):

@@ -6,9 +6,9 @@ import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
+from ..time_grid import sample_index, step_index
 from . import _checks as chk
 from ._base import AbstractCurrent
-from ._grid import sample_index, step_index
 
 _AFTER = ("hold", "zero", "error")
 

@@ -1,7 +1,6 @@
 """Projections: chemical synapses between populations, with exact transmission delays."""
 
 import abc
-import math
 import warnings
 from collections.abc import Callable
 from typing import NamedTuple
@@ -11,10 +10,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import time_grid
 from .._drive import Drive
 from ..connectivity import Connectivity
 from ..ops import delayed_event_scatter, event_matmul, event_matvec
-from ..synapses import Synapse
+from ..synapses import ConductanceOutput, MgBlock, Synapse
 
 
 class AbstractProjection(eqx.Module):
@@ -74,34 +74,75 @@ class Projection(AbstractProjection):
     post: str = eqx.field(static=True)
     conn: Connectivity
     synapse: Synapse
+    max_delay: float = eqx.field(static=True)
 
-    def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, name=None):
+    def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, max_delay=None, name=None):
         self.name = name or f"{pre}->{post}"
         self.pre, self.post = pre, post
         if not isinstance(conn, Connectivity):
             raise TypeError(f"projection '{self.name}': conn must be a Connectivity, got {type(conn).__name__}")
         if not isinstance(synapse, Synapse):
             raise TypeError(f"projection '{self.name}': synapse must be a Synapse, got {type(synapse).__name__}")
+        if getattr(conn, "self_excluded", False) and pre != post:
+            raise ValueError(f"projection '{self.name}': the connectivity was built with allow_self=False, which "
+                             f"leaves out the i -> i synapses; between two populations ('{pre}' and '{post}') they "
+                             "are ordinary synapses: build it with allow_self=True (the default)")
         self.conn, self.synapse = conn, synapse
+        self.max_delay = conn.max_delay if max_delay is None else _max_delay(self.name, max_delay, conn.max_delay)
+        check_weight_signs(self)
 
     def delay_slots(self, dt: float) -> int:
-        """Ring-buffer length for ``dt``: the longest delay in steps, or 0 when all delays are one step."""
-        name = self.name
-        if isinstance(self.conn.delays, jax.core.Tracer):  # inside a transformation: checked on the host before
-            return _slots(self.conn.max_delay, dt)
-        d = np.asarray(self.conn.delays)
-        steps = d / dt
-        rounded = np.round(steps)
-        if np.any(np.abs(steps - rounded) > 1e-6 * np.maximum(1.0, steps)):
-            warnings.warn(f"projection '{name}': delays are not multiples of dt={dt} ms; rounded to the "
-                          "nearest step", stacklevel=3)
-        if np.any((d > 0) & (rounded < 1)):
-            warnings.warn(f"projection '{name}': delays shorter than one step (dt={dt} ms) are raised to dt",
+        """Ring-buffer length for ``dt``: the longest delay in steps (:func:`brainsim.time_grid.delay_steps`), or 0
+        when every delay is one step. Sized from the delays themselves when they are concrete (delays changed after
+        construction, e.g. with ``eqx.tree_at``, count) and at least for ``max_delay``; inside a transformation
+        (traced delays) from ``max_delay`` alone, and a delay beyond it raises at run time."""
+        reserve = time_grid.ring_length(np.asarray(self.max_delay, self.conn.delays.dtype), dt)
+        delays = self.conn.delays
+        if isinstance(delays, jax.core.Tracer):
+            return reserve
+        d = np.asarray(delays)
+        if not time_grid.is_on_grid(d, dt):
+            warnings.warn(f"projection '{self.name}': delays are not multiples of dt={dt} ms; rounded to the "
+                          "nearest step (halves up)", stacklevel=3)
+        if np.any((d > 0) & (d.astype(np.float64) / dt < 0.5)):
+            warnings.warn(f"projection '{self.name}': delays shorter than one step (dt={dt} ms) are raised to dt",
                           stacklevel=3)
-        return _slots(self.conn.max_delay, dt)
+        return max(reserve, time_grid.ring_length(d, dt))
 
     def check_state(self, state, dt: float):
-        check_delay_fits(self, 0 if state.buffer is None else state.buffer.shape[-2], dt)
+        """The state's ring buffer holds every delay at ``dt`` and the weights fit the synapse (host values; traced
+        ones are checked at run time by :meth:`guard`)."""
+        L = 0 if state.buffer is None else state.buffer.shape[-2]
+        delays = self.conn.delays
+        concrete = not isinstance(delays, jax.core.Tracer)
+        need = time_grid.ring_length(np.asarray(delays) if concrete else np.float32(self.max_delay), dt)
+        if need > L:
+            longest = float(np.max(np.asarray(delays))) if concrete else self.max_delay
+            raise ValueError(f"projection '{self.name}': a delay of {longest:g} ms needs {max(need, 1)} buffer slots "
+                             f"at dt={dt} ms but the state has {L}{_buffer_hint(dt)}")
+        if not isinstance(self.conn.weights, jax.core.Tracer):
+            check_weight_signs(self)
+
+    def guard(self, state, dt):
+        """``self`` with run-time checks attached (``eqx.error_if``) for what a host check cannot see inside a
+        transformation: traced delays beyond the state's ring buffer, traced negative conductances."""
+        proj = self
+        delays = self.conn.delays
+        if isinstance(delays, jax.core.Tracer):
+            L = max(1, 0 if state.buffer is None else state.buffer.shape[-2])
+            steps = time_grid.delay_steps(delays, dt)
+            delays = eqx.error_if(delays, jnp.any(steps > L),
+                                  f"projection '{self.name}': a delay is longer than the state's ring buffer of {L} "
+                                  f"steps (delays changed inside a transformation); {_buffer_hint(None)}")
+            proj = eqx.tree_at(lambda p: p.conn.delays, proj, delays)
+        weights = self.conn.weights
+        if _conductance(self.synapse) and isinstance(weights, jax.core.Tracer):
+            weights = eqx.error_if(weights, jnp.any(weights < 0),
+                                   f"projection '{self.name}': a weight became negative, but its synapse output is a "
+                                   "conductance (nS >= 0); the sign of the effect comes from the reversal potential: "
+                                   "constrain the weights (brainsim.train constraints) or use a current synapse")
+            proj = eqx.tree_at(lambda p: p.conn.weights, proj, weights)
+        return proj
 
     def init_state(self, dt):
         L = self.delay_slots(dt)
@@ -146,7 +187,7 @@ class Projection(AbstractProjection):
         syn = self.synapse.kinetics.decay(state.syn, dt)
         if state.buffer is None:
             return ProjectionState(syn=self.synapse.kinetics.arrive(syn, x), buffer=None)
-        steps = jnp.maximum(jnp.round(self.conn.delays / dt), 1).astype(jnp.int32)
+        steps = time_grid.delay_steps(jnp.asarray(self.conn.delays), dt)
         return ProjectionState(syn=syn, buffer=state.buffer.at[(k + steps) % state.buffer.shape[0]].add(x))
 
 
@@ -282,17 +323,35 @@ def _input_leaves(kinetics, leaves, treedef, n_post):
     return inputs or None
 
 
-def _slots(max_delay, dt):
-    d_max = max(1, int(round(max_delay / dt)))
-    return 0 if d_max == 1 else d_max
+def _buffer_hint(dt) -> str:
+    at = "" if dt is None else f" (dt={dt} ms)"
+    return (f"; initialise the state with the dt you simulate with{at}, after changing delays (init_state sizes the "
+            "buffer from them), or reserve room for longer delays with Projection(..., max_delay=...)")
 
 
-def check_delay_fits(proj: Projection, L: int, dt: float):
-    """Host-side check that a buffer of length ``L`` holds every delay at ``dt``."""
-    need = max(1, int(math.floor(proj.conn.max_delay / dt + 0.5)))
-    if need > max(L, 1):
-        raise ValueError(f"projection '{proj.name}': delay {proj.conn.max_delay} ms needs {need} buffer slots at "
-                         f"dt={dt} ms but the state has {L}; initialise the state with the dt you simulate with")
+def _max_delay(name: str, value, longest: float) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"projection '{name}': max_delay must be a number of ms, got {value!r}") from None
+    if not (np.isfinite(v) and v >= longest):
+        raise ValueError(f"projection '{name}': max_delay must be finite and at least the longest delay "
+                         f"({longest:g} ms), got {v}")
+    return v
+
+
+def _conductance(synapse: Synapse) -> bool:
+    return isinstance(synapse.output, ConductanceOutput | MgBlock)
+
+
+def check_weight_signs(proj: "Projection"):
+    """A conductance output takes weights >= 0 (nS): its sign comes from the reversal potential. Host values only."""
+    w = proj.conn.weights
+    if _conductance(proj.synapse) and not isinstance(w, jax.core.Tracer) and np.any(np.asarray(w) < 0):
+        raise ValueError(f"projection '{proj.name}': weights must be >= 0 nS for a conductance synapse "
+                         f"({type(proj.synapse.output).__name__}, reversal {proj.synapse.output.E} mV), got min "
+                         f"{float(np.min(np.asarray(w))):g}; an inhibitory conductance has a low reversal potential "
+                         "(e.g. Conductance(E=-80.0)) and a positive weight")
 
 
 def arrive_from_ring(synapse: Synapse, state: ProjectionState, k):

@@ -9,6 +9,8 @@ references of ``_reference.py`` and as the non-CPU branch of the native ops (ins
 import jax
 import jax.numpy as jnp
 
+from .. import time_grid
+
 
 def pre_ids(indptr, nnz: int):
     """The presynaptic neuron (row) of every synapse, shape (nnz,)."""
@@ -18,8 +20,8 @@ def pre_ids(indptr, nnz: int):
 
 
 def delay_steps(delays, dt):
-    """Delay in steps, ``max(round(delay / dt), 1)`` (round half to even)."""
-    return jnp.maximum(jnp.round(delays / dt), 1).astype(jnp.int32)
+    """Delay in steps by the rule of :func:`brainsim.time_grid.delay_steps` (nearest, halves up, at least one)."""
+    return time_grid.delay_steps(jnp.asarray(delays), dt)
 
 
 def ring_slots(delays, head, dt, slots: int, nnz: int):

@@ -16,7 +16,8 @@ def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None
 
     Args:
         conn: the :class:`~brainsim.connectivity.Connectivity`; its ``delays`` (ms, scalar or
-            one per synapse) set each synapse's delay ``d_k = max(round(delay_k / dt), 1)`` steps.
+            one per synapse) set each synapse's delay ``d_k`` in steps by the rule of
+            :func:`brainsim.time_grid.delay_steps` (nearest, halves up, at least one).
         spikes: shape ``(n_pre,)``, bool or float.
         buffer: the ring buffer of future inputs, shape ``(L, n_post)``; row ``r`` holds what
             arrives at the step whose index is ``r`` modulo ``L``.

@@ -28,7 +28,7 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
       projection whose delay is one step): ``scales[k] * buffers[k] + event_matvec(conns[k], s_k)``;
     - ``buffers[k]`` of shape ``(L, n_post)`` (a ring buffer of future inputs):
       ``delayed_event_scatter(conns[k], s_k, buffers[k], head, dt)``, i.e. synapse ``s`` adds
-      into row ``(head + max(round(delay_s / dt), 1)) % L``.
+      into row ``(head + d_s) % L``, ``d_s`` the delay in steps (:func:`brainsim.time_grid.delay_steps`).
 
     Args:
         conns: the connectivities.

@@ -82,7 +82,7 @@ def test_check_state_asks_every_projection(scheduled):
     state = net.init_state(dt=0.1)
     net.check_state(state, 0.1)
     short = eqx.tree_at(lambda s: s.projections["src->post"].buffer, state, jnp.zeros((3, 1)))
-    with pytest.raises(ValueError, match=r"projection 'src->post': delay 2.0 ms needs 20 buffer slots"):
+    with pytest.raises(ValueError, match=r"projection 'src->post': a delay of 2 ms needs 20 buffer slots"):
         bs.simulate(net, short, duration=1.0, dt=0.1)
     other = eqx.tree_at(lambda s: s.projections["learn"].buffer, state, jnp.zeros((4, 1)))
     with pytest.raises(ValueError, match=r"projection 'learn'.*buffer has 4 slots but max_delay=1.0 ms needs 10"):
