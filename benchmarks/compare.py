@@ -114,28 +114,49 @@ def run_one(sim, work, n, duration, seed, core, timeout):
 
 def measure(sim, work, n, duration, repeats, core, timeout, log, warmup=True):
     """Warm-up process (if wanted) then ``repeats`` seeds; a summary dict for one table row."""
-    load0 = os.getloadavg()
-    warm = None
-    if warmup and SIMULATORS[sim][3]:
-        warm = run_one(sim, work, n, duration, 1000, core, timeout)
-        log(dict(warm, phase="warm-up"))
-    runs = []
+    return measure_group([sim], work, n, duration, repeats, core, timeout, log, warmup)[0]
+
+
+def measure_group(sims, work, n, duration, repeats, core, timeout, log, warmup=True):
+    """One row per simulator of ``sims`` for the same work: every simulator's warm-up process, then the seeds
+    interleaved (seed 0 of every simulator, then seed 1, ...), so that a load that changes during the group
+    affects every row alike. Load before/after of a row: at its first and after its last process."""
+    load = {sim: [os.getloadavg(), None] for sim in sims}
+    warm, runs, errors = {}, {sim: [] for sim in sims}, {}
+    for sim in sims:
+        if warmup and SIMULATORS[sim][3]:
+            load[sim][0] = os.getloadavg()
+            warm[sim] = run_one(sim, work, n, duration, 1000, core, timeout)
+            log(dict(warm[sim], phase="warm-up"))
     for seed in range(repeats):
-        r = run_one(sim, work, n, duration, seed, core, timeout)
-        log(dict(r, phase="repeat"))
-        if "error" in r:
-            return dict(sim=sim, work=work, n=n, duration=duration, error=r["error"], load=(load0, os.getloadavg()))
-        runs.append(r)
-    load1 = os.getloadavg()
+        for sim in sims:
+            if sim in errors:
+                continue
+            if seed == 0 and sim not in warm:
+                load[sim][0] = os.getloadavg()
+            r = run_one(sim, work, n, duration, seed, core, timeout)
+            log(dict(r, phase="repeat"))
+            load[sim][1] = os.getloadavg()
+            if "error" in r:
+                errors[sim] = r["error"]
+            else:
+                runs[sim].append(r)
+    rows = []
+    for sim in sims:
+        if sim in errors:
+            rows.append(dict(sim=sim, work=work, n=n, duration=duration, error=errors[sim], load=tuple(load[sim])))
+            continue
+        rs = runs[sim]
 
-    def stat(key):
-        vals = [r[key] for r in runs if r.get(key) is not None]
-        return (statistics.median(vals), min(vals), max(vals)) if vals else None
+        def stat(key, rs=rs):
+            vals = [r[key] for r in rs if r.get(key) is not None]
+            return (statistics.median(vals), min(vals), max(vals)) if vals else None
 
-    return dict(sim=sim, work=work, n=n, duration=duration, version=runs[0]["version"], mode=runs[0]["mode"],
-                build=stat("build_s"), compile=stat("compile_s"), run=stat("run_s"), peak=stat("peak_rss_mb"),
-                rate=stat("rate_hz"), warm=warm, load=(load0, load1), note=runs[0].get("note", ""),
-                seeds=len(runs))
+        rows.append(dict(sim=sim, work=work, n=n, duration=duration, version=rs[0]["version"], mode=rs[0]["mode"],
+                         build=stat("build_s"), compile=stat("compile_s"), run=stat("run_s"),
+                         peak=stat("peak_rss_mb"), rate=stat("rate_hz"), warm=warm.get(sim), load=tuple(load[sim]),
+                         note=rs[0].get("note", ""), seeds=len(rs)))
+    return rows
 
 
 def train_process(sim, seed, steps, core, timeout):
@@ -413,6 +434,7 @@ def run_networks(a, core, pin, log):
     for work in a.works:
         for n in a.sizes:
             duration = a.duration or default_duration(n)
+            sims = []
             for sim in a.simulators:
                 if not runs_work(sim, work):
                     continue
@@ -420,12 +442,14 @@ def run_networks(a, core, pin, log):
                     rows.append(dict(sim=sim, work=work, n=n, duration=duration, missing=True))
                     print(f"{work} N={n} {sim}: not installed (bash benchmarks/peers/setup)", flush=True)
                     continue
-                r = measure(sim, work, n, duration, a.repeats, core, a.timeout, log, warmup=not a.quick)
+                sims.append(sim)
+            group = measure_group(sims, work, n, duration, a.repeats, core, a.timeout, log, warmup=not a.quick)
+            for r in group:
                 rows.append(r)
                 if r.get("error"):
-                    print(f"{work} N={n} {sim}: failed: {r['error']}", flush=True)
+                    print(f"{work} N={n} {r['sim']}: failed: {r['error']}", flush=True)
                 else:
-                    print(f"{work} N={n} {sim}: run {_fmt(r['run'], 3)} s, compile {_fmt(r['compile'])} s, "
+                    print(f"{work} N={n} {r['sim']}: run {_fmt(r['run'], 3)} s, compile {_fmt(r['compile'])} s, "
                           f"rate {_fmt(r['rate'], 1)} Hz, load {r['load'][0][0]:.2f}->{r['load'][1][0]:.2f}",
                           flush=True)
     end_load = os.getloadavg()
@@ -433,7 +457,8 @@ def run_networks(a, core, pin, log):
     notes = [
         f"- every process {pin}, OMP_NUM_THREADS=1; one warm-up process per row (excluded; its run time is the "
         f"'warm-up process' column; Brian2 standalone has none: it compiles in every process), then {a.repeats} "
-        f"processes with seeds 0..{a.repeats - 1}",
+        f"processes with seeds 0..{a.repeats - 1}, interleaved across the simulators of a work (seed 0 of each, "
+        "then seed 1, ...)",
         "- run s: the simulation loop alone (JAX peers: compiled, results ready; Brian2 standalone: the binary's "
         "own run timer); compile s: JIT/XLA or code generation + C++/Cython build; build s: network construction",
         "- run / brainsim: this row's median run time over brainsim's median for the same work and N, "
