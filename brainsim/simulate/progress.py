@@ -1,11 +1,12 @@
 """Progress reporting from inside jitted runs, through ``jax.debug.callback``.
 
-The traced code calls a module-level function with the absolute step count, the step the run started from and
-its length. Called from the host, ``simulate`` opens a bar around the compiled run and the callback forwards to
-it, so compiled runs are reused whether or not a bar is shown. Inside a user's ``jit``/``grad``/``vmap`` there is
-no host code around the run: the callback then opens a bar itself at the run's first report and closes it when
-the run's last step is reported (a new run, or steps going back, close a bar left open by a run that failed).
-The callbacks sit outside ``jax.checkpoint``, so the backward pass of a checkpointed run does not report again.
+The traced code calls a module-level function with the number of steps done and the run's length (counted by
+the loops, not read from the state, so that it is one number under ``vmap`` and the callback runs once). Called
+from the host, ``simulate`` opens a bar around the compiled run and the callback forwards to it, so compiled runs
+are reused whether or not a bar is shown. Inside a user's ``jit``/``grad``/``vmap`` there is no host code around
+the run: the callback then opens a bar itself at the run's first report and closes it when the run's last step
+is reported (a new run, or counts going back, close a bar left open by a run that failed). The callbacks sit
+outside ``jax.checkpoint``, so the backward pass of a checkpointed run does not report again.
 """
 
 import functools
@@ -24,8 +25,8 @@ _auto: dict = {"bar": None, "run": None, "last": -1}  # the bar opened from insi
 class Progress:
     """A progress bar (tqdm, which also renders in notebooks, when installed; a plain line otherwise)."""
 
-    def __init__(self, total_steps: int, start_step: int, dt: float, desc: str = "simulate"):
-        self.total, self.start, self.dt, self.desc = int(total_steps), int(start_step), float(dt), desc
+    def __init__(self, total_steps: int, dt: float, desc: str = "simulate"):
+        self.total, self.dt, self.desc = int(total_steps), float(dt), desc
         self.t0 = time.perf_counter()
         self.done = 0
         try:
@@ -35,8 +36,9 @@ class Progress:
         except ImportError:
             self.bar = None
 
-    def update(self, step: int):
-        self.done = max(self.done, int(np.clip(step - self.start, 0, self.total)))
+    def update(self, done: int):
+        """``done``: steps done so far in this run."""
+        self.done = max(self.done, int(np.clip(done, 0, self.total)))
         if self.bar is not None:
             self.bar.update(self.done - self.bar.n)
         else:
@@ -52,7 +54,7 @@ class Progress:
             self.bar.close()
         else:
             if complete and self.done < self.total:
-                self.update(self.start + self.total)
+                self.update(self.total)
             sys.stderr.write("\n")
             sys.stderr.flush()
 
@@ -65,26 +67,26 @@ class Progress:
         self.close(complete=exc[0] is None)
 
 
-def _forward(step, start, *, total: int, dt: float):
-    step, start = int(np.max(np.asarray(step))), int(np.min(np.asarray(start)))
+def _forward(done, *, total: int, dt: float):
+    done = int(np.max(np.asarray(done)))
     with _lock:
         if _active:  # simulate called from the host: its bar
-            _active[-1].update(step)
+            _active[-1].update(done)
             return
-        bar, run = _auto["bar"], (start, total, dt)
-        if bar is not None and (_auto["run"] != run or step <= _auto["last"]):
+        bar, run = _auto["bar"], (total, dt)
+        if bar is not None and (_auto["run"] != run or done <= _auto["last"]):
             bar.close(complete=False)  # left open by a run that stopped early
             bar = None
         if bar is None:
-            bar = Progress(total, start, dt)
-        bar.update(step)
-        if step - start >= total:
+            bar = Progress(total, dt)
+        bar.update(done)
+        if done >= total:
             bar.close()
-            bar, step = None, -1
-        _auto.update(bar=bar, run=run, last=step)
+            bar, done = None, -1
+        _auto.update(bar=bar, run=run, last=done)
 
 
-def report(step, start, total: int, dt: float):
-    """Call from traced code: the absolute step count ``step`` of a run of ``total`` steps (of ``dt`` ms) that
-    started at step ``start``; shown on the host's bar, or on a bar of its own inside a user's ``jit``."""
-    jax.debug.callback(functools.partial(_forward, total=int(total), dt=float(dt)), step, start)
+def report(done, total: int, dt: float):
+    """Call from traced code: ``done`` steps of a run of ``total`` steps (of ``dt`` ms) are done; shown on the bar
+    that ``simulate`` opened on the host, or on a bar of its own inside a user's ``jit``."""
+    jax.debug.callback(functools.partial(_forward, total=int(total), dt=float(dt)), done)

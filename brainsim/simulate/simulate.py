@@ -70,7 +70,7 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
         raise ValueError(f"simulate: {n_steps} steps is not a multiple of Record(every={record.every})")
     inputs = check.inputs(net, inputs, n_steps, state.batch, check_finite)
     config = _Config(n_steps=n_steps, dt=dt, record=record, chunk=chunk, unroll=unroll,
-                     check_finite=check_finite, progress=progress)
+                     check_finite=check_finite, progress=progress, backend=ops.get_backend())
     args = (net, state, inputs)
     if _is_traced(args):
         final, recorded = _run(config, *args)
@@ -87,7 +87,7 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
     else:
         _compiled.move_to_end(key_)
     compile_s = time.perf_counter() - t0
-    bar = Progress(n_steps, int(state.step), dt) if progress else None
+    bar = Progress(n_steps, dt) if progress else None
     t0 = time.perf_counter()
     if bar is not None:
         with bar:
@@ -114,6 +114,9 @@ class _Config(eqx.Module):
     unroll: int = eqx.field(static=True)
     check_finite: bool = eqx.field(static=True)
     progress: bool = eqx.field(static=True)
+    # read by the ops while tracing: a static field, so that jax's own tracing cache (under filter_jit) tells runs
+    # of different backends apart too
+    backend: str = eqx.field(static=True)
 
 
 def _is_traced(tree):
@@ -169,12 +172,13 @@ def _run(config: "_Config", net, state, inputs):
     if config.chunk is None:
         return _run_in_place(config, window, net, state, inputs)
     checkpointed = jax.checkpoint(block, static_argnums=(2,))
-    start = state.step
 
-    def block(state, xs, n_windows):  # the report outside jax.checkpoint: the backward pass does not repeat it
+    def block(state, xs, n_windows, done):
+        """``done``: steps done after this block, from the loop index (not the state, so that it stays one number
+        under ``vmap``); reported outside ``jax.checkpoint``, so that the backward pass does not report again."""
         state, out = checkpointed(state, xs, n_windows)
         if config.progress:
-            report(state.step, start, config.n_steps, dt)
+            report(done, config.n_steps, dt)
         return state, out
 
     n_steps = config.n_steps
@@ -184,12 +188,13 @@ def _run(config: "_Config", net, state, inputs):
     steps_done = 0
     if n_full:
         xs = _slice_inputs(inputs, 0, n_full * blk, (n_full, blk // every, every))
-        state, out = jax.lax.scan(lambda s, x: block(s, x, blk // every), state, xs, length=n_full)
+        state, out = jax.lax.scan(lambda s, x: block(s, x[0], blk // every, (x[1] + 1) * blk), state,
+                                  (xs, jnp.arange(n_full)), length=n_full)
         pieces.append(out)
         steps_done = n_full * blk
     if rem:
         xs = _slice_inputs(inputs, steps_done, n_steps, (1, rem // every, every))
-        state, out = jax.lax.scan(lambda s, x: block(s, x, rem // every), state, xs, length=1)
+        state, out = jax.lax.scan(lambda s, x: block(s, x, rem // every, n_steps), state, xs, length=1)
         pieces.append(out)
     if not pieces:
         return state, None
@@ -220,10 +225,9 @@ def _run_in_place(config, window, net, state, inputs):
         if config.check_finite:
             state = net.check_finite(state)
         if config.progress:
-            report(state.step, start, n_steps, config.dt)
+            report(w * every, n_steps, config.dt)  # the window counter: one number under vmap
         return (state, buffers, w), None
 
-    start = state.step
     carry = (state, buffers, jnp.zeros((), jnp.int32))
     if n_full:
         xs = _slice_inputs(inputs, 0, n_full * per_block * every, (n_full, per_block, every))

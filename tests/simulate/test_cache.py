@@ -1,0 +1,50 @@
+"""The compiled-run cache of simulate() is keyed on everything that changes what is traced: switching the ops
+backend (or jax's tracing configuration) after a run traces and compiles again instead of reusing the executable."""
+
+import importlib
+
+import jax
+import numpy as np
+import pytest
+
+import brainsim as bs
+
+sim = importlib.import_module("brainsim.simulate.simulate")
+
+
+def _last_executable():
+    return next(reversed(sim._compiled.values())).compiled  # the jax Compiled inside equinox's wrapper
+
+
+@pytest.mark.skipif(not bs.ops.native_available(), reason="needs the native kernels")
+def test_switching_the_ops_backend_retraces(noisy):
+    state = noisy.init_state(jax.random.key(0), 0.1)
+    rec = bs.Record(spikes="post")
+    previous = bs.ops.set_backend("native")
+    try:
+        _, native = bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)
+        assert "brainsim_" in _last_executable().as_text()  # the native custom calls
+        bs.ops.set_backend("jax")
+        _, pure = bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)
+        assert "brainsim_" not in _last_executable().as_text()  # the pure-JAX kernels, not the cached native run
+        n = len(sim._compiled)
+        bs.ops.set_backend("native")
+        bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)  # cached again
+        assert len(sim._compiled) == n and "brainsim_" in _last_executable().as_text()
+    finally:
+        bs.ops.set_backend(previous)
+    np.testing.assert_array_equal(native.spike_matrix("post"), pure.spike_matrix("post"))
+
+
+def test_jax_tracing_configuration_is_part_of_the_key():
+    base = sim._trace_globals()
+    with jax.enable_x64(True):
+        assert sim._trace_globals() != base
+    with jax.default_matmul_precision("highest"):
+        assert sim._trace_globals() != base
+    previous = bs.ops.set_backend("jax")
+    try:
+        assert sim._trace_globals() != base
+    finally:
+        bs.ops.set_backend(previous)
+    assert sim._trace_globals() == base
