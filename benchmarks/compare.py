@@ -69,6 +69,7 @@ HH_PEERS = [
 ]
 # works a peer runs that brainsim cannot run yet: (work, why) -- a row says so instead of a number
 HH_NOT_BUILT = [("hh-61comp", "not built: multi-compartment cells are a later issue")]
+BRAINSIM_ENV = {}  # BRAINSIM_ROOT for brainsim's processes when --brainsim-root is given
 BUSY_LOAD = 1.5  # 1-minute load average above which a 2-core machine is called busy
 SCALE_SIZES = (64000, 256000, 1000000)  # --scale: about 80 synapses per neuron, 200 ms
 
@@ -97,6 +98,7 @@ def run_one(sim, work, n, duration, seed, core, timeout):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     if sim == "brainsim":
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.dirname(HERE), env.get("PYTHONPATH")) if p)
+        env.update(BRAINSIM_ENV)
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -168,6 +170,7 @@ def train_process(sim, seed, steps, core, timeout):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     if sim == "brainsim":
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.dirname(HERE), env.get("PYTHONPATH")) if p)
+        env.update(BRAINSIM_ENV)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
@@ -233,6 +236,7 @@ def run_hh(core, timeout):
         env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
         if sim == "brainsim":
             env["PYTHONPATH"] = os.path.dirname(HERE)
+            env.update(BRAINSIM_ENV)
         load0 = os.getloadavg()
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
@@ -427,6 +431,27 @@ def scale_plot(rows, folder):
     return path
 
 
+def brainsim_source():
+    """A note line saying which brainsim the brainsim rows ran."""
+    def git(*args, cwd):
+        try:
+            return subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd).stdout.rstrip("\n")
+        except OSError:
+            return "?"
+
+    repo = os.path.dirname(HERE)
+    dirty = [ln[3:] for ln in git("status", "--porcelain", "--", "brainsim", "ops", cwd=repo).splitlines() if ln]
+    if BRAINSIM_ENV:
+        root = BRAINSIM_ENV["BRAINSIM_ROOT"]
+        return (f"- brainsim rows: imported from a clean checkout at commit {git('rev-parse', '--short', 'HEAD', cwd=root)}"
+                f" (--brainsim-root; native library copied from the installed build)"
+                + (f"; the shared checkout had uncommitted changes in {len(dirty)} files of brainsim/ and ops/"
+                   if dirty else ""))
+    return ("- brainsim rows: the working tree of this checkout"
+            + (f", with uncommitted changes in {', '.join(dirty[:6])}{' ...' if len(dirty) > 6 else ''}"
+               if dirty else " (clean)"))
+
+
 def run_networks(a, core, pin, log):
     """All network rows; returns (rows, markdown text)."""
     start_load = os.getloadavg()
@@ -469,6 +494,7 @@ def run_networks(a, core, pin, log):
         "its own COBA / COBA_HH examples (AlignPostProj + EventFixedProb, for_loop under jit; COBAHH exp(x)-1 "
         "rates, guarded in float32), '-exprel' with the example's exprel rates, '-old' this project's earlier "
         "BrainPy script",
+        brainsim_source(),
         f"- load average (1 min) at start {start_load[0]:.2f}, at end {end_load[0]:.2f}, highest seen "
         f"{busy:.2f} on {os.cpu_count()} cores"
         + (": THE MACHINE WAS BUSY (other work running); absolute times are inflated, compare ratios"
@@ -506,18 +532,24 @@ def main(argv=None):
                     "standalone unless --simulators says otherwise; written to its own section of peers.md")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "peers.md"))
     ap.add_argument("--log", default=None, help="append every process's JSON result to this file")
+    ap.add_argument("--brainsim-root", default=None,
+                    help="run brainsim from this checkout (e.g. a clean `git worktree` at a commit, with "
+                    "brainsim/_ops_cpu.so copied in) instead of the editable install's working tree")
     ap.add_argument("--all", action="store_true",
                     help="every comparison in one run: networks at N = 4000 and 16000, training, single cells, "
                     "scale; then benchmarks/RESULTS.md is reassembled")
     a = ap.parse_args(argv)
     if a.all:
         common = ["--repeats", str(a.repeats), "--core", str(a.core), "--timeout", str(a.timeout),
-                  "--train-steps", str(a.train_steps), "--out", a.out] + (["--log", a.log] if a.log else [])
+                  "--train-steps", str(a.train_steps), "--out", a.out] + (["--log", a.log] if a.log else []) + (
+                  ["--brainsim-root", a.brainsim_root] if a.brainsim_root else [])
         rows = main(["--sizes", "4000", "16000"] + common)
         main(["--tasks", "train", "hh"] + common)
         main(["--scale"] + common)
         collect_results()
         return rows
+    if a.brainsim_root:
+        BRAINSIM_ENV["BRAINSIM_ROOT"] = os.path.abspath(a.brainsim_root)
     if a.simulators is None:
         a.simulators = ["brainsim", "brainpy", "brian2-standalone"] if a.scale else list(SIMULATORS)
     if a.scale:

@@ -6,7 +6,9 @@ Every script takes the same arguments and prints one JSON line per run with the 
 
 import argparse
 import json
+import os
 import resource
+import subprocess
 import sys
 
 WORKS = ("coba", "cobahh")
@@ -24,6 +26,44 @@ def parse_args(modes, argv=None, extra=()):
     for flag, kw in extra:
         ap.add_argument(flag, **kw)
     return ap.parse_args(argv)
+
+
+class _ModelsFinder:
+    """``brainsim.models`` lives in the repository's top-level ``models/`` (pyproject's wheel.packages maps it)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def find_spec(self, name, path=None, target=None):
+        import importlib.util
+
+        if name != "brainsim.models" and not name.startswith("brainsim.models."):
+            return None
+        base = os.path.join(self.folder, *name.split(".")[2:])
+        if os.path.isdir(base):
+            return importlib.util.spec_from_file_location(name, os.path.join(base, "__init__.py"),
+                                                          submodule_search_locations=[base])
+        if os.path.exists(base + ".py"):
+            return importlib.util.spec_from_file_location(name, base + ".py")
+        return None
+
+
+def use_brainsim_root():
+    """Make ``import brainsim`` load the checkout named by $BRAINSIM_ROOT (a clean worktree at a commit, with the
+    native library copied in) instead of the editable install's working tree, which other work may be changing.
+    Returns a note naming the checkout and its commit ('' when the variable is unset)."""
+    root = os.environ.get("BRAINSIM_ROOT")
+    if not root:
+        return ""
+    sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith("_editable")]
+    sys.path.insert(0, root)
+    sys.meta_path.insert(0, _ModelsFinder(os.path.join(root, "models")))
+    try:
+        rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True).stdout.strip()
+    except OSError:
+        rev = "?"
+    return f"brainsim from {root} at {rev}"
 
 
 def p_connect(n):

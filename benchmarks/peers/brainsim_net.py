@@ -11,9 +11,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import parse_args, peak_rss_mb, record  # noqa: E402
+from _common import parse_args, peak_rss_mb, record, use_brainsim_root  # noqa: E402
 
 args = parse_args(("native", "pure JAX", "auto"), sys.argv[1:])
+root_note = use_brainsim_root()  # $BRAINSIM_ROOT: a clean checkout instead of the shared working tree
 t_import = time.perf_counter()
 import jax  # noqa: E402
 from brainsim.models import MODELS  # noqa: E402
@@ -36,4 +37,4 @@ spikes = int(sum(res.spike_counts(p).sum() for p in pops))
 backend = "native" if getattr(bs.ops, "native_available", lambda: False)() else "pure JAX"
 record(simulator="brainsim", version=getattr(bs, "__version__", "dev"), mode=backend, args=args, build_s=build_s,
        compile_s=compile_s, warmup_s=warmup_s, run_s=res.run_s, spikes=spikes, peak_mb=peak_rss_mb(),
-       note=f"import {import_s:.2f} s")
+       note=f"import {import_s:.2f} s" + (f"; {root_note}" if root_note else ""))

@@ -8,14 +8,21 @@ compiled ``simulate`` calls (results ready).
 """
 
 import json
+import os
 import resource
 import statistics
+import sys
 
-import jax
-import numpy as np
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import use_brainsim_root  # noqa: E402
 
-import brainsim as bs
-from brainsim.neurons.hh import HH
+root_note = use_brainsim_root()  # $BRAINSIM_ROOT: a clean checkout instead of the shared working tree
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+import brainsim as bs  # noqa: E402
+from brainsim.neurons.hh import HH  # noqa: E402
 
 dt, duration = 0.025, 100.0
 n_steps = int(round(duration / dt))
@@ -32,6 +39,6 @@ for _ in range(22):
     spikes = int(res.spike_counts("cell").sum())
 out = dict(simulator="brainsim", version=getattr(bs, "__version__", "dev"), mode="float32, exponential Euler",
            work="hh-1comp", compile_s=round(compile_s, 2), run_ms=round(1000 * statistics.median(times[1:]), 3),
-           run_ms_min=round(1000 * min(times[1:]), 3), spikes=spikes,
+           run_ms_min=round(1000 * min(times[1:]), 3), spikes=spikes, check=root_note or "-",
            peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
 print("RESULT " + json.dumps(out), flush=True)
