@@ -8,11 +8,13 @@ update after every window. :func:`network_window_loss` builds the window loss fo
 :class:`~brainsim.network.Network` run by :func:`~brainsim.simulate.simulate`.
 """
 
+import numbers
 from collections.abc import Callable
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ..simulate import Record, simulate
 
@@ -34,15 +36,16 @@ def tbptt_grad(window_loss: Callable, params, state, xs, *, window: int, length:
         ``(loss, grads, final_state)``: the sum of the window losses, the sum of the window gradients
         (structure of ``eqx.filter(params, filter_spec)``) and the state after ``T`` steps.
     """
+    _check_window_loss(window_loss)
     n_steps = _n_steps(xs, length, window)
-    dyn, static = eqx.partition(params, filter_spec)
+    dyn, static = _partition(params, filter_spec)
     grad_fn = _window_grad(window_loss, static)
     zero = jax.tree.map(jnp.zeros_like, dyn)
 
     def body(carry, xw):
         loss_sum, g_sum, state = carry
         (loss, state), g = grad_fn(dyn, state, xw)
-        return (loss_sum + loss, jax.tree.map(jnp.add, g_sum, g), state), None
+        return (loss_sum + _check_finite(loss, g), jax.tree.map(jnp.add, g_sum, g), state), None
 
     (loss0, _), _ = jax.eval_shape(grad_fn, dyn, state, _first_window(xs, n_steps, window))
     carry = (jnp.zeros((), loss0.dtype), zero, state)
@@ -61,8 +64,13 @@ def tbptt_train(window_loss: Callable, params, state, xs, *, window: int, optimi
         ``(params, opt_state, final_state, losses)``; ``losses`` has one entry per window, each the loss
         of that window before its update.
     """
+    _check_window_loss(window_loss)
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        hint = " (call it: e.g. optax.adam(1e-3))" if callable(optimizer) else ""
+        raise TypeError(f"tbptt_train: optimizer must be an optax GradientTransformation{hint}, "
+                        f"got {getattr(optimizer, '__name__', type(optimizer).__name__)}")
     n_steps = _n_steps(xs, length, window)
-    dyn, static = eqx.partition(params, filter_spec)
+    dyn, static = _partition(params, filter_spec)
     if opt_state is None:
         opt_state = optimizer.init(dyn)
     grad_fn = _window_grad(window_loss, static)
@@ -70,7 +78,10 @@ def tbptt_train(window_loss: Callable, params, state, xs, *, window: int, optimi
     def body(carry, xw):
         dyn, opt_state, state = carry
         (loss, state), g = grad_fn(dyn, state, xw)
+        loss = _check_finite(loss, g)
         updates, opt_state = optimizer.update(g, opt_state, dyn)
+        loss = eqx.error_if(loss, ~_all_finite(updates), "tbptt_train: the optimizer turned finite gradients into "
+                            "non-finite updates; check its arguments (learning rate, eps, ...)")
         return (eqx.apply_updates(dyn, updates), opt_state, state), loss
 
     carry, losses = _scan_windows(body, (dyn, opt_state, state), xs, n_steps, window)
@@ -91,6 +102,13 @@ def network_window_loss(loss_fn: Callable, *, dt: float, window: int, record: Re
     """
     if not isinstance(window, int) or window < 1:
         raise ValueError(f"network_window_loss: window must be a positive number of steps, got {window!r}")
+    if not callable(loss_fn):
+        raise TypeError(f"network_window_loss: loss_fn must be a function (results, targets) -> loss, "
+                        f"got {type(loss_fn).__name__}")
+    dt_ok = (not isinstance(dt, bool) and isinstance(dt, numbers.Real | np.ndarray | jax.Array) and np.ndim(dt) == 0
+             and float(dt) > 0 and np.isfinite(float(dt)))
+    if not dt_ok:
+        raise ValueError(f"network_window_loss: dt must be a finite number of ms > 0, got {dt!r}")
 
     def window_loss(net, state, xw):
         inputs, targets = xw
@@ -104,9 +122,48 @@ def network_window_loss(loss_fn: Callable, *, dt: float, window: int, record: Re
 
 
 # -- helpers -----------------------------------------------------------------------------------------
+def _check_window_loss(window_loss):
+    if not callable(window_loss):
+        raise TypeError(f"tbptt: window_loss must be a function (params, state, xs_window) -> (loss, final_state), "
+                        f"got {type(window_loss).__name__}")
+
+
+def _partition(params, filter_spec):
+    dyn, static = eqx.partition(params, filter_spec)
+    leaves = jax.tree_util.tree_flatten_with_path(dyn)[0]
+    if not leaves:
+        raise ValueError("tbptt: filter_spec selects no array of params, so there is nothing to differentiate; use "
+                         "eqx.is_inexact_array (the default) or a spec that selects the fields to train")
+    for path, leaf in leaves:
+        if not (hasattr(leaf, "dtype") and jnp.issubdtype(leaf.dtype, jnp.inexact)):
+            what = f"dtype {leaf.dtype}" if hasattr(leaf, "dtype") else type(leaf).__name__
+            raise TypeError(f"tbptt: filter_spec selects {jax.tree_util.keystr(path)} ({what}); only floating-point "
+                            "arrays can be differentiated (use eqx.is_inexact_array)")
+    return dyn, static
+
+
+def _all_finite(tree):
+    return jnp.all(jnp.asarray([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)] or [True]))
+
+
+def _check_finite(loss, grads):
+    """``loss``, raising (``eqx.error_if``) when it or a gradient of its window is non-finite: one bad window would
+    otherwise turn the summed gradients (or, with updates per window, every later parameter) into NaN silently."""
+    loss = eqx.error_if(loss, ~jnp.isfinite(loss), "tbptt: a window's loss became non-finite; check the data, the "
+                        "model's parameters and dt, or clip gradients (optax.clip_by_global_norm) when training")
+    return eqx.error_if(loss, ~_all_finite(grads), "tbptt: a window's gradient became non-finite while its loss is "
+                        "finite; use a narrower surrogate or shorter windows, constrain trained time constants, or "
+                        "clip gradients")
+
+
 def _window_grad(window_loss, static):
     def f(dyn, state, xw):
-        loss, state = window_loss(eqx.combine(dyn, static), state, xw)
+        out = window_loss(eqx.combine(dyn, static), state, xw)
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise TypeError(f"tbptt: window_loss must return (loss, final_state), got {type(out).__name__}")
+        loss, state = out
+        if jnp.shape(loss) != ():
+            raise ValueError(f"tbptt: window_loss must return a scalar loss, got shape {jnp.shape(loss)}")
         return loss, state
 
     vg = jax.value_and_grad(f, has_aux=True)
@@ -130,6 +187,8 @@ def _n_steps(xs, length, window):
     if -1 in sizes or len(sizes) > 1:
         raise ValueError(f"tbptt: every leaf of xs needs the same leading axis of steps, got shapes "
                          f"{[jnp.shape(x) for x in leaves]}")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int | np.integer)):
+        raise ValueError(f"tbptt: length must be an integer number of steps, got {length!r}")
     if not sizes:
         if length is None or int(length) < 1 or int(length) % window:
             raise ValueError(f"tbptt: xs has no arrays; pass length= (the number of steps), a multiple of "

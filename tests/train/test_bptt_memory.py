@@ -101,3 +101,10 @@ def test_simulate_checkpointed_is_simulate_with_sqrt_chunk():
     np.testing.assert_array_equal(np.asarray(f1.populations["E"].v), np.asarray(f2.populations["E"].v))
     with pytest.raises(TypeError, match="chunk"):
         simulate_checkpointed(net, state, duration=40.0, dt=DT, inputs={"in": x}, chunk=10)
+
+
+def test_simulate_checkpointed_bad_dt():
+    net = network()
+    for dt in (0.0, -0.5, float("nan")):  # dt = 0 was a ZeroDivisionError
+        with pytest.raises(ValueError, match="simulate_checkpointed: dt must be a finite number of ms > 0"):
+            simulate_checkpointed(net, None, duration=40.0, dt=dt)

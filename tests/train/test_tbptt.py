@@ -193,3 +193,44 @@ def test_bad_input():
         tbptt_grad(rsnn_window_loss, model, s0, None, window=5)
     with pytest.raises(ValueError, match="window must be a positive"):
         network_window_loss(network_loss, dt=DT, window=-1)
+
+
+def test_bad_arguments_are_clear_errors():
+    model = rsnn()
+    xs, targets = data(20)
+    s0 = model.init_state()
+    with pytest.raises(ValueError, match="filter_spec selects no array"):
+        tbptt_grad(rsnn_window_loss, model, s0, (xs, targets), window=5, filter_spec=lambda x: False)
+    with pytest.raises(TypeError, match="window_loss must return \\(loss, final_state\\)"):
+        tbptt_grad(lambda m, s, xw: rsnn_window_loss(m, s, xw)[0], model, s0, (xs, targets), window=5)
+    with pytest.raises(ValueError, match="scalar loss"):
+        tbptt_grad(lambda m, s, xw: (jnp.ones(2), s), model, s0, (xs, targets), window=5)
+    with pytest.raises(TypeError, match="window_loss must be a function"):
+        tbptt_grad("loss", model, s0, (xs, targets), window=5)
+    with pytest.raises(ValueError, match="length must be an integer"):
+        tbptt_grad(rsnn_window_loss, model, s0, (xs, targets), window=5, length=20.5)
+    with pytest.raises(TypeError, match=r"optimizer must be an optax GradientTransformation \(call it"):
+        tbptt_train(rsnn_window_loss, model, s0, (xs, targets), window=5, optimizer=optax.adam)
+    for dt in (0.0, float("nan"), "1"):
+        with pytest.raises(ValueError, match="network_window_loss: dt must be a finite number of ms > 0"):
+            network_window_loss(network_loss, dt=dt, window=5)
+
+
+def test_non_finite_window_raises_instead_of_poisoning_the_parameters():
+    model = rsnn()
+    xs, targets = data(20)
+    targets = targets.copy()
+    targets[12] = np.nan  # one bad target in the third window
+    s0 = model.init_state()
+    with pytest.raises(Exception, match="tbptt: a window's loss became non-finite"):
+        jax.block_until_ready(tbptt_grad(rsnn_window_loss, model, s0, (xs, targets), window=5)[0])
+    with pytest.raises(Exception, match="tbptt: a window's loss became non-finite"):
+        jax.block_until_ready(tbptt_train(rsnn_window_loss, model, s0, (xs, targets), window=5,
+                                          optimizer=optax.sgd(1e-3))[3])
+
+    def sqrt_loss(m, s, xw):  # finite value, NaN gradient (sqrt at 0)
+        loss, s = rsnn_window_loss(m, s, xw)
+        return loss + jnp.sqrt(0.0 * jnp.sum(m.w_out)), s
+
+    with pytest.raises(Exception, match="gradient became non-finite while its loss is finite"):
+        jax.block_until_ready(tbptt_grad(sqrt_loss, model, s0, data(20), window=5)[0])
