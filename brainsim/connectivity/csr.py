@@ -51,6 +51,8 @@ class Connectivity(eqx.Module):
             raise TypeError(f"{name}: indptr and indices must be integer arrays, got {indptr.dtype} and "
                             f"{indices.dtype}")
         self.n_pre = int(indptr.shape[0] - 1)
+        if isinstance(n_post, bool) or not isinstance(n_post, int | np.integer) or n_post < 0:
+            raise ValueError(f"{name}: n_post must be an integer >= 0, got {n_post!r}")
         self.n_post = int(n_post)
         nnz = int(indices.shape[0])
         if check:

@@ -57,6 +57,9 @@ class Network(eqx.Module):
     currents: tuple
 
     def __init__(self, populations, projections=(), currents=()):
+        for label, value in (("populations", populations), ("projections", projections), ("currents", currents)):
+            if isinstance(value, eqx.Module | str | dict) or not hasattr(value, "__iter__"):
+                raise TypeError(f"Network: {label} must be a list (or tuple) of them, got {type(value).__name__}")
         pops = {}
         for p in populations:
             if not isinstance(p, AbstractNeuron | AbstractSource):
@@ -90,8 +93,14 @@ class Network(eqx.Module):
     # -- construction-time checks -------------------------------------------------------------
     def check_dt(self, dt: float):
         """Raise ``ValueError`` naming the population when ``dt`` is too large for its model."""
-        if not dt > 0:
-            raise ValueError(f"dt must be > 0 ms, got {dt}")
+        if isinstance(dt, bool | str) or np.ndim(dt) != 0:
+            raise TypeError(f"Network: dt must be a number of ms, got {dt!r}")
+        try:
+            dt = float(dt)
+        except (TypeError, ValueError, jax.errors.ConcretizationTypeError):
+            raise TypeError(f"Network: dt must be a host number of ms (it sizes delay buffers), got {dt!r}") from None
+        if not (np.isfinite(dt) and dt > 0):
+            raise ValueError(f"Network: dt must be a finite number of ms > 0, got {dt}")
         for p in self.populations.values():
             if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(p)):
                 continue  # inside a transformation (e.g. grad w.r.t. parameters): checked on the host
@@ -120,8 +129,7 @@ class Network(eqx.Module):
 
     def _init_state(self, key, dt: float) -> NetworkState:
         self.check_dt(dt)
-        if key is None:
-            key = jax.random.key(0)
+        key = jax.random.key(0) if key is None else _check_key(key)
         k_pop, k_cur = jax.random.split(key)
         pop_keys = jax.random.split(k_pop, len(self.populations))
         pops = {n: p.init_state(k) for (n, p), k in zip(self.populations.items(), pop_keys, strict=True)}
@@ -285,7 +293,7 @@ class Network(eqx.Module):
 
 def _sample_keys(key, batch: int):
     """One PRNG key per sample: ``key`` split ``batch`` ways, or ``key`` itself when it holds ``batch`` keys."""
-    key = jax.random.key(0) if key is None else jnp.asarray(key)
+    key = jax.random.key(0) if key is None else _check_key(key)
     typed = jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
     ndim = key.ndim if typed else key.ndim - 1  # a raw key (PRNGKey) is a pair of uint32
     if ndim == 0:
@@ -294,6 +302,17 @@ def _sample_keys(key, batch: int):
         return key
     raise ValueError(f"Network.init_state: key must be one PRNG key or {batch} keys (one per sample), got shape "
                      f"{key.shape}")
+
+
+def _check_key(key):
+    """``key`` as a JAX array if it is a PRNG key (typed, ``jax.random.key``, or raw, ``jax.random.PRNGKey``)."""
+    arr = key if isinstance(key, jax.Array | jax.core.Tracer) else None
+    if arr is None or not (jnp.issubdtype(arr.dtype, jax.dtypes.prng_key) or
+                           (arr.dtype == jnp.uint32 and arr.ndim >= 1 and arr.shape[-1] == 2)):
+        raise TypeError(f"Network.init_state: key must be a JAX PRNG key (jax.random.key(seed)) or None, got "
+                        f"{type(key).__name__}" + (f" {getattr(key, 'dtype', '')} {getattr(key, 'shape', '')}"
+                                                   if hasattr(key, "shape") else f" {key!r}"))
+    return arr
 
 
 def _fields(module):

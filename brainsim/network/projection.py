@@ -77,6 +77,9 @@ class Projection(AbstractProjection):
     max_delay: float = eqx.field(static=True)
 
     def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, max_delay=None, name=None):
+        for label, value in (("pre", pre), ("post", post), ("name", name)):
+            if not isinstance(value, str) and not (label == "name" and value is None):
+                raise TypeError(f"Projection: {label} must be a population name (str), got {value!r}")
         self.name = name or f"{pre}->{post}"
         self.pre, self.post = pre, post
         if not isinstance(conn, Connectivity):
