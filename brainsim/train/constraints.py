@@ -155,6 +155,8 @@ class Dale(AbstractConstraint):
         if exc.ndim > 1:
             raise ValueError(f"Dale: excitatory must be a bool or one bool per presynaptic neuron, "
                              f"got shape {exc.shape}")
+        if isinstance(axis, bool) or not isinstance(axis, int | np.integer):
+            raise TypeError(f"Dale: axis must be an integer (the presynaptic axis of the weights), got {axis!r}")
         _check_map("Dale", positive)
         self.excitatory, self.axis, self.positive = jnp.asarray(exc), int(axis), positive
 

@@ -48,14 +48,15 @@ class RSNN(eqx.Module):
         if not isinstance(neuron, AbstractNeuron):
             raise TypeError(f"RSNN: neuron must be a brainsim neuron (e.g. LIF(n)), got {type(neuron).__name__}")
         n = neuron.n
-        w_in, w_rec, w_out = jnp.asarray(w_in), jnp.asarray(w_rec), jnp.asarray(w_out)
+        # integer weights would not be trained (eqx.is_inexact_array skips them) nor take gradients: make them float
+        w_in, w_rec, w_out = (_float(w) for w in (w_in, w_rec, w_out))
         if w_in.ndim != 2 or w_in.shape[0] != n:
             raise ValueError(f"RSNN: w_in must have shape (n, n_in) = ({n}, n_in), got {w_in.shape}")
         if w_rec.shape != (n, n):
             raise ValueError(f"RSNN: w_rec must have shape (n, n) = ({n}, {n}), got {w_rec.shape}")
         if w_out.ndim != 2 or w_out.shape[1] != n:
             raise ValueError(f"RSNN: w_out must have shape (n_out, n) = (n_out, {n}), got {w_out.shape}")
-        b_out = jnp.zeros(w_out.shape[0], w_out.dtype) if b_out is None else jnp.asarray(b_out)
+        b_out = jnp.zeros(w_out.shape[0], w_out.dtype) if b_out is None else _float(b_out)
         if b_out.shape != (w_out.shape[0],):
             raise ValueError(f"RSNN: b_out must have shape (n_out,) = ({w_out.shape[0]},), got {b_out.shape}")
         if not float(tau_out) > 0:
@@ -104,6 +105,11 @@ class RSNN(eqx.Module):
         """``lax.scan`` of :meth:`step` over ``xs``; returns ``(final_state, (zs, ys))``, shapes (T, n), (T, n_out)."""
         ts = t0 + dt * jnp.arange(xs.shape[0])
         return jax.lax.scan(lambda s, a: self.step(s, a[0], a[1], dt), state, (xs, ts))
+
+
+def _float(x):
+    x = jnp.asarray(x)
+    return x if jnp.issubdtype(x.dtype, jnp.inexact) else x.astype(jnp.result_type(float))
 
 
 def trainable_weights(model: RSNN) -> RSNN:

@@ -390,3 +390,8 @@ def test_dale_law_rejects_unknown_populations_and_covers_learnable_delays():
     np.testing.assert_array_equal(cs[dl.name].excitatory, False)
     marked = dale_law(net, EXCITATORY)
     assert constraint_violations(marked)[f".projections['{dl.name}'].conn.weights"] == 0
+
+
+def test_dale_axis_must_be_an_integer():
+    with pytest.raises(TypeError, match="Dale: axis must be an integer"):
+        Dale(np.array([True, False]), axis=0.5)  # was truncated to 0 silently

@@ -246,3 +246,10 @@ def test_non_finite_gradient_with_finite_loss_raises():
 
     with pytest.raises(Exception, match="EProp: a gradient became non-finite while the loss is finite"):
         jax.block_until_ready(eqx.filter_jit(lambda m: EProp(norm).value_and_grad(m, xs, targets, dt=DT))(model))
+
+
+def test_integer_weights_become_trainable_floats():
+    m = RSNN(LIF(3), np.ones((3, 2), int), np.zeros((3, 3), int), np.ones((1, 3), int), np.zeros(1, int))
+    for w in (m.w_in, m.w_rec, m.w_out, m.b_out):
+        assert jnp.issubdtype(w.dtype, jnp.floating)  # int weights were silently left out of training
+    assert len(jax.tree.leaves(eqx.filter(trainable_weights(m), eqx.is_inexact_array))) == 4
