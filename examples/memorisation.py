@@ -37,8 +37,9 @@ Two ways to run it, the same model and the same numbers:
   all-to-all ``Projection`` s) run by ``simulate`` on a batched state (``init_state(..., batch=32)``). Each
   projection's connectivity is a full weight matrix (``from_dense``), so the network sends it as one
   :func:`~brainsim.ops.event_matmul` of the whole batch's spikes per step (weight gradient summed over the batch in
-  the kernel). About 1.5-2x the fast path's time per step (``benchmarks/results/train.md``): the input projection runs
-  inside the time loop, and the neurons step per sample.
+  the kernel). Slower per step than the fast path (``benchmarks/results/train.md`` has both, measured by
+  ``benchmarks/bench_train.py --network``): the input projection runs inside the time loop, and the neurons step
+  per sample.
 - ``--path fast`` (default): the same neurons and synapses stepped on batched state arrays in one
   ``lax.scan`` (``LIF.step`` and the kinetics broadcast over a leading batch axis, no vmap), with
   the two projections that do not depend on the recurrent state taken out of the time loop: the
