@@ -12,6 +12,7 @@ import numbers
 import os
 import sys
 import tempfile
+import threading
 import time
 
 _OUTPUTS = ("summary.json", "raster.png")
@@ -194,6 +195,13 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
     ``duration`` of 0 gives an empty summary (no spikes; rates, CV and realtime factor ``None``).
     """
     n_steps = check_run_args(name, n_neurons, duration, dt, seed, out, unroll, plot)
+    summary, res = _simulate_model(name, n_neurons, duration, dt, seed, progress, unroll, n_steps)
+    _write_outputs(summary, res, out, plot)
+    return summary
+
+
+def _simulate_model(name, n_neurons, duration, dt, seed, progress, unroll, n_steps):
+    """Build and run (arguments already checked); returns ``(summary, results)``. Writes nothing."""
     import jax
     import numpy as np
 
@@ -235,20 +243,61 @@ def run_model(name, n_neurons=4000, duration=1000.0, dt=0.1, seed=0, out="brains
         "backend": _backend(),
         "expected_rate_hz": list(spec.expected_rate_hz) or None,
     }
-    _atomic_write_text(os.path.join(out, "summary.json"), json.dumps(summary, indent=2) + "\n")
-    if plot:
-        from .plot import raster, save_figure
+    return summary, res
 
-        sizes = {p: res.size(p) for p in pops}
-        show = {p: max(20, round(500 * n / max(1, sum(sizes.values())))) for p, n in sizes.items()}
-        fig, ax = raster(res, max_neurons=show, markersize=1.5, t_stop=None if n_steps else dt)
-        rate = "no time simulated" if mean_rate is None else f"{mean_rate:.1f} Hz"
-        ax.set_title(f"{name}: N = {net.n_neurons}, {duration:g} ms, {rate}")
+
+def _write_outputs(s, res, out, plot):
+    """summary.json and (with ``plot``) raster.png, each written atomically."""
+    _atomic_write_text(os.path.join(out, "summary.json"), json.dumps(s, indent=2) + "\n")
+    if not plot:
+        return
+    import matplotlib.pyplot as plt
+
+    from .plot import raster, save_figure
+
+    sizes = {p: res.size(p) for p in res.populations}
+    show = {p: max(20, round(500 * n / max(1, sum(sizes.values())))) for p, n in sizes.items()}
+    fig, ax = raster(res, max_neurons=show, markersize=1.5, t_stop=None if res.n_steps else s["dt_ms"])
+    rate = "no time simulated" if s["mean_rate_hz"] is None else f"{s['mean_rate_hz']:.1f} Hz"
+    ax.set_title(f"{s['model']}: N = {s['n_neurons']}, {s['duration_ms']:g} ms, {rate}")
+    try:
         save_figure(fig, os.path.join(out, "raster.png"))
-        import matplotlib.pyplot as plt
-
+    finally:
         plt.close(fig)
-    return summary
+
+
+class _WorkerBusy(KeyboardInterrupt):
+    """Ctrl-C while :func:`_in_worker`'s thread was still working."""
+
+
+def _in_worker(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in a daemon thread while this (main) thread waits in short, interruptible waits.
+
+    Python runs a signal handler only when the main thread executes bytecode, so Ctrl-C during a compiled run
+    that the main thread waits on would be seen only when the run ends. Waiting here keeps it at most 0.1 s away.
+    Ctrl-C raises :class:`_WorkerBusy` (a ``KeyboardInterrupt``) when the thread has not finished.
+    """
+    box, done = {}, threading.Event()
+
+    def target():
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread as it is
+            box["error"] = e
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name="brainsim-cli-worker", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        if not done.is_set():
+            raise _WorkerBusy() from None
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 def bench_models(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=0):
@@ -347,24 +396,42 @@ def _parser():
 
 
 def main(argv=None):
-    """``brainsim run|bench``; returns the exit status (0; 130 after Ctrl-C; argument errors exit with 2)."""
+    """``brainsim run|bench``; returns the exit status: 0, or 130 after Ctrl-C (bad arguments exit with 2).
+
+    The build and the run go on in a worker thread so that Ctrl-C is seen at once; if it comes while that work
+    is still running, the process ends there with status 130 (``os._exit``, the work cannot be stopped cleanly
+    and nothing has been written yet: the outputs are written afterwards, each atomically).
+    """
     parser, subparsers = _parser()
     args = parser.parse_args(argv)
     sub = subparsers[args.command]
     try:
-        try:
-            if args.command == "bench":
-                rows = bench_models(args.names, args.sizes, args.duration, args.dt, args.repeats, args.seed)
-                _print_bench(rows, args.json)
-            else:
-                plot = not args.no_plot
-                s = run_model(args.model, args.n_neurons, args.duration, args.dt, args.seed, args.out,
-                              progress=not args.no_progress and sys.stderr.isatty(), unroll=args.unroll, plot=plot)
-                _print_summary(s, args.out, plot)
-        except ArgumentError as e:  # raised by the checks that run_model and bench_models make before any work
-            sub.error(e.detail)
-    except KeyboardInterrupt:
-        print(f"brainsim {args.command}: interrupted", file=sys.stderr)
+        if args.command == "bench":
+            try:
+                check_bench_args(args.names, args.sizes, args.duration, args.dt, args.repeats, args.seed)
+            except ArgumentError as e:
+                sub.error(e.detail)
+            rows = _in_worker(bench_models, args.names, args.sizes, args.duration, args.dt, args.repeats, args.seed)
+            _print_bench(rows, args.json)
+        else:
+            plot = not args.no_plot
+            try:
+                n_steps = check_run_args(args.model, args.n_neurons, args.duration, args.dt, args.seed, args.out,
+                                         args.unroll, plot)
+            except ArgumentError as e:
+                sub.error(e.detail)
+            progress = not args.no_progress and sys.stderr.isatty()
+            s, res = _in_worker(_simulate_model, args.model, args.n_neurons, args.duration, args.dt, args.seed,
+                                progress, args.unroll, n_steps)
+            _write_outputs(s, res, args.out, plot)
+            _print_summary(s, args.out, plot)
+    except KeyboardInterrupt as e:
+        newline = "\n" if sys.stderr.isatty() else ""  # end a progress bar's line
+        print(f"{newline}brainsim {args.command}: interrupted", file=sys.stderr)
+        if isinstance(e, _WorkerBusy):  # a normal exit would wait for XLA, or abort when the thread next needs Python
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         return 130
     return 0
 
