@@ -18,13 +18,13 @@ N_PRE, N_POST, L, DT = 23, 17, 9, 0.1
 @pytest.mark.parametrize("backend", ["native", "jax"])
 def test_each_synapse_lands_in_its_slot(backend):
     # one presynaptic neuron, five synapses onto neurons 0..4; delays in ms at dt = 0.1 ms
-    delays = np.array([0.0, 0.1, 0.25, 0.5, 1.0])  # -> 1 (minimum), 1, 2, 5, 10 steps
+    delays = np.array([0.0, 0.1, 0.25, 0.5, 1.0])  # -> 1 (minimum), 1, 3 (halves up), 5, 10 steps
     weights = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
     conn = Connectivity([0, 5], np.arange(5), 5, weights, delays)
     head = 6
     out = ops.delayed_event_scatter(conn, jnp.ones(1), jnp.zeros((8, 5)), head, DT, backend=backend)
     expected = np.zeros((8, 5))
-    for j, steps in enumerate([1, 1, 2, 5, 10]):
+    for j, steps in enumerate([1, 1, 3, 5, 10]):
         expected[(head + steps) % 8, j] = weights[j]
     np.testing.assert_array_equal(out, expected)
 
