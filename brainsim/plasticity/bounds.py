@@ -1,0 +1,41 @@
+"""Weight dependence and bounds of spike-timing rules.
+
+For a synapse of weight ``w`` in ``[w_min, w_max]``, a potentiation step ``A+ x`` and a depression step ``A- x`` are
+scaled by
+
+==================  ======================  ======================  ==============================================
+``dependence``      potentiation factor     depression factor       reference
+==================  ======================  ======================  ==============================================
+``"additive"``      1                       1                       Song, Miller & Abbott (2000); hard bounds
+``"multiplicative"``  ``w_max - w``         ``w - w_min``           soft bounds (Kistler & van Hemmen 2000;
+                                                                    Rubin, Lee & Sompolinsky 2001; Guetig et al.
+                                                                    2003 with mu = 1)
+``"van_rossum"``    1                       ``w - w_min``           van Rossum, Bi & Turrigiano (2000): additive
+                                                                    potentiation, multiplicative depression
+==================  ======================  ======================  ==============================================
+
+Amplitudes are in the unit of the weights where the factor is 1 and dimensionless where it is a weight difference.
+Every rule also clips the updated weights to ``[w_min, w_max]`` (for the soft forms this only matters when a single
+step's change exceeds the distance to the bound, ``A x > 1``).
+"""
+
+import jax.numpy as jnp
+
+DEPENDENCES = ("additive", "multiplicative", "van_rossum")
+
+
+def potentiation_factor(w, w_max, dependence: str):
+    return w_max - w if dependence == "multiplicative" else jnp.ones_like(w)
+
+
+def depression_factor(w, w_min, dependence: str):
+    return jnp.ones_like(w) if dependence == "additive" else w - w_min
+
+
+def clip(w, w_min, w_max):
+    return jnp.clip(w, w_min, w_max)
+
+
+def needs_finite(dependence: str) -> tuple[bool, bool]:
+    """Whether ``(w_min, w_max)`` must be finite for ``dependence``."""
+    return {"additive": (False, False), "multiplicative": (True, True), "van_rossum": (True, False)}[dependence]
