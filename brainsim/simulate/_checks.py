@@ -171,6 +171,7 @@ def state(net, state, dt: float) -> Expected:
             tuple(np.shape(x)) == shape and _dtype(x) == dtype for x, (shape, dtype) in zip(leaves, expected.specs,
                                                                                              strict=True)):
         return expected
+    _ask_network(net, state, dt)
     tolerate = _longer_ring_buffer(net)
     problem = first_difference(expected.desc, describe(state), tolerate=tolerate)
     if problem is not None:
@@ -178,6 +179,18 @@ def state(net, state, dt: float) -> Expected:
         raise ValueError(f"simulate: the state does not fit this network: {problem}. Build the state for this "
                          f"network with net.init_state(key, dt={dt}{batch}) (or load_state(path, that state))")
     return expected
+
+
+def _ask_network(net, state, dt):
+    """The network and its projections know best what is wrong with a state that is theirs (a delay buffer sized for
+    another dt, a leaf without the batch axis): ``net.check_state`` speaks first; errors other than its
+    ``ValueError`` (a state of another structure) are left to the generic comparison, which names the path."""
+    try:
+        net.check_state(state, dt)
+    except ValueError:
+        raise
+    except Exception:  # noqa: BLE001
+        pass
 
 
 def _dtype(x):

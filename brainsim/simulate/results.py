@@ -62,7 +62,10 @@ class Results(eqx.Module):
         return tuple(self.rates)
 
     def size(self, pop: str) -> int:
-        return dict(self.sizes)[pop]
+        sizes = dict(self.sizes)
+        if pop not in sizes:
+            raise KeyError(f"Results: no population '{pop}' in the network that ran; populations: {sorted(sizes)}")
+        return sizes[pop]
 
     def _check(self, kind, table, key):
         if key not in table:
@@ -73,6 +76,8 @@ class Results(eqx.Module):
         """Sample ``b`` of a batched run: every recorded array indexed at ``b`` on its batch axis (axis 1)."""
         if self.batch is None:
             raise ValueError("Results.sample: these results hold no batch axis (the run was not batched)")
+        if isinstance(b, bool) or not isinstance(b, int | np.integer):
+            raise TypeError(f"Results.sample: b must be an integer sample index, got {b!r}")
         if not -self.batch <= b < self.batch:
             raise IndexError(f"Results.sample: sample {b} out of range for a batch of {self.batch}")
         pick = lambda table: {k: v[:, b] for k, v in table.items()}  # noqa: E731
@@ -129,6 +134,8 @@ class Results(eqx.Module):
 
     def mean_rate(self, pop: str):
         """Mean firing rate of ``pop`` over the run, in Hz (an array of one rate per sample for a batch)."""
+        if self.n_steps == 0:
+            raise ValueError(f"Results.mean_rate: the run had no steps, so '{pop}' has no rate")
         rate = self.spike_counts(pop).mean(axis=-1) / (self.duration / 1000.0)
         return float(rate) if self.batch is None else rate
 
@@ -150,6 +157,8 @@ class Results(eqx.Module):
         return times, np.asarray(self.rates[pop])
 
     def recorded_indices(self, label: str):
+        """The neuron ids recorded for ``label`` (e.g. ``'E.v'``), or ``None`` for every neuron."""
+        self._check("variable", self.variables, label)
         return dict(self.indices)[label]
 
     # -- export ------------------------------------------------------------------------------

@@ -30,25 +30,36 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
 
     Args:
         net: a :class:`~brainsim.network.Network`.
-        state: the state to start from (``net.init_state(key, dt)`` when ``None``). Passing the final
-            state of a previous run continues it bit-identically.
-        duration: ms; must be a whole number of steps.
+        state: the state to start from (``net.init_state(key, dt)`` when ``None``; then ``key`` seeds it). Passing
+            the final state of a previous run continues it bit-identically. It must be a state of this network for
+            this ``dt`` (and batch): its tree, shapes and dtypes are compared with ``net.init_state``'s before
+            anything is traced, also on traced states inside ``jit``/``grad``/``vmap``.
+        duration: ms (a number, or a pint/brainunit quantity of time); a whole number of steps.
+        dt: ms, finite and > 0 (a number or a quantity).
         inputs: ``{population: array}`` with a leading axis of ``n_steps``: per-step current (pA) for
             neurons, spikes for :class:`~brainsim.inputs.SpikeInput` sources. For a batched state
             (``net.init_state(key, dt, batch=B)``) the second axis is the batch: ``(n_steps, B, ...)``; recorded
-            variables and spikes then have the batch axis after the time axis.
+            variables and spikes then have the batch axis after the time axis. Concrete inputs must be finite
+            (checked on the host when ``check_finite``).
         record: a :class:`Record`; nothing is kept when ``None``.
         chunk: run in checkpointed chunks of this many steps (``jax.checkpoint``), so that memory of
             reverse-mode gradients grows like ``n_steps / chunk + chunk`` instead of ``n_steps``.
-        progress: show a progress bar (terminal or notebook); works under ``jit``.
+        progress: show a progress bar (terminal or notebook); also inside a user's ``jit``/``grad``/``vmap``.
         unroll: ``lax.scan`` unroll factor of the innermost loop (a speed tunable).
         check_finite: raise (``eqx.error_if``) when a state variable becomes non-finite, checked at
-            the end of every chunk (every 1000 steps when ``chunk`` is not set).
+            the end of every chunk (every 1000 steps when ``chunk`` is not set), and check concrete inputs first.
 
     Returns:
         ``(final_state, results)``; ``results`` is a :class:`Results`. Called from the host (not
-        inside ``jit``/``grad``/``vmap``) the run is compiled once per structure and timed:
-        ``results.compile_s`` (tracing and compiling) and ``results.run_s`` (the run alone, results ready).
+        inside ``jit``/``grad``/``vmap``) the run is compiled once per structure (and ops backend and jax tracing
+        configuration) and timed: ``results.compile_s`` (tracing and compiling) and ``results.run_s`` (the run
+        alone, results ready).
+
+    Raises:
+        ValueError or TypeError naming the argument before anything is traced: a state of another network (the
+        first differing path, e.g. ``state.populations['E'].v: expected (3200,) float32, got (800,) float32``),
+        a duration that is not a whole number of steps, a non-finite or non-positive dt, a Record of unknown
+        populations, variables or indices, inputs of the wrong shape, dtype or with NaN/inf, a bad chunk.
     """
     record = Record() if record is None else record
     if not isinstance(record, Record):
@@ -59,7 +70,10 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
     chunk, unroll = check.chunk(chunk, record.every), check.unroll(unroll)
     progress, check_finite = check.flag("progress", progress), check.flag("check_finite", check_finite)
     if state is None:
-        state = net.init_state(key, dt)
+        # inside a user's jit, concrete parameters stay concrete (jax would stage every operation on them, and
+        # host-side checks in init_state, e.g. of dt against time constants, need their values); traced ones trace
+        with jax.ensure_compile_time_eval():
+            state = net.init_state(key, dt)
     elif key is not None:
         raise ValueError("simulate: pass either state or key, not both (key only seeds the state that simulate "
                          "builds when state is None: net.init_state(key, dt))")
