@@ -1,7 +1,9 @@
 """The training claims, checked by running them: writes train_claims.json and train_claims.md next to this file.
 
     python benchmarks/evidence/train_claims.py            # full size (the committed output; about a minute)
-    python benchmarks/evidence/train_claims.py --small    # reduced sizes, to a temporary folder (CI smoke run)
+    python benchmarks/evidence/train_claims.py --small    # reduced sizes, to a temporary folder (a quick look)
+
+CI (tests/examples/test_evidence.py) reruns it at full size into a temporary folder and requires every claim.
 
 Claims (at full size):
 
