@@ -69,7 +69,7 @@ def _check_int(cmd, flag, value, minimum, maximum=None):
 
 
 def _check_time(cmd, duration, dt, *, positive_duration=False) -> int:
-    """The number of steps of ``duration`` ms at ``dt`` ms (the rounding rule of ``simulate``)."""
+    """The number of steps of ``duration`` ms at ``dt`` ms (:func:`brainsim.time_grid.n_steps`, simulate's rule)."""
     for flag, value in (("--dt", dt), ("--duration", duration)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ArgumentError(cmd, f"{flag} must be a finite number of ms, got {value!r}")
@@ -79,11 +79,12 @@ def _check_time(cmd, duration, dt, *, positive_duration=False) -> int:
         raise ArgumentError(cmd, f"--duration must be > 0 ms (rates need time), got {duration:g}")
     if not duration >= 0:
         raise ArgumentError(cmd, f"--duration must be >= 0 ms, got {duration:g}")
-    n = round(duration / dt)
-    if abs(n * dt - duration) > 1e-6 * max(1.0, duration):
-        raise ArgumentError(cmd, f"--duration {duration:g} ms is not a whole number of steps of "
-                            f"--dt {dt:g} ms (nearest: {n * dt:g} ms)")
-    return int(n)
+    from .time_grid import n_steps
+
+    try:
+        return n_steps(duration, dt, owner="brainsim", what="--duration")
+    except ValueError as e:
+        raise ArgumentError(cmd, str(e).removeprefix("brainsim: ")) from None
 
 
 def _check_model(cmd, name, spec, sizes, dt, seed):
