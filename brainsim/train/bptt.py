@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import time_grid
 from ..simulate import Record, simulate
 
 
@@ -52,14 +53,7 @@ def simulate_checkpointed(net, state=None, *, duration, dt=0.1, record=None, **k
     if "chunk" in kwargs:
         raise TypeError("simulate_checkpointed: chunk is chosen here; call brainsim.simulate to set it yourself")
     record = Record() if record is None else record
-    try:
-        ok = float(dt) > 0 and math.isfinite(float(dt)) and float(duration) >= 0 and math.isfinite(float(duration))
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:  # (dt = 0 used to end in a ZeroDivisionError here)
-        raise ValueError(f"simulate_checkpointed: dt must be a finite number of ms > 0 and duration a finite "
-                         f"number of ms >= 0, got dt={dt!r}, duration={duration!r}")
-    n_steps = max(1, round(float(duration) / float(dt)))
+    n_steps = max(1, time_grid.n_steps(duration, dt, owner="simulate_checkpointed"))  # dt = 0 was a ZeroDivisionError
     every = record.every if isinstance(record, Record) else 1
     chunk = sqrt_chunk(n_steps, every) if n_steps % every == 0 else None  # else simulate raises its own error
     return simulate(net, state, duration=duration, dt=dt, record=record, chunk=chunk, **kwargs)
