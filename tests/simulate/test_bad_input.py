@@ -1,6 +1,8 @@
 """Bad arguments to simulate() and Record get a clear ValueError/TypeError before anything is traced, naming the
 argument (and population, variable, path) and what is allowed."""
 
+import dataclasses
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -45,7 +47,8 @@ def test_state_with_other_population_names(noisy):
 
 def test_state_with_other_delays(noisy):
     other = noisy_net(delay=0.0).init_state(jax.random.key(0), 0.1)
-    with pytest.raises(ValueError, match=r"state\.projections\['src->post'\]\.buffer is missing \(\(5, 12\) float32"):
+    # the projection's own check speaks first
+    with pytest.raises(ValueError, match=r"projection 'src->post': a delay of 0\.5 ms needs 5 buffer slots"):
         run(noisy, other)
 
 
@@ -273,3 +276,27 @@ def test_bad_record(make, error, match):
 def test_record_that_does_not_fit_the_network(noisy, state0, record, match):
     with pytest.raises(ValueError, match=match):
         run(noisy, state0, record=record)
+
+
+def test_state_built_inside_a_users_jit(noisy):
+    """state=None inside jit: the network's concrete parameters stay concrete for init_state's host checks."""
+    step = jax.jit(lambda k: bs.simulate(noisy, None, key=k, duration=1.0)[0].step)(jax.random.key(0))
+    assert int(step) == 10
+
+
+# -- Results --------------------------------------------------------------------------------------------------------
+def test_results_accessors_name_what_is_missing():
+    res = bs.Results(spikes={"E": np.zeros((0, 1), np.uint8)}, variables={}, rates={}, dt=0.1, t_start=0.0,
+                     n_steps=0, every=1, sizes=(("E", 3), ("I", 2)), indices=(), dense_spikes=False)
+    with pytest.raises(KeyError, match=r"Results: no population 'X' in the network that ran; populations: "
+                                       r"\['E', 'I'\]"):
+        res.spike_counts("X")
+    with pytest.raises(KeyError, match=r"Results: no spikes recorded for 'I'; recorded: \['E'\]"):
+        res.spike_counts("I")
+    with pytest.raises(KeyError, match=r"Results: no variable recorded for 'E.v'"):
+        res.recorded_indices("E.v")
+    with pytest.raises(ValueError, match=r"Results.mean_rate: the run had no steps"):
+        res.mean_rate("E")
+    batched = dataclasses.replace(res, batch=2)
+    with pytest.raises(TypeError, match=r"Results.sample: b must be an integer sample index, got '1'"):
+        batched.sample("1")
