@@ -28,6 +28,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+from _git import commit  # noqa: E402
 from _report import machine, write_atomic  # noqa: E402
 
 THRESHOLDS = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "268435456"}
@@ -58,6 +60,27 @@ def run_child(path, steps, tuned, core):
                 minor_faults=usage["minflt"])
 
 
+def markdown(out: dict) -> str:
+    busy = max(out["load_start"], out["load_end"]) > 0.75 * out["cores"]
+    lines = ["## glibc malloc thresholds and the memorisation training step (benchmarks/evidence/malloc_env.py)", "",
+             f"- date: {out['date']}", f"- machine: {out['machine']}", f"- command: `{out['command']}`",
+             f"- commit: {out['commit']}",
+             f"- load average (1 min): {out['load_start']} at start, {out['load_end']} at end, on {out['cores']} cores"
+             + (": THE MACHINE WAS BUSY; these timings are dominated by other work and show nothing about the "
+                "thresholds" if busy else ": quiet"),
+             f"- thresholds: `{' '.join(f'{k}={v}' for k, v in out['thresholds'].items())}`",
+             f"- {out['repeats']} processes per row, alternating; {out['steps']} timed steps each (after one compiling "
+             "step), pinned to core " + str(out["core"]),
+             "", "| path | environment | ms per step (median of process medians) | per process | peak MB | "
+             "minor page faults |", "|---|---|---|---|---|---|"]
+    for path, s in out["summary"].items():
+        for v in ("default", "thresholds"):
+            lines.append(f"| {path} | {v} | {s[v]['median_ms']} | {', '.join(map(str, s[v]['per_process_ms']))} | "
+                         f"{s[v]['peak_mb']} | {s[v]['minor_faults']} |")
+        lines.append(f"| {path} | default / thresholds | {s['ratio_default_over_thresholds']} | | | |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="processes per variant and path")
@@ -85,23 +108,12 @@ def main(argv=None):
         summary[path] = s
     out = dict(date=datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"), machine=machine(),
                command=" ".join(["python", os.path.relpath(os.path.abspath(__file__), ROOT)] + (argv or sys.argv[1:])),
-               load_start=round(load0, 2), load_end=round(os.getloadavg()[0], 2), thresholds=THRESHOLDS,
-               repeats=a.repeats, steps=a.steps, core=a.core, summary=summary, runs=runs)
-    lines = ["## glibc malloc thresholds and the memorisation training step (benchmarks/evidence/malloc_env.py)", "",
-             f"- date: {out['date']}", f"- machine: {out['machine']}", f"- command: `{out['command']}`",
-             f"- load average (1 min): {out['load_start']} at start, {out['load_end']} at end, on "
-             f"{os.cpu_count()} cores", f"- thresholds: `{' '.join(f'{k}={v}' for k, v in THRESHOLDS.items())}`",
-             f"- {a.repeats} processes per row, alternating; {a.steps} timed steps each (after one compiling step)",
-             "", "| path | environment | ms per step (median of process medians) | per process | peak MB | "
-             "minor page faults |", "|---|---|---|---|---|---|"]
-    for path, s in summary.items():
-        for v in ("default", "thresholds"):
-            lines.append(f"| {path} | {v} | {s[v]['median_ms']} | {', '.join(map(str, s[v]['per_process_ms']))} | "
-                         f"{s[v]['peak_mb']} | {s[v]['minor_faults']} |")
-        lines.append(f"| {path} | default / thresholds | {s['ratio_default_over_thresholds']} | | | |")
+               commit=commit(), load_start=round(load0, 2), load_end=round(os.getloadavg()[0], 2),
+               thresholds=THRESHOLDS, cores=os.cpu_count(), repeats=a.repeats, steps=a.steps, core=a.core,
+               summary=summary, runs=runs)
     write_atomic(os.path.join(a.out, "malloc_env.json"), json.dumps(out, indent=1) + "\n")
-    write_atomic(os.path.join(a.out, "malloc_env.md"), "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_atomic(os.path.join(a.out, "malloc_env.md"), markdown(out))
+    print(markdown(out))
     return out
 
 

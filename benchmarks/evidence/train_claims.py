@@ -23,7 +23,6 @@ import dataclasses
 import datetime
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,24 +31,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 
 import digits  # noqa: E402
 import memorisation  # noqa: E402
+from _git import commit  # noqa: E402
 from _report import machine, write_atomic  # noqa: E402
 
 DIGITS_MIN_ACCURACY = 0.95
 MEMORISATION_MAX_RATIO = 0.10
 MEMORISATION_STEPS = 100
-
-
-def commit() -> str:
-    try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "brainsim", "examples", "benchmarks/evidence"],
-                               capture_output=True, text=True, cwd=ROOT)
-        return rev.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
-    except OSError:
-        return "?"
 
 
 def digits_claim(small: bool) -> dict:
