@@ -1,5 +1,5 @@
-"""examples/digits.py: the spike code, the network and a few training steps (reduced size; the full size is
-benchmarks/evidence/train_claims.py)."""
+"""examples/digits.py: the spike code and the network (training: notebooks/02 at a small size in
+tests/test_notebooks.py, the full size in tests/examples/test_evidence.py)."""
 
 import dataclasses
 import sys
@@ -9,7 +9,6 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "examples"))
 import digits as dg  # noqa: E402
@@ -32,13 +31,3 @@ def test_network_projections_are_matrix_products_and_only_weights_train():
     assert sum(x.size for x in leaves) == 16 * 8 + 8 * 8 + 8 * 10 == net.n_synapses
     v, z = jax.jit(dg.run)(net, jnp.zeros((3, dg.T_IN + 2, 16)))
     assert v.shape == (3, dg.T_IN + 2, 10) and z.shape == (3, dg.T_IN + 2, 8)
-
-
-@pytest.mark.slow
-def test_a_few_steps_lower_the_loss():
-    data = dg.load_data()
-    data = (data[0][:200], data[1][:60], data[2][:200], data[3][:60])
-    cfg = dataclasses.replace(dg.SMALL, steps=20, batch=32, n_evals=1)
-    _, _, history, _ = dg.train(cfg, data=data)
-    assert history["loss"][-1] < 0.7 * history["loss"][0]
-    assert 0.0 <= history["eval_test_accuracy"][-1] <= 1.0
