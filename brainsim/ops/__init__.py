@@ -7,13 +7,16 @@ all outgoing connections of a population in one pass, in place. ``event_matmul(s
 operator of an all-to-all projection kept as a dense matrix (rows of spiking neurons only). ``stdp_update`` is the
 event-driven weight update of trace-based STDP.
 
-Each op has a pure-JAX reference (``brainsim.ops.reference``) and a native C++ kernel for the
-CPU (XLA FFI), chosen by :func:`set_backend` / ``backend=``; see :mod:`brainsim.ops.backend`.
+Each op has a pure-JAX reference (``brainsim.ops.reference``) and native C++ kernels for the
+CPU (XLA FFI), chosen by ``with brainsim.ops.backend("jax"): ...`` for a block of code or ``backend=`` for one
+call (``"auto"``, ``"native"`` or ``"jax"``). The kernels are declared in :mod:`brainsim.ops.registry`; see
+``ops/README.md`` for adding one.
 """
 
 from . import _reference as reference
+from . import registry
+from ._backend import backend, get_backend, native_available, native_status, set_backend
 from ._reference import delay_steps, dense_event_matvec
-from .backend import get_backend, native_available, native_status, set_backend
 from .delayed_event_scatter import delayed_event_scatter
 from .event_deliver import event_deliver
 from .event_matmul import event_matmul
@@ -23,6 +26,7 @@ from .stdp_update import stdp_update
 
 __all__ = [
     "PostIndex",
+    "backend",
     "build_post_index",
     "delay_steps",
     "delayed_event_scatter",
@@ -34,6 +38,7 @@ __all__ = [
     "native_available",
     "native_status",
     "reference",
+    "registry",
     "set_backend",
     "stdp_update",
 ]

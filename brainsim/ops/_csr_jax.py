@@ -1,15 +1,22 @@
 """Array-level pure-JAX event kernels, O(nnz) per call.
 
-These take the CSR arrays directly (no :class:`Connectivity`), so they serve both as the
-references of ``_reference.py`` and as the non-CPU branch of the native ops (inside
-``lax.platform_dependent``), forward and backward. Weights and delays are scalars,
-``(1,)`` (homogeneous) or ``(nnz,)``.
+These take the CSR arrays directly (no :class:`Connectivity`): the op modules build the references of their
+native kernels from them (the pure-JAX backend, and the non-CPU branch of the native ops, forward and
+backward), and ``_reference.py`` the references of the ops. Weights and delays are scalars, ``(1,)``
+(homogeneous) or ``(nnz,)``.
 """
 
 import jax
 import jax.numpy as jnp
 
 from .. import time_grid
+
+
+def over_rows(fn, *xs):
+    """``fn`` mapped over the leading axis of every ``x`` (a batch of rows); a single row without ``vmap``."""
+    if xs[0].shape[0] == 1:
+        return jax.tree.map(lambda y: y[None], fn(*(x[0] for x in xs)))
+    return jax.vmap(fn)(*xs)
 
 
 def pre_ids(indptr, nnz: int):

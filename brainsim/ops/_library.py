@@ -5,10 +5,13 @@ loaded with ctypes and registered as XLA FFI targets for the CPU platform. Befor
 registering, the FFI API version it was built against is compared with the installed
 jaxlib's: a library built for a newer API makes XLA's whole CPU backend fail to initialise,
 so an incompatible library is not used at all. ``BRAINSIM_DISABLE_NATIVE=1`` skips loading.
+
+The targets are those declared in :mod:`brainsim.ops.registry` (each op module declares its kernels when it is
+imported, which ``brainsim.ops`` does before anything can load the library). A required target the library lacks
+makes it unusable; an optional one (a kernel added later) leaves only the ops that need it on pure JAX.
 """
 
 import ctypes
-import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -20,25 +23,6 @@ import jax
 
 DISABLE_ENV = "BRAINSIM_DISABLE_NATIVE"
 LIBRARY_MODULE = "brainsim._ops_cpu"
-
-# XLA target name -> exported handler symbol.
-TARGETS = {
-    "brainsim_event_matvec": "BrainsimEventMatvec",
-    "brainsim_event_row_dot": "BrainsimEventRowDot",
-    "brainsim_event_weight_grad_sum": "BrainsimEventWeightGradSum",
-    "brainsim_delayed_scatter": "BrainsimDelayedScatter",
-    "brainsim_delayed_row_dot": "BrainsimDelayedRowDot",
-    "brainsim_delayed_weight_grad_sum": "BrainsimDelayedWeightGradSum",
-    "brainsim_stdp_update": "BrainsimStdpUpdate",
-    "brainsim_stdp_update_indexed": "BrainsimStdpUpdateIndexed",
-}
-# Kernels added later: registered when the library has them; without them their ops use pure JAX
-# (a library built from an older checkout keeps working for everything else).
-OPTIONAL_TARGETS = {
-    "brainsim_event_deliver": "BrainsimEventDeliver",
-    "brainsim_event_matmul": "BrainsimEventMatmul",
-    "brainsim_event_matmul_weight_grad": "BrainsimEventMatmulWeightGrad",
-}
 
 
 class LibraryStatus(NamedTuple):
@@ -91,9 +75,19 @@ def _compatible(lib) -> str:
     return ""
 
 
-@functools.cache
+_loaded: dict = {}  # "status": the LibraryStatus, "lib": the ctypes library once loaded
+
+
 def load() -> LibraryStatus:
-    """Loads and registers the native kernels once per process."""
+    """Loads the library and registers every kernel of the registry, once per process."""
+    if "status" not in _loaded:
+        _loaded["status"] = _load()
+    return _loaded["status"]
+
+
+def _load() -> LibraryStatus:
+    from . import registry  # the registry imports this module
+
     if disabled_by_env():
         return LibraryStatus(False, f"disabled by {DISABLE_ENV}", True, None)
     spec = importlib.util.find_spec(LIBRARY_MODULE)
@@ -106,13 +100,30 @@ def load() -> LibraryStatus:
         reason = _compatible(lib)
         if reason:
             return LibraryStatus(False, f"the native library {path} is not used: {reason}", False, path)
-        for name, symbol in TARGETS.items():
-            jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
-        registered = set(TARGETS)
-        for name, symbol in OPTIONAL_TARGETS.items():
-            if hasattr(lib, symbol):
-                jax.ffi.register_ffi_target(name, jax.ffi.pycapsule(getattr(lib, symbol)), platform="cpu")
-                registered.add(name)
+        kernels = list(registry.KERNELS.values())
+        lacking = [k.symbol for k in kernels if not k.optional and not hasattr(lib, k.symbol)]
+        if lacking:
+            return LibraryStatus(False, f"the native library {path} lacks {', '.join(lacking)}; reinstall "
+                                 "brainsim to rebuild it", False, path)
+        registered = {k.name for k in kernels if _register(lib, k)}
     except (OSError, AttributeError) as err:
         return LibraryStatus(False, f"the native library {path} could not be loaded: {err}", False, path)
+    _loaded["lib"] = lib
     return LibraryStatus(True, "", False, path, frozenset(registered))
+
+
+def _register(lib, kernel) -> bool:
+    """Registers ``kernel`` with XLA if ``lib`` exports its handler; returns whether it did."""
+    if not hasattr(lib, kernel.symbol):
+        return False
+    jax.ffi.register_ffi_target(kernel.name, jax.ffi.pycapsule(getattr(lib, kernel.symbol)), platform="cpu")
+    return True
+
+
+def register_late(kernel) -> None:
+    """Registers ``kernel``, declared after the library was loaded, with XLA (before that, :func:`load` does)."""
+    status, lib = _loaded.get("status"), _loaded.get("lib")
+    if status is None or lib is None or not status.available or kernel.name in status.targets:
+        return
+    if _register(lib, kernel):  # else the ops that need it use pure JAX ("native": the library predates it)
+        _loaded["status"] = status._replace(targets=status.targets | {kernel.name})

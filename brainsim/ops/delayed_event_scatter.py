@@ -1,14 +1,56 @@
 """``delayed_event_scatter``: spikes into a ring buffer of future inputs, at per-synapse delays."""
 
 import functools
+import math
 
 import jax
 import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from . import _csr_jax, _ffi, _reference
-from .backend import native_dtype, native_indices, use_native
+from . import _csr_jax, _reference
+from .registry import Kernel, call, register, use_native
+
+
+# -- kernels: spike rows (R, n_pre) and their ring buffers (R, L, n_post) sharing one connectivity, delays, head
+# (int32) and dt; the forward and spike-gradient kernels take the shared operands with a leading 1 ----------------
+def _synapse_cotangent(delays, head, dt, indptr, indices, g):
+    """The cotangent each synapse sees in a ring buffer's cotangent ``g`` ``(L, n_post)``; head, dt ``(1,)``."""
+    return g[_csr_jax.ring_slots(delays, head[0], dt[0], g.shape[0], indices.shape[0]), indices]
+
+
+def _scatter_reference(spikes, weights, delays, head, dt, indptr, indices, buffer):
+    w, d, h, step, ip, ix = weights[0], delays[0], head[0, 0], dt[0, 0], indptr[0], indices[0]
+    return (_csr_jax.over_rows(lambda s, b: _csr_jax.scatter(s, w, d, h, step, ip, ix, b), spikes, buffer),)
+
+
+def _row_dot_reference(weights, delays, head, dt, indptr, indices, g):
+    w, d, h, step, ip, ix = weights[0], delays[0], head[0], dt[0], indptr[0], indices[0]
+    return _csr_jax.over_rows(lambda g: _csr_jax.row_dot(w, ip, ix, _synapse_cotangent(d, h, step, ip, ix, g)), g)
+
+
+def _weight_grad_sum_reference(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
+    def one(s, g):
+        return _csr_jax.weight_grad(s, indptr, _synapse_cotangent(delays, head, dt, indptr, indices, g), n_weights)
+
+    return jnp.sum(_csr_jax.over_rows(one, spikes, g), axis=0)
+
+
+# (spikes (R, n_pre), weights (1, 1|nnz), delays (1, 1|nnz) [ms], head (1, 1), dt (1, 1) [ms], indptr (1, n_pre + 1),
+#  indices (1, nnz), buffer (R, L, n_post)) -> (the buffer,) updated in place
+SCATTER = register(Kernel("brainsim_delayed_scatter", "BrainsimDelayedScatter", _scatter_reference,
+                          aliases=((7, 0),)))
+# (weights, delays, head, dt, indptr, indices: with a leading 1, g (R, L, n_post)) -> the spikes' cotangent (R, n_pre)
+ROW_DOT = register(Kernel(
+    "brainsim_delayed_row_dot", "BrainsimDelayedRowDot", _row_dot_reference,
+    result=lambda weights, delays, head, dt, indptr, indices, g: jax.ShapeDtypeStruct(
+        g.shape[:-2] + (indptr.shape[-1] - 1,), g.dtype)))
+# (spikes (R, n_pre), delays, head (1,), dt (1,), indptr, indices, g (R, L, n_post)) -> the weights' cotangent
+# (n_weights,), summed over the rows
+WEIGHT_GRAD_SUM = register(Kernel(
+    "brainsim_delayed_weight_grad_sum", "BrainsimDelayedWeightGradSum", _weight_grad_sum_reference,
+    result=lambda spikes, delays, head, dt, indptr, indices, g, *, n_weights: jax.ShapeDtypeStruct(
+        g.shape[:-3] + (n_weights,), g.dtype)))
 
 
 def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None = None):
@@ -18,10 +60,11 @@ def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None
         conn: the :class:`~brainsim.connectivity.Connectivity`; its ``delays`` (ms, scalar or
             one per synapse) set each synapse's delay ``d_k`` in steps by the rule of
             :func:`brainsim.time_grid.delay_steps` (nearest, halves up, at least one).
-        spikes: shape ``(n_pre,)``, bool or float.
-        buffer: the ring buffer of future inputs, shape ``(L, n_post)``; row ``r`` holds what
-            arrives at the step whose index is ``r`` modulo ``L``.
-        head: the current step index (int).
+        spikes: shape ``(n_pre,)``, bool or float; or ``(..., n_pre)``, a batch (samples that share
+            the connectivity and the step) with one ring buffer each.
+        buffer: the ring buffer of future inputs, shape ``(L, n_post)`` (``(..., L, n_post)`` for a
+            batch); row ``r`` holds what arrives at the step whose index is ``r`` modulo ``L``.
+        head: the current step index (an integer scalar).
         dt: the time step, ms.
         backend: ``"auto"``, ``"native"`` or ``"jax"``; default :func:`~brainsim.ops.get_backend`.
 
@@ -29,61 +72,68 @@ def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None
         the updated buffer (same shape and dtype). The native kernel updates it in place and
         computes each delivered synapse's slot itself, so heterogeneous delays cost one pass
         over the synapses of the neurons that spiked. Differentiable with respect to float
-        spikes, weights and the buffer (not the delays, which act through rounding).
+        spikes, weights and the buffer (not the delays, which act through rounding); the weight
+        gradient of a batch is summed over it inside the kernel.
     """
     spikes, buffer = jnp.asarray(spikes), jnp.asarray(buffer)
-    if spikes.shape != (conn.n_pre,):
-        raise ValueError(f"brainsim.ops.delayed_event_scatter: spikes must have shape (n_pre={conn.n_pre},), "
-                         f"got {spikes.shape}")
-    if buffer.ndim != 2 or buffer.shape[1] != conn.n_post or buffer.shape[0] < 1:
-        raise ValueError(f"brainsim.ops.delayed_event_scatter: buffer must have shape "
-                         f"(L >= 1, n_post={conn.n_post}), got {buffer.shape}")
+    if spikes.ndim == 0 or spikes.shape[-1] != conn.n_pre:
+        raise ValueError(f"brainsim.ops.delayed_event_scatter: spikes must have shape (n_pre={conn.n_pre},) or "
+                         f"(..., {conn.n_pre}), got {spikes.shape}")
+    lead = spikes.shape[:-1]
+    if buffer.ndim != len(lead) + 2 or buffer.shape[:len(lead)] != lead or buffer.shape[-1] != conn.n_post \
+            or buffer.shape[-2] < 1:
+        batch = f"{lead} + " if lead else ""
+        raise ValueError(f"brainsim.ops.delayed_event_scatter: buffer must have shape {batch}(L >= 1, "
+                         f"n_post={conn.n_post})" + (" (the batch dimensions of spikes)" if lead else "")
+                         + f", got {buffer.shape}")
+    check_head_dt("delayed_event_scatter", head, dt)
     dtype = buffer.dtype
-    supported = native_dtype(dtype) and native_indices(conn.indptr, conn.indices)
-    if not use_native(backend, supported, "delayed_event_scatter"):
-        return _reference.delayed_event_scatter(conn, spikes, buffer, head, dt)
-    if spikes.dtype != jnp.bool_:
-        spikes = spikes.astype(dtype)
+    native = use_native("delayed_event_scatter", SCATTER, backend, values={"buffer": dtype},
+                        indices={"conn.indptr": conn.indptr.dtype, "conn.indices": conn.indices.dtype})
+    n = math.prod(lead)
+    rows, buffers = spikes.reshape((n, conn.n_pre)), buffer.reshape((n,) + buffer.shape[-2:])  # a batch of rows
+    if not native:  # the pure-JAX reference, differentiated by JAX
+        out = _csr_jax.over_rows(lambda s, b: _reference.delayed_event_scatter(conn, s, b, head, dt), rows, buffers)
+        return out.reshape(buffer.shape)
+    if rows.dtype != jnp.bool_:
+        rows = rows.astype(dtype)
     weights = jnp.reshape(conn.weights.astype(dtype), (-1,))
     delays = jnp.reshape(lax.stop_gradient(conn.delays).astype(dtype), (-1,))
     head = jnp.reshape(jnp.asarray(head, jnp.int32), (1,))
     dt = jnp.reshape(lax.stop_gradient(jnp.asarray(dt, dtype)), (1,))
-    return _scatter(weights.shape[0], spikes, weights, delays, head, dt, conn.indptr, conn.indices, buffer)
+    out = _scatter(weights.shape[0], rows, weights, delays, head, dt, conn.indptr, conn.indices, buffers)
+    return out.reshape(buffer.shape)
 
 
-def _pure_jax_forward(spikes, weights, delays, head, dt, indptr, indices, buffer):
-    return _csr_jax.scatter(spikes, weights, delays, head[0], dt[0], indptr, indices, buffer)
+def check_head_dt(op: str, head, dt):
+    """``head`` must be an integer scalar (the step index) and ``dt`` a real scalar (ms)."""
+    if jnp.ndim(head) > 1 or jnp.size(head) != 1 or not (
+            isinstance(head, int) or jnp.issubdtype(jnp.result_type(head), jnp.integer)):
+        raise TypeError(f"brainsim.ops.{op}: head must be the step index, an integer scalar, got "
+                        f"{type(head).__name__} of shape {jnp.shape(head)} and dtype {jnp.result_type(head)}")
+    if dt is None or jnp.ndim(dt) > 1 or jnp.size(dt) != 1 or jnp.issubdtype(jnp.result_type(dt), jnp.complexfloating):
+        raise ValueError(f"brainsim.ops.{op}: dt must be the time step in ms, a real scalar, got {dt!r}")
 
 
-def _forward(*operands):
-    return lax.platform_dependent(*operands, cpu=_ffi.delayed_scatter, default=_pure_jax_forward)
+def spike_grad(weights, delays, head, dt, indptr, indices, g):
+    """The cotangent of spike rows ``(R, n_pre)`` from that of their ring buffers ``g`` ``(R, L, n_post)``."""
+    return call(ROW_DOT, weights[None], delays[None], head[None], dt[None], indptr[None], indices[None], g)
 
 
-def _synapse_cotangent(delays, head, dt, indptr, indices, g):
-    slots = _csr_jax.ring_slots(delays, head[0], dt[0], g.shape[0], indices.shape[0])
-    return g[slots, indices]
+def weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights: int):
+    """The weights' cotangent ``(n_weights,)`` from spike rows ``(R, n_pre)`` and their ring buffers' cotangent ``g``
+    ``(R, L, n_post)``, summed over the rows in the kernel."""
+    return call(WEIGHT_GRAD_SUM, spikes, delays, head, dt, indptr, indices, g, n_weights=n_weights)
 
 
-def _spike_grad(weights, delays, head, dt, indptr, indices, g):
-    def pure_jax(weights, delays, head, dt, indptr, indices, g):
-        g_syn = _synapse_cotangent(delays, head, dt, indptr, indices, g)
-        return _csr_jax.row_dot(weights, indptr, indices, g_syn)
-
-    return lax.platform_dependent(weights, delays, head, dt, indptr, indices, g, cpu=_ffi.delayed_row_dot,
-                                  default=pure_jax)
-
-
-def _weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights):
-    def pure_jax(spikes, delays, head, dt, indptr, indices, g):
-        g_syn = _synapse_cotangent(delays, head, dt, indptr, indices, g)
-        return _csr_jax.weight_grad(spikes, indptr, g_syn, n_weights)
-
-    return lax.platform_dependent(spikes, delays, head, dt, indptr, indices, g, default=pure_jax,
-                                  cpu=functools.partial(_ffi.delayed_weight_grad, n_weights=n_weights))
+def _forward(spikes, weights, delays, head, dt, indptr, indices, buffer):
+    return call(SCATTER, spikes, weights[None], delays[None], head[None], dt[None], indptr[None], indices[None],
+                buffer)[0]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _scatter(n_weights, spikes, weights, delays, head, dt, indptr, indices, buffer):
+    """Spike rows ``(R, n_pre)`` into their buffers ``(R, L, n_post)``; head ``(1,)`` int32, dt ``(1,)``."""
     return _forward(spikes, weights, delays, head, dt, indptr, indices, buffer)
 
 
@@ -100,8 +150,8 @@ def _scatter_bwd(n_weights, residuals, g):
     spikes, weights, delays, head, dt, indptr, indices = residuals
     if isinstance(g, SymbolicZero):
         return (None,) * 8
-    ds = None if weights is None else _spike_grad(weights, delays, head, dt, indptr, indices, g)
-    dw = None if spikes is None else _weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights)
+    ds = None if weights is None else spike_grad(weights, delays, head, dt, indptr, indices, g)
+    dw = None if spikes is None else weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights)
     return ds, dw, None, None, None, None, None, g
 
 

@@ -5,17 +5,61 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from . import _csr_jax, _ffi
-from .backend import native_dtype, native_indices, use_native
-from .delayed_event_scatter import _spike_grad as _ring_spike_grad
-from .delayed_event_scatter import _synapse_cotangent, delayed_event_scatter
-from .delayed_event_scatter import _weight_grad as _ring_weight_grad
-from .event_matvec import _rows_spike_grad, _rows_weight_grad, _spike_grad, _weight_grad, event_matvec
+from . import _csr_jax
+from ._backend import resolve
+from .delayed_event_scatter import check_head_dt, delayed_event_scatter
+from .delayed_event_scatter import spike_grad as ring_spike_grad
+from .delayed_event_scatter import weight_grad as ring_weight_grad
+from .event_matvec import event_matvec, spike_grad, weight_grad
+from .registry import Kernel, call, register, use_native
 
-TARGET = "brainsim_event_deliver"
+
+# -- the kernel: head (1, 1) int32, dt (1, 1) [ms], the S distinct spike vectors (R, n_pre_s), then for every target k
+# its weights, delays, scale, indptr, indices (each with a leading 1) and buffer ((R, n_post) or (R, L, n_post)), then
+# for every drain its scale (1, 1|n_post) and accumulator (R, n_post); attributes ring, source and drain (see
+# ops/event_deliver.cc). Returns the buffers, then the accumulators, each updated in place. ---------------------------
+def _split(flat, ring, source, drain):
+    """The operands after head and dt: the spike vectors, the targets' groups of six, the drains' pairs."""
+    n_s, n_t = max(source) + 1, len(ring)
+    groups = [tuple(flat[n_s + 6 * k:n_s + 6 * k + 6]) for k in range(n_t)]
+    rest = n_s + 6 * n_t
+    return flat[:n_s], groups, [tuple(flat[rest + 2 * d:rest + 2 * d + 2]) for d in range(len(drain))]
+
+
+def _deliver_aliases(*, ring, source, drain):
+    first, n_t = 2 + max(source) + 1, len(ring)
+    return (tuple((first + 6 * k + 5, k) for k in range(n_t))
+            + tuple((first + 6 * n_t + 2 * d + 1, n_t + d) for d in range(len(drain))))
+
+
+def _deliver_attributes(*, ring, source, drain):
+    return {"ring": np.asarray(ring, np.int64), "source": np.asarray(source, np.int64),
+            "drain": np.asarray(drain, np.int64)}
+
+
+def _deliver_reference(head, dt, *flat, ring, source, drain):
+    spikes, groups, drain_groups = _split(flat, ring, source, drain)
+    h, step = head[0, 0], dt[0, 0]
+    out = []
+    for (w, d, a, ip, ix, buf), is_ring, j in zip(groups, ring, source, strict=True):
+        w, d, ip, ix = w[0], d[0], ip[0], ix[0]
+        if is_ring:
+            out.append(_csr_jax.over_rows(
+                lambda s, b, w=w, d=d, ip=ip, ix=ix: _csr_jax.scatter(s, w, d, h, step, ip, ix, b), spikes[j], buf))
+        else:
+            add = _csr_jax.over_rows(lambda s, w=w, ip=ip, ix=ix, n=buf.shape[-1]: _csr_jax.matvec(s, w, ip, ix, n),
+                                     spikes[j])
+            out.append(buf * a[0] + add.astype(buf.dtype))
+    accs = _drain(out, [(r, acc, a[0]) for r, (a, acc) in zip(drain, drain_groups, strict=True)], h)
+    return tuple(out) + accs
+
+
+DELIVER = register(Kernel("brainsim_event_deliver", "BrainsimEventDeliver", _deliver_reference,
+                          aliases=_deliver_aliases, attributes=_deliver_attributes, optional=True))
 
 
 def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drains=(), backend: str | None = None):
@@ -94,24 +138,51 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
             raise ValueError(f"brainsim.ops.event_deliver: drain {d} needs an accumulator of shape "
                              f"{want} and a scalar or matching scale, got {acc.shape} and "
                              f"{None if a is None else jnp.shape(a)}")
+    check_head_dt("event_deliver", head, 1.0 if dt is None else dt)
     dtype = buffers[0].dtype
-    supported = (native_dtype(dtype) and all(b.dtype == dtype for b in buffers)
-                 and all(acc.dtype == dtype for _, acc, _ in drains)
-                 and all(native_indices(c.indptr, c.indices) for c in conns))
-    if nb:
-        return _batched(conns, spikes, buffers, head, dt, scales, drains, lead, supported, backend)
-    if not use_native(backend, supported, "event_deliver", target=TARGET):
-        out = [_separately(c, s, b, a, head, dt, backend) for c, s, b, a in zip(conns, spikes, buffers, scales,
-                                                                               strict=True)]
-        accs = _drain(out, drains, head)  # clears the drained rows of `out`
-        return tuple(out) + accs
-    return _native(conns, spikes, buffers, head, dt, scales, drains, dtype, _deliver)
+    mixed = [f"buffer {k} is {b.dtype}" for k, b in enumerate(buffers) if b.dtype != dtype]
+    mixed += [f"the accumulator of drain {d} is {acc.dtype}" for d, (_, acc, _) in enumerate(drains)
+              if acc.dtype != dtype]
+    indices = {}
+    for k, c in enumerate(conns):
+        indices.update({f"conns[{k}].indptr": c.indptr.dtype, f"conns[{k}].indices": c.indices.dtype})
+    native = use_native("event_deliver", DELIVER, backend, values={"buffer 0": dtype}, indices=indices,
+                        unsupported=f"one dtype for every buffer and accumulator: buffer 0 is {dtype} but {mixed[0]}"
+                        if mixed else None)
+    # a batch of n rows (one row without batch dimensions); each distinct spike vector is reshaped once
+    n = math.prod(lead)
+    flat_of = {}
+    for s in spikes:
+        if id(s) not in flat_of:
+            flat_of[id(s)] = s.reshape((n,) + s.shape[nb:])
+    flat_spikes = tuple(flat_of[id(s)] for s in spikes)
+    flat_buffers = tuple(b.reshape((n,) + b.shape[nb:]) for b in buffers)
+    flat_drains = tuple((r, acc.reshape((n,) + acc.shape[nb:]), a) for r, acc, a in drains)
+    if native:
+        out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, dtype)
+    else:
+        out = _separately(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, resolve(backend))
+    return tuple(x.reshape(lead + x.shape[1:]) for x in out)
 
 
-def _native(conns, spikes, buffers, head, dt, scales, drains, dtype, deliver):
-    """The native call's operands (distinct spike vectors, per-target and per-drain groups), then ``deliver``."""
-    # distinct spike vectors (by identity) and which one feeds each connection
-    sources, index = [], {}
+def _separately(conns, spikes, buffers, head, dt, scales, drains, backend):
+    """Every connection through the single-connection ops (on the pure-JAX backend their references; with a library
+    that predates the joint kernel their own native kernels), then the drains in pure JAX."""
+    out = []
+    for c, s, b, a in zip(conns, spikes, buffers, scales, strict=True):
+        if b.ndim == 2:  # (R, n_post): an accumulator
+            if a is not None:
+                b = b * jnp.reshape(jnp.asarray(a, b.dtype), (-1,))
+            out.append(b + event_matvec(c, s, backend=backend).astype(b.dtype))
+        else:
+            out.append(delayed_event_scatter(c, s, b, head, dt, backend=backend))
+    accs = _drain(out, drains, head)  # clears the drained rows of `out`
+    return tuple(out) + accs
+
+
+def _native(conns, spikes, buffers, head, dt, scales, drains, dtype):
+    """The native call's operands (distinct spike vectors, per-target and per-drain groups), then the call."""
+    sources, index = [], {}  # distinct spike vectors (by identity) and which one feeds each connection
     for s in spikes:
         if id(s) not in index:
             index[id(s)] = len(sources)
@@ -125,96 +196,57 @@ def _native(conns, spikes, buffers, head, dt, scales, drains, dtype, deliver):
     for c, b, a in zip(conns, buffers, scales, strict=True):
         weights = jnp.reshape(c.weights.astype(dtype), (-1,))
         scale = jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,))
-        ring = b.ndim - spikes[0].ndim == 1
-        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if ring
+        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if b.ndim == 3
                   else jnp.zeros((1,), dtype))
         groups.append((weights, delays, scale, c.indptr, c.indices, b))
         n_weights.append(weights.shape[0])
-    rings = tuple(int(b.ndim - s.ndim == 1) for b, s in zip(buffers, spikes, strict=True))
+    rings = tuple(int(b.ndim == 3) for b in buffers)
     drain_groups = tuple((jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,)), acc)
                          for _, acc, a in drains)
     static = (tuple(n_weights), rings, source, tuple(r for r, _, _ in drains))
-    return deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
+    return _deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
 
 
 def _drain(rings, drains, head):
-    """Pure JAX: every drain's accumulator takes its ring's next row, which is then cleared. ``rings`` is the
-    list of delivered buffers (updated in place: drained rows cleared); returns the accumulators."""
+    """Pure JAX: every drain's accumulator ``(R, n_post)`` takes its ring's ``(R, L, n_post)`` next row, which is
+    then cleared. ``rings`` is the list of delivered buffers (updated in place: drained rows cleared); returns the
+    accumulators."""
+    h = jnp.asarray(head).reshape(-1)[0]
     out = []
     for r, acc, a in drains:
-        row = jnp.take(rings[r], (jnp.asarray(head).reshape(-1)[0] + 1) % rings[r].shape[0], axis=0)
+        row = lax.dynamic_index_in_dim(rings[r], (h + 1) % rings[r].shape[1], axis=1, keepdims=False)
         acc = acc if a is None else acc * jnp.reshape(jnp.asarray(a, acc.dtype), (-1,))
         out.append(acc + row)
     for r in dict.fromkeys(r for r, _, _ in drains):
-        nxt = (jnp.asarray(head).reshape(-1)[0] + 1) % rings[r].shape[0]
-        rings[r] = jax.lax.dynamic_update_index_in_dim(rings[r], jnp.zeros_like(rings[r][0]), nxt, 0)
+        nxt = (h + 1) % rings[r].shape[1]
+        rings[r] = lax.dynamic_update_index_in_dim(rings[r], jnp.zeros_like(rings[r][:, 0]), nxt, 1)
     return tuple(out)
 
 
-def _separately(conn, spikes, buffer, scale, head, dt, backend):
-    """One connectivity through the single-connection ops (the reference, or the fallback of an old library)."""
-    if buffer.ndim == 1:
-        if scale is not None:
-            buffer = buffer * jnp.reshape(jnp.asarray(scale, buffer.dtype), (-1,))
-        return buffer + event_matvec(conn, spikes, backend=backend).astype(buffer.dtype)
-    return delayed_event_scatter(conn, spikes, buffer, head, dt, backend=backend)
-
-
-def _split(static, flat):
-    _, rings, _, drain = static
-    n_d, n_t = len(drain), len(rings)
-    spikes = flat[:len(flat) - 6 * n_t - 2 * n_d]
-    rest = flat[len(spikes):]
-    return spikes, _groups(rest[:6 * n_t], 6), _groups(rest[6 * n_t:], 2)
-
-
-def _pure_jax_forward(static, head, dt, *flat):
-    _, rings, source, drain = static
-    spikes, groups, drain_groups = _split(static, flat)
-    out = []
-    for (weights, delays, scale, indptr, indices, buf), ring, j in zip(groups, rings, source, strict=True):
-        if ring:
-            out.append(_csr_jax.scatter(spikes[j], weights, delays, head[0], dt[0], indptr, indices, buf))
-        else:
-            add = _csr_jax.matvec(spikes[j], weights, indptr, indices, buf.shape[0]).astype(buf.dtype)
-            out.append(buf * scale + add)
-    accs = _drain(out, [(r, acc, a) for r, (a, acc) in zip(drain, drain_groups, strict=True)], head)
-    return tuple(out) + accs
-
-
-def _native_forward(static, head, dt, *flat):
-    _, rings, source, drain = static
-    spikes, groups, drain_groups = _split(static, flat)
-    return _ffi.event_deliver(head, dt, spikes, groups, drain_groups, ring=rings, source=source, drain=drain)
-
-
-def _groups(flat, size):
-    return [tuple(flat[i:i + size]) for i in range(0, len(flat), size)]
-
-
 def _forward(static, spikes, head, dt, groups, drain_groups):
-    flat = [*spikes, *(x for g in groups for x in g), *(x for g in drain_groups for x in g)]
-    return lax.platform_dependent(head, dt, *flat, cpu=functools.partial(_native_forward, static),
-                                  default=functools.partial(_pure_jax_forward, static))
+    _, rings, source, drain = static
+    operands = [head[None], dt[None], *spikes]
+    for weights, delays, scale, indptr, indices, buf in groups:  # the shared operands get a leading 1
+        operands += [weights[None], delays[None], scale[None], indptr[None], indices[None], buf]
+    for scale, acc in drain_groups:
+        operands += [scale[None], acc]
+    return call(DELIVER, *operands, ring=rings, source=source, drain=drain)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _deliver(static, spikes, head, dt, groups, drain_groups):
+    """``static``: ``(n_weights, rings, source, drain)``; spikes, buffers and accumulators are batches of rows."""
     return _forward(static, spikes, head, dt, groups, drain_groups)
 
 
 def _deliver_fwd(static, spikes, head, dt, groups, drain_groups):
-    return _fwd_impl(static, spikes, head, dt, groups, drain_groups, _forward)
-
-
-def _fwd_impl(static, spikes, head, dt, groups, drain_groups, forward):
-    """The forward pass (``forward``: one call or a batch) and what the backward pass keeps."""
+    """The forward pass and what the backward pass keeps."""
     _, _, source, _ = static
     values = [tuple(x.value for x in g) for g in groups]
     drain_values = [tuple(x.value for x in g) for g in drain_groups]
     spike_values = [s.value for s in spikes]
     # the implementation, not _deliver itself (see event_matvec)
-    out = forward(static, spike_values, head.value, dt.value, values, drain_values)
+    out = _forward(static, spike_values, head.value, dt.value, values, drain_values)
     kept = []
     for (w, d, a, ip, ix, buf), g, j in zip(values, groups, source, strict=True):
         kept.append((w if spikes[j].perturbed else None,  # weights for the spikes' cotangent
@@ -230,18 +262,13 @@ def _zero_if_symbolic(g):
 
 
 def _deliver_bwd(static, residuals, cotangents):
-    return _backward(static, residuals, cotangents, batched=False)
-
-
-def _backward(static, residuals, cotangents, *, batched: bool):
-    """Cotangents of every operand. ``batched``: the spikes, buffers and accumulators carry a leading batch axis
-    that the shared operands (weights, scales) do not: their cotangents are summed over it (in the kernel for
-    the weights)."""
+    """Cotangents of every operand. The spikes, buffers and accumulators are batches of rows that share the
+    weights and scales: the cotangents of those are summed over the rows (in the kernel for the weights)."""
     n_weights, rings, source, drain = static
-    lead = 1 if batched else 0
 
-    def shared(x):  # a cotangent of a shared operand: summed over the batch
-        return jnp.sum(x, axis=0) if batched else x
+    def shared(x):  # a cotangent of a shared operand: summed over the rows
+        return jnp.sum(x, axis=0)
+
     head, dt, kept, kept_drains = residuals
     n_t = len(rings)
     g_out, g_acc = list(cotangents[:n_t]), cotangents[n_t:]
@@ -253,8 +280,8 @@ def _backward(static, residuals, cotangents, *, batched: bool):
                 and isinstance(g_out[r], SymbolicZero):
             continue
         g_ring = _zero_if_symbolic(g_out[r])
-        nxt = (head[0] + 1) % g_ring.shape[lead]
-        g_out[r] = jax.lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, lead)
+        nxt = (head[0] + 1) % g_ring.shape[1]
+        g_out[r] = lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, 1)
     for (a, acc), g in zip(kept_drains, g_acc, strict=True):
         if isinstance(g, SymbolicZero):
             drain_cts.append((None, None))
@@ -272,18 +299,16 @@ def _backward(static, residuals, cotangents, *, batched: bool):
             continue
         if weights is not None:
             if ring:
-                spike_grad = _rows_ring_spike_grad if batched else _ring_spike_grad
-                d = spike_grad(weights, delays, head, dt, indptr, indices, g)
+                d = ring_spike_grad(weights, delays, head, dt, indptr, indices, g)
             else:
-                d = (_rows_spike_grad if batched else _spike_grad)(weights, indptr, indices, g)
+                d = spike_grad(weights, indptr, indices, g)
             ds[j] = d if ds[j] is None else ds[j] + d
         dw = None
         if spikes is not None:
             if ring:
-                weight_grad = _rows_ring_weight_grad if batched else _ring_weight_grad
-                dw = weight_grad(spikes, delays, head, dt, indptr, indices, g, n_w)
+                dw = ring_weight_grad(spikes, delays, head, dt, indptr, indices, g, n_w)
             else:
-                dw = (_rows_weight_grad if batched else _weight_grad)(spikes, indptr, indices, g, n_w)
+                dw = weight_grad(spikes, indptr, indices, g, n_w)
         da = None
         if buf is not None:
             da = shared(g * buf)
@@ -293,89 +318,3 @@ def _backward(static, residuals, cotangents, *, batched: bool):
 
 
 _deliver.defvjp(_deliver_fwd, _deliver_bwd, symbolic_zeros=True)
-
-
-# -- a batch: leading dimensions shared by every spike vector, buffer and accumulator --------------------
-def _batched(conns, spikes, buffers, head, dt, scales, drains, lead, supported, backend):
-    """``event_deliver`` of a batch (``lead`` dimensions): one native call for all of it, whose weight gradient is
-    summed over the batch in the kernel; the pure-JAX reference maps the unbatched op over the batch."""
-    n = math.prod(lead)
-    flat_of = {}
-    for s in spikes:  # reshaped once per distinct vector, so that a vector feeding several targets is read once
-        if id(s) not in flat_of:
-            flat_of[id(s)] = s.reshape((n,) + s.shape[len(lead):])
-    flat_spikes = tuple(flat_of[id(s)] for s in spikes)
-    flat_buffers = tuple(b.reshape((n,) + b.shape[len(lead):]) for b in buffers)
-    flat_drains = tuple((r, acc.reshape((n,) + acc.shape[len(lead):]), a) for r, acc, a in drains)
-    if use_native(backend, supported, "event_deliver", target=TARGET):
-        out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, buffers[0].dtype,
-                      _deliver_rows)
-    else:
-        def one(spikes, buffers, accs):
-            drains = tuple((r, acc, a) for (r, _, a), acc in zip(flat_drains, accs, strict=True))
-            return event_deliver(conns, list(spikes), buffers, head, dt, scales=scales, drains=drains,
-                                 backend=backend)
-
-        out = jax.vmap(one)(flat_spikes, flat_buffers, tuple(acc for _, acc, _ in flat_drains))
-    return tuple(x.reshape(lead + x.shape[1:]) for x in out)
-
-
-def _rows_forward(static, spikes, head, dt, groups, drain_groups):
-    def native(head, dt, *flat):
-        spikes, groups, drain_groups = _split(static, flat)
-        # the shared operands get a leading 1: the kernel broadcasts them over the batch
-        groups = [(w[None], d[None], a[None], ip[None], ix[None], buf) for w, d, a, ip, ix, buf in groups]
-        drain_groups = [(a[None], acc) for a, acc in drain_groups]
-        return _native_forward(static, head[None], dt[None], *spikes, *(x for g in groups for x in g),
-                               *(x for g in drain_groups for x in g))
-
-    def pure_jax(head, dt, *flat):
-        spikes, groups, drain_groups = _split(static, flat)
-
-        def one(spikes, buffers, accs):
-            gs = [g[:5] + (b,) for g, b in zip(groups, buffers, strict=True)]
-            ds = [(g[0], acc) for g, acc in zip(drain_groups, accs, strict=True)]
-            return _pure_jax_forward(static, head, dt, *spikes, *(x for g in gs for x in g),
-                                     *(x for g in ds for x in g))
-
-        return jax.vmap(one)(tuple(spikes), tuple(g[5] for g in groups), tuple(acc for _, acc in drain_groups))
-
-    flat = [*spikes, *(x for g in groups for x in g), *(x for g in drain_groups for x in g)]
-    return lax.platform_dependent(head, dt, *flat, cpu=native, default=pure_jax)
-
-
-def _rows_ring_spike_grad(weights, delays, head, dt, indptr, indices, g):
-    def pure_jax(weights, delays, head, dt, indptr, indices, g):
-        return jax.vmap(lambda g: _csr_jax.row_dot(weights[0], indptr[0], indices[0], _synapse_cotangent(
-            delays[0], head[0], dt[0], indptr[0], indices[0], g)))(g)
-
-    operands = (weights[None], delays[None], head[None], dt[None], indptr[None], indices[None], g)
-    return lax.platform_dependent(*operands, cpu=_ffi.delayed_row_dot, default=pure_jax)
-
-
-def _rows_ring_weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights):
-    def pure_jax(spikes, delays, head, dt, indptr, indices, g):
-        def one(s, g):
-            return _csr_jax.weight_grad(s, indptr, _synapse_cotangent(delays, head, dt, indptr, indices, g),
-                                        n_weights)
-
-        return jnp.sum(jax.vmap(one)(spikes, g), axis=0)
-
-    return lax.platform_dependent(spikes, delays, head, dt, indptr, indices, g, default=pure_jax,
-                                  cpu=functools.partial(_ffi.delayed_weight_grad_sum, n_weights=n_weights))
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _deliver_rows(static, spikes, head, dt, groups, drain_groups):
-    return _rows_forward(static, spikes, head, dt, groups, drain_groups)
-
-
-def _deliver_rows_fwd(static, spikes, head, dt, groups, drain_groups):
-    return _fwd_impl(static, spikes, head, dt, groups, drain_groups, _rows_forward)
-
-
-def _deliver_rows_bwd(static, residuals, cotangents):
-    return _backward(static, residuals, cotangents, batched=True)
-
-
-_deliver_rows.defvjp(_deliver_rows_fwd, _deliver_rows_bwd, symbolic_zeros=True)

@@ -7,11 +7,28 @@ import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from .backend import get_backend, native_dtype, use_native
+from ._backend import resolve
+from .registry import Kernel, call, register, use_native
 
-TARGET = "brainsim_event_matmul"
-GRAD_TARGET = "brainsim_event_matmul_weight_grad"
 NARROW = 64  # with fewer output columns the per-spike overhead outweighs skipping silent rows: dense product
+
+
+def _dense(spikes, weights):
+    return spikes.astype(weights.dtype) @ weights
+
+
+def _weight_grad_reference(spikes, g):
+    return spikes.astype(g.dtype).T @ g
+
+
+# (spikes (R, n_pre), weights (n_pre, n_post)) -> (R, n_post), reading only the weight rows of non-zero spikes
+MATMUL = register(Kernel(
+    "brainsim_event_matmul", "BrainsimEventMatmul", _dense, optional=True,
+    result=lambda spikes, weights: jax.ShapeDtypeStruct(spikes.shape[:-1] + weights.shape[-1:], weights.dtype)))
+# (spikes (R, n_pre), g (R, n_post)) -> the weights' cotangent (n_pre, n_post), summed over the rows
+MATMUL_WEIGHT_GRAD = register(Kernel(
+    "brainsim_event_matmul_weight_grad", "BrainsimEventMatmulWeightGrad", _weight_grad_reference, optional=True,
+    result=lambda spikes, g: jax.ShapeDtypeStruct(spikes.shape[-1:] + g.shape[-1:], g.dtype)))
 
 
 def event_matmul(spikes, weights, *, backend: str | None = None):
@@ -52,17 +69,12 @@ def event_matmul(spikes, weights, *, backend: str | None = None):
     if flat.dtype != jnp.bool_:
         flat = flat.astype(dtype)
     weights = weights.astype(dtype)
-    native = use_native(backend, native_dtype(dtype), "event_matmul", target=TARGET)
-    forced = (get_backend() if backend is None else backend) == "native"
-    if native and (weights.shape[1] >= NARROW or forced):
+    native = use_native("event_matmul", (MATMUL, MATMUL_WEIGHT_GRAD), backend, values={"weights": dtype})
+    if native and (weights.shape[1] >= NARROW or resolve(backend) == "native"):
         out = _matmul(flat, weights)
     else:
         out = _dense_matmul(flat, weights)
     return out.reshape(lead + (weights.shape[1],))
-
-
-def _dense(spikes, weights):
-    return spikes.astype(weights.dtype) @ weights
 
 
 @jax.custom_vjp
@@ -90,25 +102,8 @@ def _dense_matmul_bwd(residuals, g):
 _dense_matmul.defvjp(_dense_matmul_fwd, _dense_matmul_bwd, symbolic_zeros=True)
 
 
-def _ffi_forward(spikes, weights):
-    out = jax.ShapeDtypeStruct(spikes.shape[:-1] + weights.shape[-1:], weights.dtype)
-    return jax.ffi.ffi_call(TARGET, out, vmap_method="expand_dims")(spikes, weights)
-
-
-def _ffi_weight_grad(spikes, g):
-    out = jax.ShapeDtypeStruct(spikes.shape[-1:] + g.shape[-1:], g.dtype)
-    return jax.ffi.ffi_call(GRAD_TARGET, out, vmap_method="expand_dims")(spikes, g)
-
-
 def _forward(spikes, weights):
-    return lax.platform_dependent(spikes, weights, cpu=_ffi_forward, default=_dense)
-
-
-def _weight_grad(spikes, g):
-    def dense(spikes, g):
-        return spikes.astype(g.dtype).T @ g
-
-    return lax.platform_dependent(spikes, g, cpu=_ffi_weight_grad, default=dense)
+    return call(MATMUL, spikes, weights)
 
 
 @jax.custom_vjp
@@ -130,7 +125,7 @@ def _matmul_bwd(residuals, g):
     if isinstance(g, SymbolicZero):
         return None, None
     ds = None if weights_t is None else g @ weights_t
-    dw = None if spikes is None else _weight_grad(spikes, g)
+    dw = None if spikes is None else call(MATMUL_WEIGHT_GRAD, spikes, g)
     return ds, dw
 
 

@@ -2,11 +2,22 @@
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
-from . import _csr_jax, _ffi, _reference
-from .backend import native_dtype, native_indices, use_native
+from . import _csr_jax, _reference
 from .post_index import PostIndex
+from .registry import Kernel, call, register, use_native
+
+
+def _stdp_reference(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices, *columns):
+    return (_csr_jax.stdp(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices),)
+
+
+# (weights (nnz,), pre_spikes (n_pre,), post_spikes (n_post,), pre_trace, post_trace, params (4,) = a_plus, a_minus,
+#  w_min, w_max, indptr, indices) -> (the weights,) updated in place; postsynaptic spikes cost a pass over all synapses
+STDP = register(Kernel("brainsim_stdp_update", "BrainsimStdpUpdate", _stdp_reference, aliases=((0, 0),)))
+# the same operands, then the PostIndex's ptr, syn and pre (int32): only the synapses of neurons that spiked
+STDP_INDEXED = register(Kernel("brainsim_stdp_update_indexed", "BrainsimStdpUpdateIndexed", _stdp_reference,
+                               aliases=((0, 0),)))
 
 
 def stdp_update(conn, pre_spikes, post_spikes, pre_trace, post_trace, a_plus, a_minus,
@@ -44,8 +55,8 @@ def stdp_update(conn, pre_spikes, post_spikes, pre_trace, post_trace, a_plus, a_
             raise ValueError(f"brainsim.ops.stdp_update: {label} must have shape ({n},), got {jnp.shape(x)}")
     weights = conn.synapse_weights()
     dtype = weights.dtype
-    supported = native_dtype(dtype) and native_indices(conn.indptr, conn.indices)
-    if not use_native(backend, supported, "stdp_update"):
+    indices = {"conn.indptr": conn.indptr.dtype, "conn.indices": conn.indices.dtype}
+    if not use_native("stdp_update", STDP, backend, values={"conn.weights": dtype}, indices=indices):
         return _reference.stdp_update(conn, pre_spikes, post_spikes, pre_trace, post_trace, a_plus, a_minus,
                                       w_min, w_max)
     params = jnp.stack([jnp.asarray(x, dtype) for x in (a_plus, a_minus, w_min, w_max)])
@@ -59,17 +70,18 @@ def stdp_update(conn, pre_spikes, post_spikes, pre_trace, post_trace, a_plus, a_
                  conn.indptr, conn.indices, columns)
 
 
-def _pure_jax(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices, columns):
-    return _csr_jax.stdp(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices)
+def _forward(weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices, columns):
+    operands = (weights, pre_spikes, post_spikes, pre_trace, post_trace, params, indptr, indices)
+    return (call(STDP, *operands) if columns is None else call(STDP_INDEXED, *operands, *columns))[0]
 
 
 @jax.custom_vjp
 def _stdp(*operands):
-    return lax.platform_dependent(*operands, cpu=_ffi.stdp_update, default=_pure_jax)
+    return _forward(*operands)
 
 
 def _stdp_fwd(*operands):
-    return lax.platform_dependent(*operands, cpu=_ffi.stdp_update, default=_pure_jax), operands
+    return _forward(*operands), operands
 
 
 def _stdp_bwd(operands, g):

@@ -7,7 +7,7 @@ import pytest
 from conftest import dense, random_csr, random_spikes, requires_native
 
 from brainsim import ops
-from brainsim.ops import _library, backend, reference
+from brainsim.ops import _library, reference, registry
 
 pytestmark = requires_native
 
@@ -165,7 +165,7 @@ def test_mixed_spike_dtypes_and_an_older_library(monkeypatch):
 
 
 def old_targets():
-    return frozenset(t for t in _library.TARGETS)
+    return frozenset(name for name, kernel in registry.KERNELS.items() if not kernel.optional)
 
 
 def test_bad_arguments_are_clear_errors():
@@ -181,7 +181,7 @@ def test_bad_arguments_are_clear_errors():
         ops.event_deliver(conns[:1], s, [jnp.zeros((L, 17))])
     with pytest.raises(ValueError, match="scale 0 must be None, a scalar or shape"):
         ops.event_deliver(conns[:1], s, [jnp.zeros(17)], scales=[jnp.ones(3)])
-    assert backend.use_native("jax", True, "event_deliver", target="brainsim_event_deliver") is False
+    assert registry.use_native("event_deliver", registry.KERNELS["brainsim_event_deliver"], "jax") is False
 
 
 def test_drains_move_the_next_row_into_accumulators():
