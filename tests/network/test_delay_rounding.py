@@ -18,12 +18,9 @@ DT = 0.1
 
 def _arrival_steps(net, n_steps, k0, backend="auto"):
     """The step at which each target's voltage first moves, minus the step ``k0`` of the presynaptic spike."""
-    previous = bs.ops.set_backend(backend)
-    try:
+    with bs.ops.backend(backend):
         _, res = bs.simulate(net, net.init_state(jax.random.key(0), DT), duration=n_steps * DT, dt=DT,
                              record=bs.Record(v="post"))
-    finally:
-        bs.ops.set_backend(previous)
     moved = np.abs(res.variable("post.v")[1] - (-70.0)) > 1e-6
     return np.array([np.argmax(col) - k0 if col.any() else -1 for col in moved.T])
 

@@ -136,11 +136,8 @@ def test_gradients_match_each_projection_alone():
     params, static = eqx.partition(net, eqx.is_inexact_array)
 
     def loss(params, send, backend):
-        previous = bs.ops.set_backend(backend)
-        try:
+        with bs.ops.backend(backend):
             final, _ = run(eqx.combine(params, static), state, 60, send=send)
-        finally:
-            bs.ops.set_backend(previous)
         return sum(jnp.sum(x) for x in jax.tree.leaves(final.projections)) + jnp.sum(final.populations["E"].v)
 
     g_fused = jax.grad(loss)(params, None, "native" if bs.ops.native_available() else "jax")

@@ -19,19 +19,16 @@ def _last_executable():
 def test_switching_the_ops_backend_retraces(noisy):
     state = noisy.init_state(jax.random.key(0), 0.1)
     rec = bs.Record(spikes="post")
-    previous = bs.ops.set_backend("native")
-    try:
+    with bs.ops.backend("native"):
         _, native = bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)
         assert "brainsim_" in _last_executable().as_text()  # the native custom calls
-        bs.ops.set_backend("jax")
+    with bs.ops.backend("jax"):
         _, pure = bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)
         assert "brainsim_" not in _last_executable().as_text()  # the pure-JAX kernels, not the cached native run
-        n = len(sim._compiled)
-        bs.ops.set_backend("native")
+    n = len(sim._compiled)
+    with bs.ops.backend("native"):
         bs.simulate(noisy, state, duration=3.0, dt=0.1, record=rec)  # cached again
         assert len(sim._compiled) == n and "brainsim_" in _last_executable().as_text()
-    finally:
-        bs.ops.set_backend(previous)
     # both ran the same network (sums in another order: spike times may differ by a step here and there)
     assert native.spike_matrix("post").shape == pure.spike_matrix("post").shape
 
@@ -42,9 +39,6 @@ def test_jax_tracing_configuration_is_part_of_the_key():
         assert sim._trace_globals() != base
     with jax.default_matmul_precision("highest"):
         assert sim._trace_globals() != base
-    previous = bs.ops.set_backend("jax")
-    try:
+    with bs.ops.backend("jax"):
         assert sim._trace_globals() != base
-    finally:
-        bs.ops.set_backend(previous)
     assert sim._trace_globals() == base
