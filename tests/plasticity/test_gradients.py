@@ -90,8 +90,9 @@ def test_gradient_matches_finite_differences(name):
         for p in params:
             value = float(getattr(rule, p))
             h = 1e-6 * max(1.0, abs(value))
-            plus = eqx.tree_at(lambda r, p=p: getattr(r, p), rule, jnp.asarray(value + h))
-            minus = eqx.tree_at(lambda r, p=p: getattr(r, p), rule, jnp.asarray(value - h))
+            dtype = getattr(rule, p).dtype  # (a weakly typed scalar would make jit compile again)
+            plus = eqx.tree_at(lambda r, p=p: getattr(r, p), rule, jnp.asarray(value + h, dtype))
+            minus = eqx.tree_at(lambda r, p=p: getattr(r, p), rule, jnp.asarray(value - h, dtype))
             fd = (float(f(plus, w0)) - float(f(minus, w0))) / (2 * h)
             g = float(getattr(g_rule, p))
             assert fd != 0.0, (name, p)

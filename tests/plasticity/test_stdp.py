@@ -169,3 +169,23 @@ def test_vmap_over_independent_networks():
         for b in range(3):
             alone = run(r, conn, pre[b], post[b], 1.0, weights=w0[b])[0]
             np.testing.assert_allclose(batched[b], alone, rtol=1e-6, atol=1e-7)
+
+
+def test_vmapped_init_and_chain():
+    """States made by a vmapped init (their post index batched too) work in a vmapped update, also in a Chain."""
+    from brainsim.plasticity import Chain, TsodyksMarkram
+
+    conn = random_conn(30, 20, seed=5)
+    w0 = jnp.stack([conn.weights, conn.weights * 0.5])
+    pre = jnp.asarray(np.stack([poisson(50, 30, 80.0, 1.0, s) for s in (1, 2)]), jnp.float32)
+    post = jnp.asarray(np.stack([poisson(50, 20, 80.0, 1.0, s) for s in (3, 4)]), jnp.float32)
+    for r in (rule(a_plus=0.05), Chain(TsodyksMarkram(), rule(a_plus=0.05))):
+        states = jax.vmap(lambda w, r=r: r.init(conn, w))(w0)
+
+        def learn(w, s, pre, post, r=r):
+            return jax.lax.scan(lambda c, x: (r.update(conn, *c, *x, 1.0), None), (w, s), (pre, post))[0][0]
+
+        batched = jax.jit(jax.vmap(learn))(w0, states, pre, post)
+        for b in range(2):
+            np.testing.assert_allclose(batched[b], learn(w0[b], r.init(conn, w0[b]), pre[b], post[b]), rtol=1e-6)
+            assert np.any(np.asarray(batched[b]) != np.asarray(w0[b]))
