@@ -9,7 +9,15 @@ rule's state in its own state, and each network step does::
     weights, rule_state = rule.update(conn, weights, rule_state, pre, post, dt, modulator)
 
 ``pre`` and ``post`` are the outputs of the pre- and postsynaptic populations in this step, emitted at the end of
-the step ``[t, t + dt)``; spikes are 0./1. floats. ``dt`` is in ms.
+the step ``[t, t + dt)``; spikes are 0./1. floats. ``dt`` is in ms. ``modulator`` (a scalar or one value per
+postsynaptic neuron, read from another population's output in the same step) is the third factor of
+:class:`~brainsim.plasticity.RewardModulatedSTDP`; the other rules ignore it. Timing is that of emission on both
+sides: a projection's transmission delay does not shift the spikes a rule sees.
+
+``init`` runs once, on the host when ``conn`` is concrete (it may build index arrays, e.g. the
+:class:`~brainsim.ops.PostIndex` of the event-driven STDP kernel, which then travel in the state); ``update`` and
+``transmit`` are pure and work under ``jit``, ``vmap``, ``lax.scan`` and ``grad`` (with respect to the rule's
+parameters, the weights and the spikes), in float32 and float64 (the weights' dtype sets the computation's).
 """
 
 # ruff: noqa: F722 - jaxtyping shape strings
