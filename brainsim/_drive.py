@@ -13,13 +13,24 @@ class Drive(eqx.Module):
     a current-based input contributes ``i = I`` and ``g = 0``). Keeping the dependence on
     ``v`` explicit lets exponential Euler treat conductances exactly, as Brian2 does.
 
+    ``i`` and ``g`` are the values at the start of the step. ``terms`` optionally says how part of
+    ``i`` evolves *within* the step, for integrators that can use it (:class:`~brainsim.integrators.ExactLinear`):
+    each ``(a0, a1, tau)`` is a current ``(a0 + a1 s) exp(-s / tau)`` (pA; ``a1`` in pA/ms, ``tau`` in ms)
+    at time ``s`` in ``[0, dt]`` after the start of the step, whose start value ``a0`` is already part of
+    ``i``. So over the step the current at ``v`` is ``i - sum(a0) + sum((a0 + a1 s) exp(-s / tau)) - g v``;
+    an integrator that freezes the input over the step (all others) reads ``i`` and ``g`` only. A current
+    synapse with exponential or alpha kinetics fills ``terms`` (:meth:`~brainsim.synapses.Synapse.drive`);
+    conductances stay frozen over the step.
+
     Attributes:
-        i: current at v = 0 mV, in pA (shape () or (n,)).
+        i: current at v = 0 mV at the start of the step, in pA (shape () or (n,)).
         g: total conductance, in nS (shape () or (n,)).
+        terms: tuple of ``(a0, a1, tau)`` triples (each entry of shape () or (n,)), empty by default.
     """
 
     i: Float[Array, "..."]
     g: Float[Array, "..."]
+    terms: tuple = ()
 
     @classmethod
     def zero(cls, n: int, dtype=jnp.float32) -> "Drive":
@@ -31,8 +42,8 @@ class Drive(eqx.Module):
         return cls(i, jnp.zeros_like(i))
 
     def __add__(self, other: "Drive") -> "Drive":
-        return Drive(self.i + other.i, self.g + other.g)
+        return Drive(self.i + other.i, self.g + other.g, self.terms + other.terms)
 
     def at(self, v):
-        """The current, in pA, at membrane potential ``v`` (mV)."""
+        """The current, in pA, at membrane potential ``v`` (mV) at the start of the step."""
         return self.i - self.g * v

@@ -2,7 +2,8 @@
 
 from ._base import AbstractIntegrator, vector_field
 from .euler import Euler
+from .exact_linear import ExactLinear
 from .exponential_euler import ExponentialEuler, phi1
 from .runge_kutta import RK2, RK4
 
-__all__ = ["AbstractIntegrator", "Euler", "ExponentialEuler", "RK2", "RK4", "phi1", "vector_field"]
+__all__ = ["AbstractIntegrator", "Euler", "ExactLinear", "ExponentialEuler", "RK2", "RK4", "phi1", "vector_field"]

@@ -2,9 +2,11 @@
 
 Every neuron is an ``AbstractNeuron``: per-neuron array parameters, ``init_state(key)`` and a
 pure ``step(state, drive, t, dt) -> (state, spikes)`` with input ``I(v) = drive.i - drive.g * v``.
+``check_dt`` raises above a model's stability or hard accuracy limit on dt and warns
+(:class:`DtAccuracyWarning`) above its accuracy limit (``dt_limits()``, measured per model).
 """
 
-from ._base import AbstractNeuron
+from ._base import ACCURACY_CRITERION, AbstractNeuron, DtAccuracyWarning, DtLimits
 from .adex import AdEx, AdExState
 from .alif import ALIF, ALIFState
 from .expif import ExpIF, ExpIFState
@@ -16,7 +18,8 @@ from .lif import LIF, LIFState
 from .qif import QIF, QIFState
 
 __all__ = [
-    "ALIF", "ALIFState", "AbstractNeuron", "AdEx", "AdExState", "CELL_TYPES", "ExpIF", "ExpIFState",
+    "ACCURACY_CRITERION", "ALIF", "ALIFState", "AbstractNeuron", "AdEx", "AdExState", "CELL_TYPES",
+    "DtAccuracyWarning", "DtLimits", "ExpIF", "ExpIFState",
     "HH", "HHState", "HHTraub", "HHTraubState", "Izhikevich", "IzhikevichState", "LIF", "LIFState",
     "LeakyIntegrator", "LeakyIntegratorState", "QIF", "QIFState",
 ]

@@ -8,20 +8,28 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._drive import Drive
-from .._param import check_size, param
+from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
 from ..surrogate import AbstractSurrogate, SuperSpike
 from ._base import (
     AbstractNeuron,
+    DtLimits,
+    check_flag,
     check_integrator,
+    check_name,
     check_reset_mode,
     check_surrogate,
     fire,
+    linear_membrane_step,
+    membrane_limits,
+    param,
     refractory_countdown,
+    require_below,
     stable_dt,
     static_init,
 )
+from .lif import GRID_LIMITS
 
 
 class ALIFState(eqx.Module):
@@ -47,7 +55,13 @@ class ALIF(AbstractNeuron):
     Defaults: membrane as :class:`~brainsim.neurons.LIF` (tau_m 20 ms, C_m 200 pF, E_L -60 mV,
     v_th -50 mV, v_reset -60 mV); tau_a 200 ms (Bellec et al. 2018 use 200 ms to seconds);
     beta 1.8 mV per unit of ``a`` (their beta = 1.8, here in mV). Units: tau_m, tau_a, t_ref in ms;
-    E_L, v_th, v_reset, beta in mV; C_m in pF; I_e in pA.
+    E_L, v_th, v_reset, beta in mV; C_m in pF; I_e in pA. ``v_reset`` must be below ``v_th`` and ``beta`` >= 0
+    (a negative beta lowers the threshold with every spike, towards runaway firing).
+
+    Integrators and dt limits as :class:`~brainsim.neurons.LIF` (the membrane does not depend on ``a``, so
+    :class:`~brainsim.integrators.ExactLinear` integrates it exactly under current synapses, and ``a`` decays
+    exactly); explicit integrators' limits use ``min(tau_m, tau_a)``. Measured with the f-I protocol
+    (17-103 Hz): spike counts within 1.9 % at dt = 0.5 ms, 3.1 % at 1 ms (exponential Euler).
     """
 
     n: int = eqx.field(static=True)
@@ -71,7 +85,7 @@ class ALIF(AbstractNeuron):
     def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, tau_a=200.0,
                  beta=1.8, t_ref=0.0, I_e=0.0, v_init=None, a_init=0.0, reset="hard", detach_reset=True,
                  surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ALIF"):
-        self.name = name
+        self.name = check_name(name)
         self.n = check_size(name, n)
         self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
         self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
@@ -79,15 +93,18 @@ class ALIF(AbstractNeuron):
         self.v_th = param(name, "v_th", v_th, n, "mV")
         self.v_reset = param(name, "v_reset", v_reset, n, "mV")
         self.tau_a = param(name, "tau_a", tau_a, n, "ms", positive=True)
-        self.beta = param(name, "beta", beta, n, "mV")
+        self.beta = param(name, "beta", beta, n, "mV", nonnegative=True)
         self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
         self.I_e = param(name, "I_e", I_e, n, "pA")
         check_reset_mode(name, reset)
         check_surrogate(name, surrogate)
-        check_integrator(name, integrator)
+        check_integrator(name, integrator, linear=True)
         self.v_init, self.a_init = static_init(v_init), static_init(a_init)
-        self.reset, self.detach_reset = reset, detach_reset
+        self.reset, self.detach_reset = reset, check_flag(name, "detach_reset", detach_reset)
         self.surrogate, self.integrator = surrogate, integrator
+
+    def __check_init__(self):
+        require_below(self.name, "v_reset", self.v_reset, "v_th", self.v_th)
 
     def init_state(self, key=None) -> ALIFState:
         k_v, k_a = (None, None) if key is None else jax.random.split(key)
@@ -102,13 +119,16 @@ class ALIF(AbstractNeuron):
     def step(self, state: ALIFState, drive: Drive, t, dt):
         g_L = self.C_m / self.tau_m
 
-        def terms(y, t):
-            a_v = (g_L * self.E_L + self.I_e + drive.i) / self.C_m
-            b_v = -(g_L + drive.g) / self.C_m
-            return (a_v, jnp.zeros_like(y[1])), (b_v, -1.0 / self.tau_a)
+        def v_terms(v, t):
+            return (g_L * self.E_L + self.I_e + drive.i) / self.C_m, -(g_L + drive.g) / self.C_m
 
+        def a_terms(a, t):
+            return jnp.zeros_like(a), -1.0 / self.tau_a
+
+        # v and a are uncoupled within a step: stepping them apart is the joint step of any integrator
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
-        v, a = self.integrator.step(terms, (state.v, state.a), t, dt)
+        v = linear_membrane_step(self.integrator, v_terms, state.v, t, dt, drive, 1.0 / self.C_m)
+        a = self.integrator.step(a_terms, state.a, t, dt)
         v = jnp.where(refractory, state.v, v)
         v, s = fire(self.name, v, self.v_th + self.beta * a, self.v_reset, refractory, self.surrogate,
                     self.reset, self.detach_reset, scale=jnp.abs(self.v_th - self.v_reset),
@@ -119,3 +139,6 @@ class ALIF(AbstractNeuron):
 
     def max_dt(self) -> float:
         return stable_dt(self.integrator, jnp.maximum(1.0 / self.tau_m, 1.0 / self.tau_a))
+
+    def dt_limits(self) -> DtLimits:
+        return membrane_limits(self.integrator, float(min(jnp.min(self.tau_m), jnp.min(self.tau_a))), GRID_LIMITS)

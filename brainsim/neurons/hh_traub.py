@@ -8,14 +8,18 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float
 
 from .._drive import Drive
-from .._param import check_size, param
+from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
 from ..surrogate import AbstractSurrogate, SuperSpike, spike
 from ._base import (
     AbstractNeuron,
+    DtLimits,
+    accuracy_limits,
     check_integrator,
+    check_name,
     check_surrogate,
+    param,
     refractory_countdown,
     stable_dt,
     static_init,
@@ -23,6 +27,11 @@ from ._base import (
 from ._rates import x_over_expm1
 from .hh import PER_AREA, hh_stiffness
 
+# Accuracy limits (ms), measured with tests/neurons/dt_convergence.py (f-I protocol, 0-1000 pA, 14-133 Hz):
+# exponential Euler's spike counts are off by 9.8 % at dt 0.1 ms (first spikes by 0.76 ms), 16.5 % at 0.2,
+# 26.3 % at 0.4 (2.9 ms), 29.3 % at 0.5 (3.8 ms) and 42 % at 1 ms. Euler, RK2 and RK4 stay within 4 % up to
+# their stability limit (max_dt).
+DT_LIMITS = {ExponentialEuler: (0.1, 0.4)}
 
 def traub_rates(v, V_T=-63.0):
     """``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` in 1/ms; v, V_T in mV.
@@ -67,7 +76,12 @@ class HHTraub(AbstractNeuron):
     1 uF/cm^2, g_L 0.05 mS/cm^2 (5e-5 S/cm^2), E_L -60 mV, E_K -90 mV, E_Na 50 mV, g_Na
     100 mS/cm^2, g_Kd 30 mS/cm^2, V_T -63 mV, v_spike -20 mV, t_ref 3 ms; v_init E_L (the
     benchmark draws ``E_L + Normal(-5, 5)`` mV: pass ``v_init=brainsim.init.Normal(-65.0, 5.0)``);
-    gates start at 0 unless given (Brian2's default). Units: area in um^2; C_m in uF/cm^2; g_* in
+    gates start at 0 unless given (Brian2's default).
+
+    dt limits (:meth:`dt_limits`): exponential Euler warns above dt = 0.1 ms and raises above 0.4 ms (spike counts
+    of the f-I curve off by 9.8 % at 0.1 ms, 26 % at 0.4 and 42 % at 1 ms; see ``DT_LIMITS``), so COBAHH's
+    dt = 0.1 ms is at the edge of the accurate range. Euler, RK2 and RK4 are accurate up to their stability
+    limit (:meth:`max_dt`). Units: area in um^2; C_m in uF/cm^2; g_* in
     mS/cm^2; E_*, V_T, v_spike in mV; t_ref in ms; I_e in pA.
     """
 
@@ -95,7 +109,7 @@ class HHTraub(AbstractNeuron):
     def __init__(self, n, *, area=20000.0, C_m=1.0, g_L=0.05, g_Na=100.0, g_Kd=30.0, E_L=-60.0, E_K=-90.0,
                  E_Na=50.0, V_T=-63.0, v_spike=-20.0, t_ref=3.0, I_e=0.0, v_init=None, m_init=0.0, h_init=0.0,
                  n_init=0.0, surrogate=SuperSpike(), integrator=ExponentialEuler(), name="HHTraub"):
-        self.name = name
+        self.name = check_name(name)
         self.n = check_size(name, n)
         self.area = param(name, "area", area, n, "um^2", positive=True)
         self.C_m = param(name, "C_m", C_m, n, "uF/cm^2", positive=True)
@@ -152,3 +166,6 @@ class HHTraub(AbstractNeuron):
 
     def max_dt(self) -> float:
         return stable_dt(self.integrator, hh_stiffness(self, self.rates, self.g_Kd))
+
+    def dt_limits(self) -> DtLimits:
+        return accuracy_limits(self.integrator, DT_LIMITS)

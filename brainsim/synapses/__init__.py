@@ -1,10 +1,12 @@
-"""Synapses: kinetics (exponential, alpha, dual exponential), outputs (current, conductance, Mg block), presets."""
+"""Synapses: kinetics (exponential, alpha, dual exponential, one-step pulse), outputs (current, conductance,
+Mg block), presets."""
 
-from .kinetics import AbstractKinetics, Alpha, DualExponential, Exponential
+from .kinetics import AbstractKinetics, Alpha, Delta, DualExponential, Exponential
 from .outputs import AbstractOutput, ConductanceOutput, CurrentOutput, MgBlock
-from .synapse import AMPA, GABAA, NMDA, Conductance, Current, Synapse
+from .synapse import AMPA, GABAA, NMDA, AlphaCurrent, Conductance, Current, DeltaCurrent, Synapse
 
 __all__ = [
-    "AMPA", "GABAA", "NMDA", "AbstractKinetics", "AbstractOutput", "Alpha", "Conductance", "ConductanceOutput",
-    "Current", "CurrentOutput", "DualExponential", "Exponential", "MgBlock", "Synapse",
+    "AMPA", "GABAA", "NMDA", "AbstractKinetics", "AbstractOutput", "Alpha", "AlphaCurrent", "Conductance",
+    "ConductanceOutput", "Current", "CurrentOutput", "Delta", "DeltaCurrent", "DualExponential", "Exponential",
+    "MgBlock", "Synapse",
 ]

@@ -3,7 +3,10 @@
 A kinetics object acts on a state with one entry per postsynaptic neuron (as Brian2's
 summed conductances): ``arrive`` adds the increments delivered by spikes (weights, nS or pA),
 ``decay`` advances by ``dt`` exactly (the equations are linear), ``value`` is the conductance
-(or current) seen by the output. A single spike of weight ``w`` peaks at ``w`` for every kinetics.
+(or current) seen by the output. A single spike of weight ``w`` peaks at ``w`` for every kinetics
+(except :class:`Delta`, a pulse of height ``w`` lasting one step). ``time_course`` says how the value
+evolves within a step until the next decay, for integrators that integrate it exactly
+(:class:`~brainsim.integrators.ExactLinear`).
 """
 
 import abc
@@ -28,6 +31,12 @@ class AbstractKinetics(eqx.Module):
 
     @abc.abstractmethod
     def value(self, state): ...
+
+    @abc.abstractmethod
+    def time_course(self, state) -> tuple:
+        """The value over the step that starts in ``state``, as a tuple of ``(a0, a1, tau)`` terms meaning
+        ``sum((a0 + a1 s) exp(-s / tau))`` at ``s`` ms into the step (the sum of ``a0`` is ``value(state)``);
+        ``()`` when the value stays constant over the step."""
 
 
 def _tau(owner, name, tau):
@@ -57,6 +66,9 @@ class Exponential(AbstractKinetics):
 
     def value(self, g):
         return g
+
+    def time_course(self, g):
+        return ((g, jnp.zeros_like(g), self.tau),)
 
 
 class AlphaState(eqx.Module):
@@ -88,6 +100,10 @@ class Alpha(AbstractKinetics):
 
     def value(self, s):
         return s.g
+
+    def time_course(self, s):
+        # g(s) = (g0 + e x0 s / tau) exp(-s / tau): the solution of decay() at dt = s
+        return ((s.g, jnp.e * s.x / self.tau, self.tau),)
 
 
 class DualExpState(eqx.Module):
@@ -129,3 +145,32 @@ class DualExponential(AbstractKinetics):
 
     def value(self, s):
         return self.norm * (s.decay - s.rise)
+
+    def time_course(self, s):
+        zero = jnp.zeros_like(s.decay)
+        return ((self.norm * s.decay, zero, self.tau_decay), (-self.norm * s.rise, zero, self.tau_rise))
+
+
+class Delta(AbstractKinetics):
+    """A pulse that lasts one step: a spike adds ``w`` to ``g``, which acts over the next step and is then gone.
+
+    ``decay`` multiplies by 0 (so the network's fused delivery handles it as any linear kinetics). With
+    :class:`~brainsim.synapses.CurrentOutput` a spike injects the current ``w`` (pA) for one step, a charge
+    ``w * dt`` that depends on dt: the synaptic input of discrete-time models such as Izhikevich's (2003)
+    network (``I += sum(S(:, fired))`` for one 1 ms step).
+    """
+
+    def init_state(self, n):
+        return jnp.zeros((n,), jnp.result_type(float))
+
+    def arrive(self, g, x):
+        return g + x
+
+    def decay(self, g, dt):
+        return g * 0.0
+
+    def value(self, g):
+        return g
+
+    def time_course(self, g):
+        return ()  # constant over the step

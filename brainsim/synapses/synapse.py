@@ -2,7 +2,8 @@
 
 import equinox as eqx
 
-from .kinetics import AbstractKinetics, DualExponential, Exponential
+from .._drive import Drive
+from .kinetics import AbstractKinetics, Alpha, Delta, DualExponential, Exponential
 from .outputs import AbstractOutput, ConductanceOutput, CurrentOutput, MgBlock
 
 
@@ -11,6 +12,20 @@ class Synapse(eqx.Module):
 
     kinetics: AbstractKinetics
     output: AbstractOutput
+
+    def __check_init__(self):
+        if not isinstance(self.kinetics, AbstractKinetics):
+            raise TypeError(f"Synapse: kinetics must be an AbstractKinetics (Exponential, Alpha, DualExponential, "
+                            f"Delta), got {type(self.kinetics).__name__}")
+        if not isinstance(self.output, AbstractOutput):
+            raise TypeError(f"Synapse: output must be an AbstractOutput (CurrentOutput, ConductanceOutput, MgBlock), "
+                            f"got {type(self.output).__name__}")
+
+    def drive(self, state, v) -> Drive:
+        """The input to the targets from the kinetics ``state`` (one entry per target) at their potential ``v``
+        (mV): the output of the kinetics' value, with its time course within the step where the output passes it
+        on (current outputs; see :class:`~brainsim.Drive`)."""
+        return self.output.drive_from(self.kinetics, state, v)
 
 
 def Conductance(tau=5.0, E=0.0) -> Synapse:
@@ -21,6 +36,16 @@ def Conductance(tau=5.0, E=0.0) -> Synapse:
 def Current(tau=5.0) -> Synapse:
     """Exponential current (pA), decay ``tau`` (ms)."""
     return Synapse(Exponential(tau), CurrentOutput())
+
+
+def AlphaCurrent(tau=5.0) -> Synapse:
+    """Alpha-function current (pA) peaking at the weight ``tau`` (ms) after the spike."""
+    return Synapse(Alpha(tau), CurrentOutput())
+
+
+def DeltaCurrent() -> Synapse:
+    """A current pulse (pA) of one step after each spike (:class:`~brainsim.synapses.Delta` kinetics)."""
+    return Synapse(Delta(), CurrentOutput())
 
 
 def AMPA(tau_rise=0.2, tau_decay=2.0, E=0.0) -> Synapse:

@@ -5,7 +5,20 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainsim.synapses import AMPA, NMDA, Alpha, ConductanceOutput, CurrentOutput, DualExponential, Exponential, MgBlock
+from brainsim.synapses import (
+    AMPA,
+    NMDA,
+    Alpha,
+    AlphaCurrent,
+    ConductanceOutput,
+    CurrentOutput,
+    Delta,
+    DeltaCurrent,
+    DualExponential,
+    Exponential,
+    MgBlock,
+    Synapse,
+)
 
 DT = 0.05
 
@@ -63,3 +76,62 @@ def test_bad_time_constants():
         Exponential(-1.0)
     with pytest.raises(ValueError, match="tau_rise must be < tau_decay"):
         DualExponential(5.0, 2.0)
+
+
+def _state_after_spikes(kin):
+    """A state with history: two spikes 1.3 ms apart, then 0.7 ms of decay."""
+    s = kin.arrive(kin.init_state(2), jnp.array([2.0, -1.0]))
+    s = kin.decay(s, 1.3)
+    s = kin.arrive(s, jnp.array([0.5, 3.0]))
+    return kin.decay(s, 0.7)
+
+
+@pytest.mark.parametrize("kin", [Exponential(0.3), Exponential(5.0), Alpha(2.0), DualExponential(0.5, 3.0)],
+                         ids=["exp-fast", "exp", "alpha", "dual-exp"])
+def test_time_course_is_the_decay_within_the_step(kin):
+    """sum((a0 + a1 s) e^{-s/tau}) equals value(decay(state, s)) for s within a step, and sum(a0) the value."""
+    with jax.enable_x64(True):
+        s = _state_after_spikes(kin)
+        terms = kin.time_course(s)
+        np.testing.assert_allclose(sum(a0 for a0, _, _ in terms), kin.value(s), rtol=1e-12)
+        for t in (0.0, 0.01, 0.1, 0.37, 1.0):
+            course = sum((a0 + a1 * t) * jnp.exp(-t / tau) for a0, a1, tau in terms)
+            np.testing.assert_allclose(course, kin.value(kin.decay(s, t)), rtol=1e-12, atol=1e-15)
+
+
+def test_delta_is_a_one_step_pulse():
+    kin = Delta()
+    g = kin.arrive(kin.init_state(3), jnp.array([1.0, 0.0, -2.0]))
+    np.testing.assert_array_equal(kin.value(g), [1.0, 0.0, -2.0])
+    assert kin.time_course(g) == ()  # constant over the step: frozen is exact
+    g = kin.decay(g, 0.1)
+    np.testing.assert_array_equal(kin.value(g), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(kin.value(kin.arrive(g, jnp.array([3.0, 1.0, 0.0]))), [3.0, 1.0, 0.0])
+    syn = DeltaCurrent()
+    d = syn.drive(kin.arrive(kin.init_state(2), jnp.array([4.0, 5.0])), jnp.array([-60.0, -50.0]))
+    np.testing.assert_array_equal(d.i, [4.0, 5.0])
+    np.testing.assert_array_equal(d.g, [0.0, 0.0])
+
+
+def test_outputs_pass_or_freeze_the_time_course():
+    """Current outputs pass the kinetics' time course on (Drive.terms); conductance outputs freeze it."""
+    kin = Alpha(2.0)
+    s = _state_after_spikes(kin)
+    v = jnp.array([-60.0, -50.0])
+    current = Synapse(kin, CurrentOutput()).drive(s, v)
+    assert len(current.terms) == 1 and current.terms[0][2] is kin.tau
+    np.testing.assert_array_equal(current.i, kin.value(s))
+    for out in (ConductanceOutput(0.0), MgBlock()):
+        d = Synapse(kin, out).drive(s, v)
+        assert d.terms == ()
+        np.testing.assert_array_equal(d.at(v), out.drive(kin.value(s), v).at(v))
+    both = current + Synapse(Exponential(3.0), CurrentOutput()).drive(Exponential(3.0).init_state(2), v)
+    assert len(both.terms) == 2  # Drive.__add__ concatenates the terms
+    assert AlphaCurrent(2.0).kinetics.tau == 2.0
+
+
+def test_synapse_checks_its_parts():
+    with pytest.raises(TypeError, match="Synapse: kinetics must be an AbstractKinetics"):
+        Synapse("exp", CurrentOutput())
+    with pytest.raises(TypeError, match="Synapse: output must be an AbstractOutput"):
+        Synapse(Exponential(2.0), "current")
