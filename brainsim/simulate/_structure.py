@@ -36,15 +36,20 @@ def leaves_with_paths(tree):
     return [(jax.tree_util.keystr(path), leaf) for path, leaf in flat]
 
 
-def describe(tree) -> dict:
+def describe(tree, loose=None) -> dict:
     """The structure of ``tree`` as JSON data: its kind, its tree (as text), every leaf's path, shape and dtype, and
     for a network state the names and state types of its populations, projections and currents, its ``dt`` and
-    ``batch``."""
+    ``batch``. ``loose(path)``: leaves that may be present or not (marked ``"loose"``; the tree's text shows them as
+    ``None`` either way)."""
     leaves = []
     for path, leaf in leaves_with_paths(tree):
         name, impl = dtype_of(leaf)
         leaves.append({"path": path, "shape": [int(d) for d in np.shape(leaf)], "dtype": name, "impl": impl})
-    desc = {"kind": type(tree).__name__, "treedef": _ADDRESS.sub("", str(jax.tree.structure(tree))),
+        if loose is not None and loose(path):
+            leaves[-1]["loose"] = True
+    shape = tree if loose is None else jax.tree_util.tree_map_with_path(
+        lambda p, x: None if loose(jax.tree_util.keystr(p)) else x, tree)
+    desc = {"kind": type(tree).__name__, "treedef": _ADDRESS.sub("", str(jax.tree.structure(shape))),
             "leaves": leaves}
     if _is_network_state(tree):
         desc.update(
@@ -113,12 +118,14 @@ def first_difference(expected: dict, found: dict, *, root: str = "state", other:
     want = {leaf["path"]: leaf for leaf in expected["leaves"]}
     got = {leaf["path"]: leaf for leaf in found["leaves"]}
     for path, leaf in want.items():
-        if path not in got:
+        if path not in got and not leaf.get("loose"):
             return f"{root}{path} is missing ({_spec(leaf)} expected)"
     for path, leaf in got.items():
-        if path not in want:
+        if path not in want and not leaf.get("loose"):
             return f"{root}{path} ({_spec(leaf)}) has no counterpart in {other}"
     for path, w in want.items():
+        if path not in got:
+            continue
         g = got[path]
         if (w["shape"], w["dtype"]) == (g["shape"], g["dtype"]) or _same_key_data(w, g):
             continue

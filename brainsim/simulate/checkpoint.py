@@ -255,37 +255,37 @@ def _parse(path, raw: bytes):
         raise CheckpointError(f"{where} is not a brainsim state file (it does not start with the signature that "
                               "save_state writes)")
     start = len(MAGIC) + _PREFIX.size
-    if n < start:
+    if n < start + _DIGEST:
         raise CheckpointError(f"{where} is truncated ({n} bytes, the header is incomplete)")
+    intact = hashlib.sha256(memoryview(raw)[:n - _DIGEST]).digest() == raw[n - _DIGEST:]
     version, head_len = _PREFIX.unpack_from(raw, len(MAGIC))
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{where} has state format {version}, newer than this brainsim reads "
-                              f"({FORMAT_VERSION}); upgrade brainsim to read it")
-    if version < 1:
-        raise CheckpointError(f"{where} is corrupted (format version {version})")
+                              f"({FORMAT_VERSION}); upgrade brainsim to read it"
+                              + ("" if intact else " (or the file is corrupted)"))
     body = start + head_len
-    if n < body + _DIGEST:
-        raise CheckpointError(f"{where} is truncated ({n} bytes; its header alone needs {body + _DIGEST})")
     try:
+        if version < 1 or n < body:
+            raise ValueError("no header")
         header = json.loads(raw[start:body].decode())
         total = body + int(header["data_nbytes"]) + _DIGEST
         if not isinstance(header.get("leaves"), list):
             raise ValueError("no leaves")
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise CheckpointError(f"{where} is corrupted (its header cannot be read)") from None
+        if n < body:
+            raise CheckpointError(f"{where} is truncated or corrupted ({n} bytes; its header says it needs more "
+                                  f"than {body})") from None
+        raise CheckpointError(f"{where} is corrupted (its header cannot be read"
+                              f"{'' if intact else ' and its checksum does not match'})") from None
+    if intact and n == total:
+        return header, memoryview(raw)[body:total - _DIGEST]
     if n < total:
         raise CheckpointError(f"{where} is truncated ({n} bytes, {total} expected)")
-    intact = hashlib.sha256(memoryview(raw)[:total - _DIGEST]).digest() == raw[total - _DIGEST:total]
-    if n > total:
-        if intact:
-            raise CheckpointError(f"{where} has {n - total} unexpected bytes after its end ({total} bytes expected; "
-                                  "something was appended to it)")
-        raise CheckpointError(f"{where} is corrupted ({n} bytes where its header says {total}, and its checksum "
-                              "does not match)")
-    if not intact:
-        raise CheckpointError(f"{where} is corrupted: its SHA-256 checksum does not match its contents (bytes "
-                              "changed after it was written)")
-    return header, memoryview(raw)[body:total - _DIGEST]
+    if n > total and hashlib.sha256(memoryview(raw)[:total - _DIGEST]).digest() == raw[total - _DIGEST:total]:
+        raise CheckpointError(f"{where} has {n - total} unexpected bytes after its end ({total} bytes expected; "
+                              "something was appended to it)")
+    raise CheckpointError(f"{where} is corrupted: its SHA-256 checksum does not match its contents (bytes changed "
+                          "after it was written)")
 
 
 def _check_network(where, header, net):

@@ -91,6 +91,26 @@ def test_state_checked_inside_jit_and_grad(noisy):
         jax.grad(loss)(params, other)
 
 
+def test_state_with_delays_changed_after_construction(noisy, state0):
+    """Ring-buffer lengths follow the delays' values, which shapes alone do not show: the projection judges them."""
+    longer = eqx.tree_at(lambda n: n.projections["src->post"].conn.delays, noisy,
+                         noisy.projections["src->post"].conn.delays + 0.5)
+    state = longer.init_state(jax.random.key(0), 0.1)
+    assert state.projections["src->post"].buffer.shape[0] > state0.projections["src->post"].buffer.shape[0]
+    assert int(run(longer, state)[0].step) == 10
+    with pytest.raises(ValueError, match=r"projection 'src->post': a delay of 1(\.0)? ms needs 10 buffer slots"):
+        run(longer, state0)
+
+
+def test_concrete_inputs_inside_a_users_jit(noisy, state0):
+    """Inputs closed over by a user's jit are concrete: checked there too (jax would stage the check otherwise)."""
+    drive = jnp.zeros((10, 12))
+    assert int(jax.jit(lambda s: bs.simulate(noisy, s, duration=1.0, inputs={"post": drive})[0].step)(state0)) == 10
+    bad = drive.at[2, 3].set(jnp.inf)
+    with pytest.raises(ValueError, match=r"inputs\['post'\] holds a non-finite value \(inf\) at step 2, neuron 3"):
+        jax.jit(lambda s: bs.simulate(noisy, s, duration=1.0, inputs={"post": bad})[0].step)(state0)
+
+
 def test_raw_prng_keys_are_accepted(noisy):
     raw = noisy.init_state(jax.random.PRNGKey(0), 0.1)
     assert raw.populations["src"].key.dtype == jnp.uint32

@@ -183,10 +183,11 @@ def test_appended_bytes(saved, tmp_path):
     assert "3 unexpected bytes after its end" in _load_error(path, saved[1])
 
 
-@pytest.mark.parametrize("where", ["data", "header", "checksum"])
+@pytest.mark.parametrize("where", ["data", "header", "header length", "checksum"])
 def test_flipped_byte(saved, tmp_path, where):
     path, data = _copy(saved, tmp_path, f"flipped-{where}")
-    i = {"data": len(data) - 40, "header": len(ckpt.MAGIC) + 20, "checksum": len(data) - 1}[where]
+    i = {"data": len(data) - 40, "header": len(ckpt.MAGIC) + 20, "header length": len(ckpt.MAGIC) + 4,
+         "checksum": len(data) - 1}[where]
     raw = bytearray(data)
     raw[i] ^= 0x01
     path.write_bytes(bytes(raw))
