@@ -12,11 +12,16 @@ import jax.numpy as jnp
 from .. import time_grid
 
 
-def over_rows(fn, *xs):
-    """``fn`` mapped over the leading axis of every ``x`` (a batch of rows); a single row without ``vmap``."""
-    if xs[0].shape[0] == 1:
+def over_batch(fn, *xs, rank: int):
+    """``fn`` over the batch of the native kernels' operands: none (``rank`` 0), or one leading dimension
+    (``rank`` 1) that an operand shares when it has size 1. A batch of one is called without ``vmap``."""
+    if rank == 0:
+        return fn(*xs)
+    n = max(x.shape[0] for x in xs)
+    if n == 1:
         return jax.tree.map(lambda y: y[None], fn(*(x[0] for x in xs)))
-    return jax.vmap(fn)(*xs)
+    axes = [0 if x.shape[0] == n else None for x in xs]
+    return jax.vmap(fn, in_axes=axes)(*(x if a == 0 else x[0] for x, a in zip(xs, axes, strict=True)))
 
 
 def pre_ids(indptr, nnz: int):

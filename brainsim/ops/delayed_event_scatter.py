@@ -9,44 +9,50 @@ from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
 from . import _csr_jax, _reference
-from .registry import Kernel, call, register, use_native
+from .registry import Kernel, call, register, shared, use_native
 
 
-# -- kernels: spike rows (R, n_pre) and their ring buffers (R, L, n_post) sharing one connectivity, delays, head
-# (int32) and dt; the forward and spike-gradient kernels take the shared operands with a leading 1 ----------------
+# -- kernels: a batch of spike vectors (B, n_pre) and their ring buffers (B, L, n_post), or one of each, sharing the
+# connectivity, delays, head (int32) and dt, whose operands then have as many leading dimensions of size 1 ----------
 def _synapse_cotangent(delays, head, dt, indptr, indices, g):
     """The cotangent each synapse sees in a ring buffer's cotangent ``g`` ``(L, n_post)``; head, dt ``(1,)``."""
     return g[_csr_jax.ring_slots(delays, head[0], dt[0], g.shape[0], indices.shape[0]), indices]
 
 
 def _scatter_reference(spikes, weights, delays, head, dt, indptr, indices, buffer):
-    w, d, h, step, ip, ix = weights[0], delays[0], head[0, 0], dt[0, 0], indptr[0], indices[0]
-    return (_csr_jax.over_rows(lambda s, b: _csr_jax.scatter(s, w, d, h, step, ip, ix, b), spikes, buffer),)
+    def one(s, w, d, h, step, ip, ix, b):
+        return _csr_jax.scatter(s, w, d, h[0], step[0], ip, ix, b)
+
+    return (_csr_jax.over_batch(one, spikes, weights, delays, head, dt, indptr, indices, buffer,
+                                rank=spikes.ndim - 1),)
 
 
 def _row_dot_reference(weights, delays, head, dt, indptr, indices, g):
-    w, d, h, step, ip, ix = weights[0], delays[0], head[0], dt[0], indptr[0], indices[0]
-    return _csr_jax.over_rows(lambda g: _csr_jax.row_dot(w, ip, ix, _synapse_cotangent(d, h, step, ip, ix, g)), g)
+    def one(w, d, h, step, ip, ix, g):
+        return _csr_jax.row_dot(w, ip, ix, _synapse_cotangent(d, h, step, ip, ix, g))
+
+    return _csr_jax.over_batch(one, weights, delays, head, dt, indptr, indices, g, rank=g.ndim - 2)
 
 
 def _weight_grad_sum_reference(spikes, delays, head, dt, indptr, indices, g, *, n_weights):
     def one(s, g):
         return _csr_jax.weight_grad(s, indptr, _synapse_cotangent(delays, head, dt, indptr, indices, g), n_weights)
 
-    return jnp.sum(_csr_jax.over_rows(one, spikes, g), axis=0)
+    return jnp.sum(_csr_jax.over_batch(one, spikes, g, rank=1), axis=0)
 
 
-# (spikes (R, n_pre), weights (1, 1|nnz), delays (1, 1|nnz) [ms], head (1, 1), dt (1, 1) [ms], indptr (1, n_pre + 1),
-#  indices (1, nnz), buffer (R, L, n_post)) -> (the buffer,) updated in place
+# (spikes ([B,] n_pre), weights (1|nnz), delays (1|nnz) [ms], head (1,) int32, dt (1,) [ms], indptr (n_pre + 1),
+#  indices (nnz), buffer ([B,] L, n_post)) -> (the buffer,) updated in place; with a batch, every operand but the
+#  spikes and the buffer has a leading 1
 SCATTER = register(Kernel("brainsim_delayed_scatter", "BrainsimDelayedScatter", _scatter_reference,
                           aliases=((7, 0),)))
-# (weights, delays, head, dt, indptr, indices: with a leading 1, g (R, L, n_post)) -> the spikes' cotangent (R, n_pre)
+# (weights, delays, head, dt, indptr, indices, g ([B,] L, n_post)) -> the spikes' cotangent ([B,] n_pre)
 ROW_DOT = register(Kernel(
     "brainsim_delayed_row_dot", "BrainsimDelayedRowDot", _row_dot_reference,
     result=lambda weights, delays, head, dt, indptr, indices, g: jax.ShapeDtypeStruct(
         g.shape[:-2] + (indptr.shape[-1] - 1,), g.dtype)))
 # (spikes (R, n_pre), delays, head (1,), dt (1,), indptr, indices, g (R, L, n_post)) -> the weights' cotangent
-# (n_weights,), summed over the rows
+# (n_weights,), summed over the R rows
 WEIGHT_GRAD_SUM = register(Kernel(
     "brainsim_delayed_weight_grad_sum", "BrainsimDelayedWeightGradSum", _weight_grad_sum_reference,
     result=lambda spikes, delays, head, dt, indptr, indices, g, *, n_weights: jax.ShapeDtypeStruct(
@@ -90,10 +96,11 @@ def delayed_event_scatter(conn, spikes, buffer, head, dt, *, backend: str | None
     dtype = buffer.dtype
     native = use_native("delayed_event_scatter", SCATTER, backend, values={"buffer": dtype},
                         indices={"conn.indptr": conn.indptr.dtype, "conn.indices": conn.indices.dtype})
-    n = math.prod(lead)
-    rows, buffers = spikes.reshape((n, conn.n_pre)), buffer.reshape((n,) + buffer.shape[-2:])  # a batch of rows
+    batch = (math.prod(lead),) if lead else ()  # the batch dimensions flattened to one; a single vector has none
+    rows, buffers = spikes.reshape(batch + (conn.n_pre,)), buffer.reshape(batch + buffer.shape[-2:])
     if not native:  # the pure-JAX reference, differentiated by JAX
-        out = _csr_jax.over_rows(lambda s, b: _reference.delayed_event_scatter(conn, s, b, head, dt), rows, buffers)
+        out = _csr_jax.over_batch(lambda s, b: _reference.delayed_event_scatter(conn, s, b, head, dt), rows, buffers,
+                                  rank=len(batch))
         return out.reshape(buffer.shape)
     if rows.dtype != jnp.bool_:
         rows = rows.astype(dtype)
@@ -116,24 +123,26 @@ def check_head_dt(op: str, head, dt):
 
 
 def spike_grad(weights, delays, head, dt, indptr, indices, g):
-    """The cotangent of spike rows ``(R, n_pre)`` from that of their ring buffers ``g`` ``(R, L, n_post)``."""
-    return call(ROW_DOT, weights[None], delays[None], head[None], dt[None], indptr[None], indices[None], g)
+    """The spikes' cotangent ``([B,] n_pre)`` from that of their ring buffers ``g`` ``([B,] L, n_post)``."""
+    b = g.ndim - 2
+    return call(ROW_DOT, *(shared(x, b) for x in (weights, delays, head, dt, indptr, indices)), g)
 
 
 def weight_grad(spikes, delays, head, dt, indptr, indices, g, n_weights: int):
-    """The weights' cotangent ``(n_weights,)`` from spike rows ``(R, n_pre)`` and their ring buffers' cotangent ``g``
-    ``(R, L, n_post)``, summed over the rows in the kernel."""
-    return call(WEIGHT_GRAD_SUM, spikes, delays, head, dt, indptr, indices, g, n_weights=n_weights)
+    """The weights' cotangent ``(n_weights,)`` from spikes ``([B,] n_pre)`` and their ring buffers' cotangent ``g``
+    ``([B,] L, n_post)``, summed over the batch in the kernel."""
+    rows, g_rows = spikes.reshape((-1, spikes.shape[-1])), g.reshape((-1,) + g.shape[-2:])
+    return call(WEIGHT_GRAD_SUM, rows, delays, head, dt, indptr, indices, g_rows, n_weights=n_weights)
 
 
 def _forward(spikes, weights, delays, head, dt, indptr, indices, buffer):
-    return call(SCATTER, spikes, weights[None], delays[None], head[None], dt[None], indptr[None], indices[None],
-                buffer)[0]
+    b = spikes.ndim - 1
+    return call(SCATTER, spikes, *(shared(x, b) for x in (weights, delays, head, dt, indptr, indices)), buffer)[0]
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _scatter(n_weights, spikes, weights, delays, head, dt, indptr, indices, buffer):
-    """Spike rows ``(R, n_pre)`` into their buffers ``(R, L, n_post)``; head ``(1,)`` int32, dt ``(1,)``."""
+    """Spikes ``([B,] n_pre)`` into their buffers ``([B,] L, n_post)``; head ``(1,)`` int32, dt ``(1,)``."""
     return _forward(spikes, weights, delays, head, dt, indptr, indices, buffer)
 
 

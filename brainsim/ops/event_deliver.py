@@ -15,13 +15,14 @@ from .delayed_event_scatter import check_head_dt, delayed_event_scatter
 from .delayed_event_scatter import spike_grad as ring_spike_grad
 from .delayed_event_scatter import weight_grad as ring_weight_grad
 from .event_matvec import event_matvec, spike_grad, weight_grad
-from .registry import Kernel, call, register, use_native
+from .registry import Kernel, call, register, shared, use_native
 
 
-# -- the kernel: head (1, 1) int32, dt (1, 1) [ms], the S distinct spike vectors (R, n_pre_s), then for every target k
-# its weights, delays, scale, indptr, indices (each with a leading 1) and buffer ((R, n_post) or (R, L, n_post)), then
-# for every drain its scale (1, 1|n_post) and accumulator (R, n_post); attributes ring, source and drain (see
-# ops/event_deliver.cc). Returns the buffers, then the accumulators, each updated in place. ---------------------------
+# -- the kernel: head (1,) int32, dt (1,) [ms], the S distinct spike vectors ([B,] n_pre_s), then for every target k
+# its weights, delays, scale, indptr, indices and buffer (([B,] n_post) or ([B,] L, n_post)), then for every drain its
+# scale (1|n_post) and accumulator ([B,] n_post); with a batch, every operand but the spikes, buffers and accumulators
+# has a leading 1. Attributes ring, source and drain (see ops/event_deliver.cc). Returns the buffers, then the
+# accumulators, each updated in place. --------------------------------------------------------------------------------
 def _split(flat, ring, source, drain):
     """The operands after head and dt: the spike vectors, the targets' groups of six, the drains' pairs."""
     n_s, n_t = max(source) + 1, len(ring)
@@ -43,18 +44,19 @@ def _deliver_attributes(*, ring, source, drain):
 
 def _deliver_reference(head, dt, *flat, ring, source, drain):
     spikes, groups, drain_groups = _split(flat, ring, source, drain)
-    h, step = head[0, 0], dt[0, 0]
+    b = head.ndim - 1
+    h, step = head.reshape(-1)[0], dt.reshape(-1)[0]
     out = []
     for (w, d, a, ip, ix, buf), is_ring, j in zip(groups, ring, source, strict=True):
-        w, d, ip, ix = w[0], d[0], ip[0], ix[0]
+        w, d, a, ip, ix = (x.reshape(x.shape[b:]) for x in (w, d, a, ip, ix))
         if is_ring:
-            out.append(_csr_jax.over_rows(
-                lambda s, b, w=w, d=d, ip=ip, ix=ix: _csr_jax.scatter(s, w, d, h, step, ip, ix, b), spikes[j], buf))
+            out.append(_csr_jax.over_batch(lambda s, r, w=w, d=d, ip=ip, ix=ix: _csr_jax.scatter(
+                s, w, d, h, step, ip, ix, r), spikes[j], buf, rank=b))
         else:
-            add = _csr_jax.over_rows(lambda s, w=w, ip=ip, ix=ix, n=buf.shape[-1]: _csr_jax.matvec(s, w, ip, ix, n),
-                                     spikes[j])
-            out.append(buf * a[0] + add.astype(buf.dtype))
-    accs = _drain(out, [(r, acc, a[0]) for r, (a, acc) in zip(drain, drain_groups, strict=True)], h)
+            add = _csr_jax.over_batch(lambda s, w=w, ip=ip, ix=ix, n=buf.shape[-1]: _csr_jax.matvec(s, w, ip, ix, n),
+                                      spikes[j], rank=b)
+            out.append(buf * a + add.astype(buf.dtype))
+    accs = _drain(out, [(r, acc, a.reshape(-1)) for r, (a, acc) in zip(drain, drain_groups, strict=True)], h, b)
     return tuple(out) + accs
 
 
@@ -149,34 +151,34 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
     native = use_native("event_deliver", DELIVER, backend, values={"buffer 0": dtype}, indices=indices,
                         unsupported=f"one dtype for every buffer and accumulator: buffer 0 is {dtype} but {mixed[0]}"
                         if mixed else None)
-    # a batch of n rows (one row without batch dimensions); each distinct spike vector is reshaped once
-    n = math.prod(lead)
+    # the batch dimensions flattened to one (a single step has none); each distinct spike vector is reshaped once
+    batch = (math.prod(lead),) if lead else ()
     flat_of = {}
     for s in spikes:
         if id(s) not in flat_of:
-            flat_of[id(s)] = s.reshape((n,) + s.shape[nb:])
+            flat_of[id(s)] = s.reshape(batch + s.shape[nb:])
     flat_spikes = tuple(flat_of[id(s)] for s in spikes)
-    flat_buffers = tuple(b.reshape((n,) + b.shape[nb:]) for b in buffers)
-    flat_drains = tuple((r, acc.reshape((n,) + acc.shape[nb:]), a) for r, acc, a in drains)
+    flat_buffers = tuple(b.reshape(batch + b.shape[nb:]) for b in buffers)
+    flat_drains = tuple((r, acc.reshape(batch + acc.shape[nb:]), a) for r, acc, a in drains)
     if native:
         out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, dtype)
     else:
         out = _separately(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, resolve(backend))
-    return tuple(x.reshape(lead + x.shape[1:]) for x in out)
+    return tuple(x.reshape(lead + x.shape[len(batch):]) for x in out)
 
 
 def _separately(conns, spikes, buffers, head, dt, scales, drains, backend):
     """Every connection through the single-connection ops (on the pure-JAX backend their references; with a library
     that predates the joint kernel their own native kernels), then the drains in pure JAX."""
-    out = []
+    out, rank = [], spikes[0].ndim - 1
     for c, s, b, a in zip(conns, spikes, buffers, scales, strict=True):
-        if b.ndim == 2:  # (R, n_post): an accumulator
+        if b.ndim == rank + 1:  # an accumulator
             if a is not None:
                 b = b * jnp.reshape(jnp.asarray(a, b.dtype), (-1,))
             out.append(b + event_matvec(c, s, backend=backend).astype(b.dtype))
         else:
             out.append(delayed_event_scatter(c, s, b, head, dt, backend=backend))
-    accs = _drain(out, drains, head)  # clears the drained rows of `out`
+    accs = _drain(out, drains, head, rank)  # clears the drained rows of `out`
     return tuple(out) + accs
 
 
@@ -192,56 +194,58 @@ def _native(conns, spikes, buffers, head, dt, scales, drains, dtype):
         sources = [s.astype(dtype) for s in sources]
     head = jnp.reshape(jnp.asarray(head, jnp.int32), (1,))
     dt = jnp.reshape(lax.stop_gradient(jnp.asarray(1.0 if dt is None else dt, dtype)), (1,))
-    groups, n_weights = [], []
+    groups, n_weights, rank = [], [], sources[0].ndim - 1
     for c, b, a in zip(conns, buffers, scales, strict=True):
         weights = jnp.reshape(c.weights.astype(dtype), (-1,))
         scale = jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,))
-        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if b.ndim == 3
+        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if b.ndim == rank + 2
                   else jnp.zeros((1,), dtype))
         groups.append((weights, delays, scale, c.indptr, c.indices, b))
         n_weights.append(weights.shape[0])
-    rings = tuple(int(b.ndim == 3) for b in buffers)
+    rings = tuple(int(b.ndim == rank + 2) for b in buffers)
     drain_groups = tuple((jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,)), acc)
                          for _, acc, a in drains)
-    static = (tuple(n_weights), rings, source, tuple(r for r, _, _ in drains))
+    static = (tuple(n_weights), rings, source, tuple(r for r, _, _ in drains), rank)
     return _deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
 
 
-def _drain(rings, drains, head):
-    """Pure JAX: every drain's accumulator ``(R, n_post)`` takes its ring's ``(R, L, n_post)`` next row, which is
-    then cleared. ``rings`` is the list of delivered buffers (updated in place: drained rows cleared); returns the
-    accumulators."""
+def _drain(rings, drains, head, rank: int):
+    """Pure JAX: every drain's accumulator ``([B,] n_post)`` takes its ring's ``([B,] L, n_post)`` next row, which
+    is then cleared (``rank``: 1 with a batch dimension, else 0). ``rings`` is the list of delivered buffers (updated
+    in place: drained rows cleared); returns the accumulators."""
     h = jnp.asarray(head).reshape(-1)[0]
     out = []
     for r, acc, a in drains:
-        row = lax.dynamic_index_in_dim(rings[r], (h + 1) % rings[r].shape[1], axis=1, keepdims=False)
+        row = lax.dynamic_index_in_dim(rings[r], (h + 1) % rings[r].shape[rank], axis=rank, keepdims=False)
         acc = acc if a is None else acc * jnp.reshape(jnp.asarray(a, acc.dtype), (-1,))
         out.append(acc + row)
     for r in dict.fromkeys(r for r, _, _ in drains):
-        nxt = (h + 1) % rings[r].shape[1]
-        rings[r] = lax.dynamic_update_index_in_dim(rings[r], jnp.zeros_like(rings[r][:, 0]), nxt, 1)
+        nxt = (h + 1) % rings[r].shape[rank]
+        zeros = jnp.zeros(rings[r].shape[:rank] + rings[r].shape[rank + 1:], rings[r].dtype)
+        rings[r] = lax.dynamic_update_index_in_dim(rings[r], zeros, nxt, rank)
     return tuple(out)
 
 
 def _forward(static, spikes, head, dt, groups, drain_groups):
-    _, rings, source, drain = static
-    operands = [head[None], dt[None], *spikes]
-    for weights, delays, scale, indptr, indices, buf in groups:  # the shared operands get a leading 1
-        operands += [weights[None], delays[None], scale[None], indptr[None], indices[None], buf]
+    _, rings, source, drain, b = static
+    operands = [shared(head, b), shared(dt, b), *spikes]
+    for weights, delays, scale, indptr, indices, buf in groups:
+        operands += [*(shared(x, b) for x in (weights, delays, scale, indptr, indices)), buf]
     for scale, acc in drain_groups:
-        operands += [scale[None], acc]
+        operands += [shared(scale, b), acc]
     return call(DELIVER, *operands, ring=rings, source=source, drain=drain)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _deliver(static, spikes, head, dt, groups, drain_groups):
-    """``static``: ``(n_weights, rings, source, drain)``; spikes, buffers and accumulators are batches of rows."""
+    """``static``: ``(n_weights, rings, source, drain, rank)``; spikes, buffers and accumulators have ``rank`` (0 or 1)
+    batch dimensions, the other operands none."""
     return _forward(static, spikes, head, dt, groups, drain_groups)
 
 
 def _deliver_fwd(static, spikes, head, dt, groups, drain_groups):
     """The forward pass and what the backward pass keeps."""
-    _, _, source, _ = static
+    source = static[2]
     values = [tuple(x.value for x in g) for g in groups]
     drain_values = [tuple(x.value for x in g) for g in drain_groups]
     spike_values = [s.value for s in spikes]
@@ -262,12 +266,12 @@ def _zero_if_symbolic(g):
 
 
 def _deliver_bwd(static, residuals, cotangents):
-    """Cotangents of every operand. The spikes, buffers and accumulators are batches of rows that share the
-    weights and scales: the cotangents of those are summed over the rows (in the kernel for the weights)."""
-    n_weights, rings, source, drain = static
+    """Cotangents of every operand. With a batch, the spikes, buffers and accumulators share the weights and
+    scales: the cotangents of those are summed over the batch (in the kernel for the weights)."""
+    n_weights, rings, source, drain, rank = static
 
-    def shared(x):  # a cotangent of a shared operand: summed over the rows
-        return jnp.sum(x, axis=0)
+    def summed(x):  # a cotangent of a shared operand: summed over the batch
+        return jnp.sum(x, axis=0) if rank else x
 
     head, dt, kept, kept_drains = residuals
     n_t = len(rings)
@@ -280,15 +284,15 @@ def _deliver_bwd(static, residuals, cotangents):
                 and isinstance(g_out[r], SymbolicZero):
             continue
         g_ring = _zero_if_symbolic(g_out[r])
-        nxt = (head[0] + 1) % g_ring.shape[1]
-        g_out[r] = lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, 1)
+        nxt = (head[0] + 1) % g_ring.shape[rank]
+        g_out[r] = lax.dynamic_update_index_in_dim(g_ring, sum(g_rows), nxt, rank)
     for (a, acc), g in zip(kept_drains, g_acc, strict=True):
         if isinstance(g, SymbolicZero):
             drain_cts.append((None, None))
             continue
         da = None
         if acc is not None:
-            da = shared(g * acc)
+            da = summed(g * acc)
             da = jnp.sum(da, keepdims=True) if a.shape[0] == 1 else da
         drain_cts.append((da, g * a))
     ds, groups = [None] * (max(source) + 1), []
@@ -311,7 +315,7 @@ def _deliver_bwd(static, residuals, cotangents):
                 dw = weight_grad(spikes, indptr, indices, g, n_w)
         da = None
         if buf is not None:
-            da = shared(g * buf)
+            da = summed(g * buf)
             da = jnp.sum(da, keepdims=True) if scale.shape[0] == 1 else da
         groups.append((dw, None, da, None, None, g if ring else g * scale))
     return tuple(ds), None, None, tuple(groups), tuple(drain_cts)

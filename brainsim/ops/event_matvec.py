@@ -8,34 +8,38 @@ import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
 from . import _csr_jax, _reference
-from .registry import Kernel, call, register, use_native
+from .registry import Kernel, call, register, shared, use_native
 
 
-# -- kernels: spike rows (R, n_pre) sharing one connectivity; the shared operands carry a leading 1 --------------
+# -- kernels: a batch of spike vectors (B, n_pre) or one vector (n_pre,) sharing the connectivity, whose operands
+# (weights, indptr, indices) then have as many leading dimensions of size 1 (registry.shared) ------------------------
 def _matvec_reference(spikes, weights, indptr, indices, *, n_post):
-    return _csr_jax.over_rows(lambda s: _csr_jax.matvec(s, weights[0], indptr[0], indices[0], n_post), spikes)
+    return _csr_jax.over_batch(lambda s, w, ip, ix: _csr_jax.matvec(s, w, ip, ix, n_post),
+                               spikes, weights, indptr, indices, rank=spikes.ndim - 1)
 
 
 def _row_dot_reference(weights, indptr, indices, g):
-    return _csr_jax.over_rows(lambda g: _csr_jax.row_dot(weights[0], indptr[0], indices[0], g[indices[0]]), g)
+    return _csr_jax.over_batch(lambda w, ip, ix, g: _csr_jax.row_dot(w, ip, ix, g[ix]),
+                               weights, indptr, indices, g, rank=g.ndim - 1)
 
 
 def _weight_grad_sum_reference(spikes, indptr, indices, g, *, n_weights):
-    per_row = _csr_jax.over_rows(lambda s, g: _csr_jax.weight_grad(s, indptr, g[indices], n_weights), spikes, g)
+    per_row = _csr_jax.over_batch(lambda s, g: _csr_jax.weight_grad(s, indptr, g[indices], n_weights), spikes, g,
+                                  rank=1)
     return jnp.sum(per_row, axis=0)
 
 
-# (spikes (R, n_pre), weights (1, 1|nnz), indptr (1, n_pre + 1), indices (1, nnz)) -> (R, n_post)
+# (spikes ([B,] n_pre), weights ([1,] 1|nnz), indptr ([1,] n_pre + 1), indices ([1,] nnz)) -> ([B,] n_post)
 MATVEC = register(Kernel(
     "brainsim_event_matvec", "BrainsimEventMatvec", _matvec_reference,
     result=lambda spikes, weights, indptr, indices, *, n_post: jax.ShapeDtypeStruct(
         spikes.shape[:-1] + (n_post,), weights.dtype)))
-# (weights (1, 1|nnz), indptr (1, n_pre + 1), indices (1, nnz), g (R, n_post)) -> the spikes' cotangent (R, n_pre)
+# (weights, indptr, indices, g ([B,] n_post)) -> the spikes' cotangent ([B,] n_pre)
 ROW_DOT = register(Kernel(
     "brainsim_event_row_dot", "BrainsimEventRowDot", _row_dot_reference,
     result=lambda weights, indptr, indices, g: jax.ShapeDtypeStruct(
         g.shape[:-1] + (indptr.shape[-1] - 1,), g.dtype)))
-# (spikes (R, n_pre), indptr, indices, g (R, n_post)) -> the weights' cotangent (n_weights,), summed over the rows
+# (spikes (R, n_pre), indptr, indices, g (R, n_post)) -> the weights' cotangent (n_weights,), summed over the R rows
 WEIGHT_GRAD_SUM = register(Kernel(
     "brainsim_event_weight_grad_sum", "BrainsimEventWeightGradSum", _weight_grad_sum_reference,
     result=lambda spikes, indptr, indices, g, *, n_weights: jax.ShapeDtypeStruct(
@@ -70,9 +74,10 @@ def event_matvec(conn, spikes, *, backend: str | None = None):
     native = use_native("event_matvec", MATVEC, backend, values=values,
                         indices={"conn.indptr": conn.indptr.dtype, "conn.indices": conn.indices.dtype})
     lead = spikes.shape[:-1]
-    rows = spikes.reshape((math.prod(lead), conn.n_pre))  # one vector is a batch of one row
+    batch = (math.prod(lead),) if lead else ()  # the batch dimensions flattened to one; a single vector has none
+    rows = spikes.reshape(batch + (conn.n_pre,))
     if not native:  # the pure-JAX reference, differentiated by JAX
-        out = _csr_jax.over_rows(lambda s: _reference.event_matvec(conn, s), rows)
+        out = _csr_jax.over_batch(lambda s: _reference.event_matvec(conn, s), rows, rank=len(batch))
     else:
         if rows.dtype != jnp.bool_:
             rows = rows.astype(dtype)
@@ -82,23 +87,26 @@ def event_matvec(conn, spikes, *, backend: str | None = None):
 
 
 def spike_grad(weights, indptr, indices, g):
-    """The cotangent of spike rows ``(R, n_pre)`` from that of their outputs ``g`` ``(R, n_post)`` (every row)."""
-    return call(ROW_DOT, weights[None], indptr[None], indices[None], g)
+    """The spikes' cotangent ``([B,] n_pre)`` from that of the output ``g`` ``([B,] n_post)`` (every row)."""
+    b = g.ndim - 1
+    return call(ROW_DOT, shared(weights, b), shared(indptr, b), shared(indices, b), g)
 
 
 def weight_grad(spikes, indptr, indices, g, n_weights: int):
-    """The weights' cotangent ``(n_weights,)`` from spike rows ``(R, n_pre)`` and ``g`` ``(R, n_post)``, summed over
-    the rows in the kernel (rows that spiked only)."""
-    return call(WEIGHT_GRAD_SUM, spikes, indptr, indices, g, n_weights=n_weights)
+    """The weights' cotangent ``(n_weights,)`` from spikes ``([B,] n_pre)`` and ``g`` ``([B,] n_post)``, summed over
+    the batch in the kernel (rows that spiked only)."""
+    rows = spikes.reshape((-1, spikes.shape[-1]))
+    return call(WEIGHT_GRAD_SUM, rows, indptr, indices, g.reshape((-1, g.shape[-1])), n_weights=n_weights)
 
 
 def _forward(n_post, spikes, weights, indptr, indices):
-    return call(MATVEC, spikes, weights[None], indptr[None], indices[None], n_post=n_post)
+    b = spikes.ndim - 1
+    return call(MATVEC, spikes, shared(weights, b), shared(indptr, b), shared(indices, b), n_post=n_post)
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
 def _matvec(static, spikes, weights, indptr, indices):
-    """``static``: ``(n_post, n_weights)``; ``spikes``: rows ``(R, n_pre)``; ``weights``: ``(1|nnz,)``."""
+    """``static``: ``(n_post, n_weights)``; ``spikes``: ``([B,] n_pre)``; ``weights``: ``(1|nnz,)``."""
     return _forward(static[0], spikes, weights, indptr, indices)
 
 

@@ -11,10 +11,12 @@ dtypes of its operands) and calls its kernels with :func:`call`, the one place w
 reference meet (``lax.platform_dependent``: the FFI call where XLA compiles for the CPU, the reference elsewhere).
 
 Batch convention: every operand has a trailing data part (scalars as shape ``(1,)``); leading dimensions are a
-batch that the kernels loop over, broadcasting operands whose leading dimension is 1 (``ops/batch.h``). Under
-``jax.vmap`` (``vmap_method="expand_dims"``) each vmap level adds one such dimension, so connectivity is never
-copied. A kernel that updates operands in place aliases them to its results; under vmap those operands are
-broadcast to the whole batch first, since a result cannot alias a smaller operand.
+batch that the kernels loop over, broadcasting operands whose leading dimension is 1 (``ops/batch.h``, and
+:func:`shared`). The ops flatten their batch dimensions to one (a single spike vector has none: a batch of one,
+which keeps in-place buffers free of reshapes). Under ``jax.vmap`` (``vmap_method="expand_dims"``) each vmap level
+adds one such dimension, so connectivity is never copied. A kernel that updates operands in place aliases them to
+its results; under vmap those operands are broadcast to the whole batch first, since a result cannot alias a
+smaller operand.
 """
 
 import dataclasses
@@ -73,6 +75,12 @@ def register(kernel: Kernel) -> Kernel:
     KERNELS[kernel.name] = kernel
     _library.register_late(kernel)  # when the library is loaded already (a kernel declared after the fact)
     return kernel
+
+
+def shared(x, rank: int):
+    """``x`` with ``rank`` leading dimensions of size 1: an operand that every entry of a batch of that rank shares
+    (the kernels broadcast it, never copy it)."""
+    return jnp.reshape(x, (1,) * rank + jnp.shape(x))
 
 
 def use_native(op: str, kernels: Kernel | tuple[Kernel, ...], backend: str | None = None, *,

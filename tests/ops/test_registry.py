@@ -134,3 +134,24 @@ def test_kernel_matches_its_reference(name):
     for a, b in zip(jax.tree.leaves(batched(two, *operands[1:])), jax.tree.leaves(ref(two, *operands[1:])),
                     strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+# the kernels whose examples have one batch dimension (R = 3 entries; the shared operands a leading 1), which an op
+# drops for a single spike vector
+UNBATCHED = ["brainsim_event_matvec", "brainsim_event_row_dot", "brainsim_delayed_scatter", "brainsim_delayed_row_dot",
+             "brainsim_event_deliver"]
+
+
+@requires_native
+@pytest.mark.parametrize("name", UNBATCHED)
+def test_kernel_without_batch_dimensions_matches_its_reference(name):
+    kernel = registry.KERNELS[name]
+    operands, static = _examples()[name]
+    single = [x[0] for x in operands]  # the first entry of the batch; the shared operands without their leading 1
+    got = jax.jit(lambda *a: registry.call(kernel, *a, **static))(*single)
+    want = kernel.reference(*single, **static)
+    batched = jax.jit(lambda *a: registry.call(kernel, *a, **static))(*operands)
+    for a, b, c in zip(jax.tree.leaves(got), jax.tree.leaves(want), jax.tree.leaves(batched), strict=True):
+        assert a.shape == b.shape == c.shape[1:]
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(a, c[0], rtol=1e-5, atol=1e-5)
