@@ -185,7 +185,7 @@ class Izhikevich(AbstractNeuron):
         i = self.I_e + drive.i
         v, u = state.v, state.u
         for _ in range(2):
-            v = v + (0.5 * dt) * (0.04 * v * v + 5.0 * v + 140.0 - u + i - drive.g * v)
+            v = v + (0.5 * dt) * (0.04 * (v * v) + 5.0 * v + 140.0 - u + i - drive.g * v)  # net.m's order
         u = u + dt * self.a * (self.b * v - u)
         v = jnp.where(refractory, state.v, v)
         v, s = fire(self.name, v, self.v_peak, self.c, refractory, self.surrogate, self.reset,
