@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from .coba import coba
 from .cobahh import cobahh, cobahh_initial_state
 from .cuba import cuba
+from .izhikevich2003 import izhikevich2003
 
 
 def _default_state(net, key, dt):
@@ -37,6 +38,9 @@ MODELS = {
                         description="Brette et al. 2007 benchmark 3: conductance-based Traub-Miles HH E/I network",
                         expected_rate_hz=(31.0, 45.0)),
     "cuba": ModelSpec("cuba", cuba, description="Brette et al. 2007 benchmark 2: current-based LIF E/I network"),
+    "izhikevich2003": ModelSpec("izhikevich2003", izhikevich2003, expected_rate_hz=(6.8, 7.7),
+                                description="Izhikevich 2003: 1000 all-to-all Izhikevich cells with alpha and gamma "
+                                "rhythms (defined at dt = 1 ms: run with --dt 1)"),
 }
 
-__all__ = ["MODELS", "ModelSpec", "coba", "cobahh", "cobahh_initial_state", "cuba"]
+__all__ = ["MODELS", "ModelSpec", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003"]
