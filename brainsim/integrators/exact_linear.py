@@ -43,15 +43,21 @@ def propagators(rate, inv_tau, h):
     from ``y(0) = 0``: NEST's ``P21``/``P31`` propagator entries, written with ``phi`` functions of a
     non-positive argument so that nothing overflows or cancels, including the singular case ``tau = 1 / rate``.
     """
-    slow = jnp.minimum(rate, inv_tau)
-    z = -jnp.abs(rate - inv_tau) * h  # <= 0
-    e_slow = jnp.exp(-slow * h)
-    p0 = h * e_slow * phi1_exact(z)
-    # s e^{-s/tau} against e^{-rate (h - s)}, with theta = s / h:
-    #   h^2 int_0^1 theta e^{-rate h (1 - theta)} e^{-h theta / tau} d theta, and
-    #   membrane slower (rate <= 1/tau): h^2 e^{-rate h} int theta e^{z theta} = h^2 e^{-rate h} (phi1(z) - phi2(z))
-    #   synapse slower (1/tau < rate):   h^2 e^{-h/tau} int theta e^{z (1 - theta)} = h^2 e^{-h/tau} phi2(z)
-    p1 = h * h * e_slow * jnp.where(rate <= inv_tau, phi1_exact(z) - phi2_exact(z), phi2_exact(z))
+    # Two exact forms, each valid for any rates: factoring out the membrane's decay e^{-rate h} (used when the
+    # membrane is the slower, rate <= 1/tau) or the synapse's e^{-h/tau} (otherwise), so that the phi functions
+    # only see z <= 0. With theta = s / h the integrals are h int_0^1 e^{-rate h (1 - theta)} e^{-h theta / tau}
+    # and h^2 int_0^1 theta (the same):
+    #   membrane slower: P0 = h e^{-rate h} phi1(z), P1 = h^2 e^{-rate h} (phi1(z) - phi2(z)), z = (rate - 1/tau) h
+    #   synapse slower:  P0 = h e^{-h/tau} phi1(z), P1 = h^2 e^{-h/tau} phi2(z),               z = (1/tau - rate) h
+    # The unused form is evaluated at z = 0 (finite, no gradient), so values and gradients are exact at
+    # tau = 1 / rate too (no abs or min, whose derivatives at the tie would be wrong).
+    membrane_slower = rate <= inv_tau
+    z_m = jnp.where(membrane_slower, (rate - inv_tau) * h, 0.0)
+    z_s = jnp.where(membrane_slower, 0.0, (inv_tau - rate) * h)
+    e_m, e_s = jnp.exp(-rate * h), jnp.exp(-inv_tau * h)
+    phi1_m, phi1_s = phi1_exact(z_m), phi1_exact(z_s)
+    p0 = h * jnp.where(membrane_slower, e_m * phi1_m, e_s * phi1_s)
+    p1 = h * h * jnp.where(membrane_slower, e_m * (phi1_m - phi2_exact(z_m)), e_s * phi2_exact(z_s))
     return p0, p1
 
 

@@ -28,9 +28,13 @@ def test_phi_functions_full_precision(fn, k):
     np.testing.assert_allclose(got, ref, rtol=2e-14, atol=0)
 
 
-def _quad(rate, inv_tau, h, power):
+def _quad_mp(rate, inv_tau, h, power):
     f = lambda s: mpmath.exp(-rate * (h - s)) * s**power * mpmath.exp(-s * inv_tau)  # noqa: E731
-    return float(mpmath.quad(f, [0, h]))
+    return mpmath.quad(f, [0, h])
+
+
+def _quad(rate, inv_tau, h, power):
+    return float(_quad_mp(rate, inv_tau, h, power))
 
 
 @pytest.mark.parametrize("rate,tau,h", [
@@ -77,3 +81,17 @@ def test_exact_linear_solves_forced_linear_equation():
                                    float(ExponentialEuler().step(fn0, jnp.asarray(y0), 0.0, h)), rtol=1e-14)
         with pytest.raises(TypeError, match="ExactLinear: forcing applies to a single array"):
             ExactLinear().step(lambda y, t: ((0.0, 0.0), (0.0, 0.0)), (1.0, 1.0), 0.0, h, ((1.0, 0.0, 1.0),))
+
+
+@pytest.mark.parametrize("rate,tau", [(0.05, 20.0), (0.05, 20.0 * (1 + 1e-7)), (0.01, 20.0), (2.0, 20.0)],
+                         ids=["tie", "near-tie", "membrane-slower", "synapse-slower"])
+def test_propagator_gradients(rate, tau):
+    """Derivatives with respect to both rates, including at the tie rate = 1/tau (where a formulation with
+    |rate - 1/tau| or min() would give jax a wrong one-sided or halved derivative)."""
+    h = 0.1
+    with jax.enable_x64(True):
+        for power in (0, 1):
+            grad = jax.grad(lambda r, b, p=power: propagators(r, b, h)[p], argnums=(0, 1))(rate, 1.0 / tau)
+            d_rate = float(mpmath.diff(lambda r, p=power: _quad_mp(r, mpmath.mpf(1) / tau, h, p), rate))
+            d_inv = float(mpmath.diff(lambda b, p=power: _quad_mp(rate, b, h, p), mpmath.mpf(1) / tau))
+            np.testing.assert_allclose([float(grad[0]), float(grad[1])], [d_rate, d_inv], rtol=1e-9)
