@@ -89,8 +89,8 @@ class Izhikevich(AbstractNeuron):
     Euler and Euler warn above dt = 0.2 ms and raise above 1 ms (spike counts 8.8 %, 19 % and, at 1.25 ms,
     31 % off the converged solution), RK2 0.4 / 1.5 ms, RK4 0.5 / 1.5 ms (see ``DT_LIMITS``). Published scheme:
     it is the discrete model of the paper's network at dt = 1 ms, not an accurate solution of the equations:
-    with the same protocol its spike counts at dt = 1 ms are up to 51 % below the converged continuous model
-    (FS 68 instead of 137 spikes/s, CH 43 instead of 87; 32 % at 0.5 ms, 6.6 % at 0.1 ms), and the network's
+    with the same protocol its spike counts at dt = 1 ms are up to 52 % below the converged continuous model
+    (FS and CH cells fire at about half their rate; 33 % at 0.5 ms, 6.6 % at 0.1 ms), and the network's
     published statistics are those of this discrete model. It raises above dt = 1 ms and does not warn below.
     """
 
