@@ -37,9 +37,9 @@ class DtLimits(NamedTuple):
 # constant currents that make it fire at 5-150 Hz for 1 s, against the same model integrated with RK4 at
 # dt = 0.001 ms. "Degraded" (warning): a spike count off by more than 10 % or a first spike off by more than
 # max(1 ms, 2 % of its latency); "wrong" (error): a count off by more than 30 % or a first spike off by more than
-# max(3 ms, 6 %). The limit is the
-# largest dt of the grid 0.005, 0.01, 0.02, 0.025, 0.04, 0.05, 0.08, 0.1, 0.125, ..., 5 ms up to which every
-# dt meets the criterion. Explicit integrators are also bounded by their stability limit (max_dt).
+# max(3 ms, 6 %). The limit is the largest dt of the grid 0.005, 0.01, 0.02, 0.025, 0.04, 0.05, 0.08, 0.1, 0.125,
+# ..., 5 ms up to which every dt meets the criterion; it scales with a model's time scale where one sets its speed
+# (e.g. tau_m, or the HH temperature factor). Explicit integrators are also bounded by their stability limit.
 ACCURACY_CRITERION = ("spike counts within 10 % and first spikes within max(1 ms, 2 %) of the converged "
                       "solution, f-I protocol", "spike counts within 30 % and first spikes within max(3 ms, 6 %)")
 
@@ -108,9 +108,8 @@ def fire(owner, v, v_th, v_reset, refractory, surrogate: AbstractSurrogate, rese
 
     Returns ``(v_after_reset, spikes)``. The spike is Heaviside of ``(v - v_th) / scale``
     (``scale`` defaults to ``|v_th - v_reset|``) with the surrogate derivative (``inclusive``: a spike also
-    at ``v == v_th``, i.e. ``v >= v_th``); neurons in their
-    refractory period do not spike. ``reset='hard'`` sets v to ``v_reset``; ``'soft'`` subtracts
-    ``jump`` (default ``v_th - v_reset``).
+    at ``v == v_th``, i.e. ``v >= v_th``); neurons in their refractory period do not spike. ``reset='hard'``
+    sets v to ``v_reset``; ``'soft'`` subtracts ``jump`` (default ``v_th - v_reset``).
     """
     if scale is None:
         scale = jnp.abs(v_th - v_reset)
