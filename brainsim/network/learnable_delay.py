@@ -219,7 +219,7 @@ class DelayLearningProjection(AbstractProjection):
         return arrive_from_ring(self.synapse, state, k)
 
     def drive(self, state, v_pre, v_post):
-        return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)
+        return self.synapse.drive(state.syn, v_post)
 
     def check_state(self, state, dt: float):
         L = self._slots(dt)

@@ -157,7 +157,7 @@ class Projection(AbstractProjection):
         return arrive_from_ring(self.synapse, state, k)
 
     def drive(self, state, v_pre, v_post):
-        return self.synapse.output.drive(self.synapse.kinetics.value(state.syn), v_post)
+        return self.synapse.drive(state.syn, v_post)
 
     @property
     def matrix_product(self) -> bool:
