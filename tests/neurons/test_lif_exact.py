@@ -149,14 +149,15 @@ def test_reference_agrees_with_solve_ivp():
 
 def test_exponential_euler_error_is_the_frozen_current():
     """Exponential Euler holds the synaptic current over the step: with a 0.3 ms synapse at dt 0.1 ms a spike
-    carries 0.1 / (1 - e^{-1/3}) = 1.18x its charge (w tau) and the output spike comes early. 60 cells at
-    different distances from threshold each get one input 1.05-2.5x as strong as the weakest that makes them fire,
-    so that they cross at all phases of a step: exponential Euler's spikes lead the exact ones by 0.1 ms on
-    average (continuous crossing times: 0.06-0.12 ms) for one synaptic stage; ExactLinear's spike steps are the
-    reference's."""
-    n, tau_s = 60, 0.3
-    v0 = np.tile(np.linspace(-62.0, -56.0, 6), n // 6)
-    factor = np.repeat(np.linspace(1.05, 2.5, n // 6), 6)
+    carries 0.1 / (1 - e^{-1/3}) = 1.18x its charge (w tau) and the output spike comes early. 100 cells at
+    different distances from threshold each get one input 1.1-1.5x as strong as the weakest that makes them fire,
+    so that they cross at all phases of a step: exponential Euler's spikes lead the exact ones by 0.074 ms on
+    average (measured; 0.105 ms for inputs 1.05-1.3x, 0.053 ms for 1.05-2.5x) for one synaptic stage, the
+    issue's "about 0.06 ms"; ExactLinear's spike steps are the reference's."""
+    tau_s = 0.3
+    v0 = np.tile(np.linspace(-62.0, -56.0, 10), 10)
+    factor = np.repeat(np.linspace(1.1, 1.5, 10), 10)
+    n = v0.size
     t = np.linspace(1e-3, 20.0, 20000)[:, None]
     psp = TAU_M * tau_s / (TAU_M - tau_s) / C_M * (np.exp(-t / TAU_M) - np.exp(-t / tau_s))  # mV per pA
     w = factor * np.min((V_TH - E_L - (v0 - E_L) * np.exp(-t / TAU_M)) / psp, axis=0)  # pA
@@ -183,7 +184,7 @@ def test_exponential_euler_error_is_the_frozen_current():
     np.testing.assert_array_equal(exact, ref)
     lead = (exact - euler) * DT
     assert np.all(lead >= 0)
-    assert 0.05 <= lead.mean() <= 0.14, lead.mean()
+    assert 0.06 <= lead.mean() <= 0.09, lead.mean()
 
 
 def test_exponential_euler_unchanged_by_the_time_course():
