@@ -198,15 +198,9 @@ def test_exponential_euler_unchanged_by_the_time_course():
         np.testing.assert_array_equal(a, b)
 
 
-class _TermsProjection(bs.Projection):
-    """A Projection whose drive carries the kinetics' time course within the step (``Synapse.drive``)."""
-
-    def drive(self, state, v_pre, v_post):
-        return self.synapse.drive(state.syn, v_post)
-
-
 def test_network_path_matches_the_reference():
-    """A SpikeGenerator -> LIF network (one-step delay: a spike emitted in step k arrives at step k + 1)."""
+    """A SpikeGenerator -> LIF network (one-step delay: a spike emitted in step k arrives at step k + 1): the
+    projection passes the synapse's time course on (Projection.drive -> Synapse.drive)."""
     with jax.enable_x64(True):
         kin = Alpha(0.5)
         times = np.array([k - 1 for k, _ in ARRIVALS], float) * DT + 0.5 * DT
@@ -215,7 +209,7 @@ def test_network_path_matches_the_reference():
                   integrator=ExactLinear(), name="out")
         conn = bs.Connectivity(np.arange(len(ARRIVALS) + 1), np.zeros(len(ARRIVALS), np.int32), 1,
                                weights=np.array([w for _, w in ARRIVALS]))
-        net = bs.Network([src, lif], [_TermsProjection("in", "out", conn, Synapse(kin, CurrentOutput()))])
+        net = bs.Network([src, lif], [bs.Projection("in", "out", conn, Synapse(kin, CurrentOutput()))])
         _, res = bs.simulate(net, net.init_state(None, DT), duration=STEPS * DT, dt=DT,
                              record=bs.Record(spikes="out", v="out"))
         ref_v, ref_spikes = reference(kin)
