@@ -109,10 +109,12 @@ def use_native(op: str, kernels: Kernel | tuple[Kernel, ...], backend: str | Non
             raise RuntimeError(f"brainsim.ops.{op}: backend='native' was requested but the native library "
                                f"{status.path} predates this kernel ({', '.join(missing)}); reinstall brainsim "
                                "to rebuild it")
-        for label, dtype in bad_values:
+        if bad_values:
+            label, dtype = bad_values[0]
             raise TypeError(f"brainsim.ops.{op}: the native kernel needs float32 or float64 values but {label} is "
                             f"{dtype}; cast it, or use backend='auto' or 'jax' for these inputs")
-        for label, dtype in bad_indices:
+        if bad_indices:
+            label, dtype = bad_indices[0]
             raise TypeError(f"brainsim.ops.{op}: the native kernel needs int32 indices but {label} is {dtype}; "
                             "cast it, or use backend='auto' or 'jax' for these inputs")
         if unsupported:
