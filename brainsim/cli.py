@@ -183,7 +183,7 @@ def _empty_results(net, pops, dt):
     from .simulate import Results
 
     spikes = {p: np.zeros((0, (net.populations[p].n + 7) // 8), np.uint8) for p in pops}
-    return Results(spikes=spikes, variables={}, rates={}, dt=float(dt), t_start=0.0, n_steps=0, every=1,
+    return Results(spikes=spikes, variables={}, rates={}, outputs={}, dt=float(dt), t_start=0.0, n_steps=0, every=1,
                    sizes=tuple((n, p.n) for n, p in net.populations.items()), indices=(), dense_spikes=False,
                    compile_s=0.0, run_s=0.0)
 

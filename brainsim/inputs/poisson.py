@@ -10,6 +10,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, PRNGKeyArray
 
 from .._param import check_size, param
+from ..population import DtLimits
 from . import _checks as chk
 from ._base import AbstractSource
 
@@ -24,7 +25,7 @@ class PoissonSource(AbstractSource):
     In each step every neuron spikes with probability ``rate(t) * dt / 1000`` (Bernoulli; rate in
     Hz, dt in ms), the discrete-time Poisson process used by Brian2's ``PoissonGroup``. This needs
     ``rate * dt / 1000 <= 1``: a constant rate is checked when the network checks ``dt``
-    (:meth:`max_dt`), a time-varying one at run time (``eqx.error_if``).
+    (:meth:`dt_limits`), a time-varying one at run time (``eqx.error_if``).
 
     Args:
         n: number of spike trains.
@@ -67,8 +68,10 @@ class PoissonSource(AbstractSource):
         u = jax.random.uniform(use, (self.n,), jnp.result_type(float))
         return PoissonState(key=key), (u < p).astype(jnp.result_type(float))
 
-    def max_dt(self) -> float:
+    def dt_limits(self) -> DtLimits:
+        """A constant rate needs ``rate * dt / 1000 <= 1`` (a spike probability per step)."""
         if self.rate is None:
-            return float("inf")
+            return DtLimits(float("inf"), float("inf"), "")
         top = chk.concrete(jnp.max(self.rate))
-        return float("inf") if top is None or top <= 0 else 1000.0 / top
+        limit = float("inf") if top is None or top <= 0 else 1000.0 / top
+        return DtLimits(limit, limit, f"a spike probability rate * dt per step of at most 1 at {top} Hz")

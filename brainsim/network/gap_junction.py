@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._drive import Drive
 from ..connectivity import Connectivity
-from .projection import AbstractProjection
+from .projection import NONE, AbstractProjection
 
 
 class GapJunction(AbstractProjection):
@@ -21,6 +21,8 @@ class GapJunction(AbstractProjection):
     pre: str = eqx.field(static=True)
     post: str = eqx.field(static=True)
     conn: Connectivity
+    compartment: None = eqx.field(static=True, default=None)
+    modulator: None = eqx.field(static=True, default=None)
 
     def __init__(self, pre: str, post: str, conn: Connectivity, *, name=None):
         self.name = name or f"{pre}~{post}"
@@ -28,8 +30,25 @@ class GapJunction(AbstractProjection):
         if jnp.any(conn.weights < 0):
             raise ValueError(f"gap junction '{self.name}': conductances (weights) must be >= 0 nS")
 
+    @property
+    def delivery(self) -> str:
+        """Nothing to deliver: the coupling acts through :meth:`drive` alone."""
+        return NONE
+
     def init_state(self, dt):
         return None
+
+    def deliver(self, state, pre, k, dt):
+        return state
+
+    def update_weights(self, state, pre, post, dt, modulator=None):
+        return state
+
+    def check_state(self, state, dt: float):
+        pass
+
+    def guard(self, state, dt):
+        return self
 
     def drive(self, state, v_pre, v_post):
         if v_pre is None:

@@ -19,9 +19,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
 
+from .. import time_grid
 from ..connectivity import Connectivity
 from ..synapses import Synapse
-from .projection import AbstractProjection, Projection, ProjectionState, arrive_from_ring
+from .projection import OWN, AbstractProjection, Projection, ProjectionState
 
 _KERNELS = ("gaussian", "linear")
 _TRUNCATE = 4.0  # the Gaussian kernel covers at least +- _TRUNCATE * max_sigma (mass outside: < 1e-4)
@@ -79,6 +80,8 @@ class DelayLearningProjection(AbstractProjection):
     max_delay: float = eqx.field(static=True)  # ms
     max_sigma: float = eqx.field(static=True)  # ms
     kernel: str = eqx.field(static=True)
+    compartment: None = eqx.field(static=True, default=None)
+    modulator: None = eqx.field(static=True, default=None)
 
     def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, max_delay, delays=None,
                  sigma=None, max_sigma=None, kernel: str = "gaussian", name: str | None = None):
@@ -151,7 +154,7 @@ class DelayLearningProjection(AbstractProjection):
     def to_projection(self, dt: float) -> Projection:
         """An ordinary, event-driven :class:`Projection` with the delays rounded to the ``dt`` grid."""
         L = self._slots(dt)
-        steps = np.clip(np.round(np.asarray(self.delays) / dt), 1, L)
+        steps = np.clip(time_grid.delay_steps(np.asarray(self.delays), dt), 1, L)
         conn = Connectivity(self.conn.indptr, self.conn.indices, self.conn.n_post, self.conn.weights,
                             steps * dt, check=False)
         return Projection(self.pre, self.post, conn, self.synapse, name=self.name)
@@ -195,28 +198,30 @@ class DelayLearningProjection(AbstractProjection):
         return jnp.sum(steps * w, axis=-1) * dt
 
     def _slots(self, dt) -> int:
+        owner = f"projection '{self.name}'"
         try:
             dt = float(dt)
         except (TypeError, jax.errors.ConcretizationTypeError):
-            raise TypeError(f"projection '{self.name}': dt must be a Python float (it sizes the delay kernel), "
+            raise TypeError(f"{owner}: dt must be a Python float (it sizes the delay kernel), "
                             f"got a traced {type(dt).__name__}") from None
-        if not dt > 0:
-            raise ValueError(f"projection '{self.name}': dt must be > 0 ms, got {dt}")
-        r = self.max_delay / dt
-        L = round(r)
-        if L < 1 or abs(r - L) > 1e-6 * max(1.0, r):
-            raise ValueError(f"projection '{self.name}': max_delay={self.max_delay} ms must be a positive whole "
-                             f"number of steps of dt={dt} ms; choose max_delay on the dt grid")
+        try:
+            L = time_grid.n_steps(self.max_delay, dt, owner=owner, what="max_delay")
+        except ValueError as err:
+            raise ValueError(f"{err}; choose max_delay on the dt grid") from None
+        if L < 1:
+            raise ValueError(f"{owner}: max_delay={self.max_delay} ms must be at least one step of dt={dt} ms")
         return L
 
-    # -- the step ------------------------------------------------------------------------------
+    # -- the protocol ----------------------------------------------------------------------------
+    @property
+    def delivery(self) -> str:
+        """The projection delivers itself (:meth:`deliver`): every synapse through the kernel's taps."""
+        return OWN
+
     def init_state(self, dt):
         L = self._slots(dt)
         syn = self.synapse.kinetics.init_state(self.conn.n_post)
         return ProjectionState(syn=syn, buffer=jnp.zeros((L, self.conn.n_post), self.conn.weights.dtype))
-
-    def arrive(self, state, k):
-        return arrive_from_ring(self.synapse, state, k)
 
     def drive(self, state, v_pre, v_post):
         return self.synapse.drive(state.syn, v_post)
@@ -229,16 +234,26 @@ class DelayLearningProjection(AbstractProjection):
                              f"max_delay={self.max_delay} ms needs {L} at dt={dt} ms; initialise the state "
                              "with the dt you simulate with")
 
-    def send(self, state, spikes_pre, k, dt):
+    def guard(self, state, dt):
+        return self  # the delays are clipped to the buffer by the kernel
+
+    def update_weights(self, state, pre, post, dt, modulator=None):
+        return state
+
+    def deliver(self, state, pre, k, dt):
+        """The synaptic variables decay over step ``k``; each synapse's event is spread over the ring buffer by the
+        kernel's taps; then the row due at the next step is taken into the synaptic variables."""
         self.check_state(state, dt)  # shapes are static: checked while tracing, also when stepped by hand
-        syn = self.synapse.kinetics.decay(state.syn, dt)
+        kinetics = self.synapse.kinetics
+        syn = kinetics.decay(state.syn, dt)
         buffer = state.buffer
         steps, w = self.kernel_taps(dt)
-        spikes = jnp.asarray(spikes_pre).astype(buffer.dtype)
+        spikes = jnp.asarray(pre).astype(buffer.dtype)
         x = spikes[self.conn.pre_ids()] * self.conn.synapse_weights().astype(buffer.dtype)  # (nnz,)
-        slots = (k + steps) % buffer.shape[0]
-        buffer = buffer.at[slots, self.conn.indices[:, None]].add(x[:, None] * w)
-        return ProjectionState(syn=syn, buffer=buffer)
+        L = buffer.shape[0]
+        buffer = buffer.at[(k + steps) % L, self.conn.indices[:, None]].add(x[:, None] * w)
+        nxt = (k + 1) % L
+        return ProjectionState(syn=kinetics.arrive(syn, buffer[nxt]), buffer=buffer.at[nxt].set(0.0))
 
 
 def _positive(owner, name, value) -> float:

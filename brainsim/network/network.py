@@ -1,7 +1,5 @@
 """A network: populations, projections and injected currents, stepped as one pure function."""
 
-import functools
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -9,10 +7,10 @@ import numpy as np
 from jaxtyping import Array, Int
 
 from .._drive import Drive
-from ..inputs._base import AbstractCurrent, AbstractSource
-from ..neurons._base import AbstractNeuron
-from ..ops import event_deliver
-from .projection import AbstractProjection, Projection, _delivery, _joins_delivery
+from ..inputs._base import AbstractCurrent
+from ..population import DATA, DRIVE, GRADED, SPIKES, AbstractPopulation
+from .plan import DeliveryPlan
+from .projection import AbstractProjection
 
 
 class NetworkState(eqx.Module):
@@ -35,26 +33,31 @@ class NetworkState(eqx.Module):
 
 
 class Network(eqx.Module):
-    """Populations (neurons or spike sources), projections between them, and injected currents.
+    """Populations, projections between them, and injected currents.
 
-    ``step(state, inputs, t, dt) -> (state, spikes)`` advances every part by one step (see
-    DESIGN.md, "How a network steps"): inputs due now arrive, synaptic outputs are evaluated at
-    the current membrane potentials, populations integrate and spike, synapses decay and the new
-    spikes are scheduled. ``inputs`` maps population names to this step's external input (a
-    current in pA for neurons, spikes for :class:`~brainsim.inputs.SpikeInput`).
+    ``step(state, inputs, t, dt) -> (state, outputs)`` advances every part by one step, in stages:
 
-    The chemical :class:`Projection` s are sent together: one :func:`~brainsim.ops.event_deliver` call per
-    step adds every population's spikes to their synaptic variables (decaying them in the same pass) or
-    delay buffers, in place, and moves the delay buffers' arrivals for the next step into the synaptic
-    variables. A projection whose connectivity is a full weight matrix (``Projection.matrix_product``: all-to-all
-    with per-synapse weights and one delay) is sent as a product of the spikes with that matrix instead
-    (:func:`~brainsim.ops.event_matmul`, for a batched state one call for the whole batch). Any other
-    :class:`AbstractProjection` runs its own ``arrive``, ``drive`` and ``send``.
+    1. **drive**: every projection's input to its targets, from the synaptic state at the targets' current
+       potential (conductances), plus injected currents and the step's external inputs;
+    2. **populations**: neurons, sources and rate units integrate their input and emit their output (spikes, or
+       graded values);
+    3. **deliver**: the delivery plan, built once at construction from what the projections declare
+       (:class:`~brainsim.network.plan.DeliveryPlan`), sends this step's presynaptic outputs: the sparse
+       projections together in one :func:`~brainsim.ops.event_deliver` call (which also decays their synaptic
+       variables and takes in the rows of the delay buffers due next), dense ones as matrix products, others
+       through their own ``deliver``;
+    4. **plasticity**: projections with a plasticity rule update the weights that live in their state.
+
+    ``inputs`` maps population names to this step's external input (a current in pA for populations that take a
+    Drive, the data itself for sources such as :class:`~brainsim.inputs.SpikeInput`). Nothing here depends on
+    the class of a population or projection: each declares what it emits, takes and how it is delivered
+    (:mod:`brainsim.population`, ``AbstractProjection.delivery``).
     """
 
     populations: dict
     projections: dict
     currents: tuple
+    plan: DeliveryPlan = eqx.field(static=True)
 
     def __init__(self, populations, projections=(), currents=()):
         for label, value in (("populations", populations), ("projections", projections), ("currents", currents)):
@@ -62,33 +65,32 @@ class Network(eqx.Module):
                 raise TypeError(f"Network: {label} must be a list (or tuple) of them, got {type(value).__name__}")
         pops = {}
         for p in populations:
-            if not isinstance(p, AbstractNeuron | AbstractSource):
-                raise TypeError(f"Network: populations must be neurons or spike sources, got {type(p).__name__}")
+            if not isinstance(p, AbstractPopulation):
+                raise TypeError(f"Network: populations must be neurons, spike sources or other populations "
+                                f"(brainsim.population.AbstractPopulation), got {type(p).__name__}")
             if p.name in pops:
                 raise ValueError(f"Network: two populations are named '{p.name}'; give each a unique name=")
+            if p.output not in (SPIKES, GRADED) or p.takes not in (DRIVE, DATA):
+                raise ValueError(f"population '{p.name}': output must be 'spikes' or 'graded' and takes 'drive' or "
+                                 f"'data', got {p.output!r} and {p.takes!r}")
             pops[p.name] = p
         projs = {}
         for pr in projections:
             if not isinstance(pr, AbstractProjection):
-                raise TypeError(f"Network: projections must be Projection or GapJunction, got {type(pr).__name__}")
+                raise TypeError(f"Network: projections must be Projection, GapJunction or another "
+                                f"AbstractProjection, got {type(pr).__name__}")
             if pr.name in projs:
                 raise ValueError(f"Network: two projections are named '{pr.name}'; pass name= to tell them apart")
-            for role, target in (("pre", pr.pre), ("post", pr.post)):
-                if target not in pops:
-                    raise ValueError(f"projection '{pr.name}': {role} population '{target}' is not in the network "
-                                     f"(populations: {sorted(pops)})")
-            if pr.conn.n_pre != pops[pr.pre].n or pr.conn.n_post != pops[pr.post].n:
-                raise ValueError(f"projection '{pr.name}': connectivity is {pr.conn.n_pre} x {pr.conn.n_post} but "
-                                 f"'{pr.pre}' has {pops[pr.pre].n} and '{pr.post}' has {pops[pr.post].n} neurons")
-            if isinstance(pops[pr.post], AbstractSource):
-                raise ValueError(f"projection '{pr.name}': target '{pr.post}' is a spike source and takes no input")
+            _check_projection(pr, pops)
             projs[pr.name] = pr
         for c in currents:
             if not isinstance(c, AbstractCurrent):
                 raise TypeError(f"Network: currents must be input currents, got {type(c).__name__}")
-            if c.target not in pops or isinstance(pops[c.target], AbstractSource):
-                raise ValueError(f"{type(c).__name__}: target '{c.target}' is not a neuron population of the network")
+            if c.target not in pops or pops[c.target].takes != DRIVE:
+                raise ValueError(f"{type(c).__name__}: target '{c.target}' is not a population of the network that "
+                                 f"takes input (populations: {sorted(pops)})")
         self.populations, self.projections, self.currents = pops, projs, tuple(currents)
+        self.plan = DeliveryPlan.build(projs)
 
     # -- construction-time checks -------------------------------------------------------------
     def check_dt(self, dt: float):
@@ -114,7 +116,7 @@ class Network(eqx.Module):
         populations and currents per sample, the chemical projections' spike delivery as one call for the whole
         batch whose weight gradients are summed over it in the kernel. This is how to train on a batch of examples
         (``jax.vmap`` over the samples works too, but forms every sample's weight gradient before summing them).
-        Inputs then carry the batch axis after the step axis.
+        Inputs then carry the batch axis after the step axis. Plastic weights are per sample.
         """
         if batch is None:
             return self._init_state(key, dt)
@@ -155,107 +157,77 @@ class Network(eqx.Module):
                                      f"{jax.tree_util.keystr(name)} has shape {jnp.shape(leaf)}; build it with "
                                      f"init_state(key, dt, batch={state.batch})")
 
-    # -- the step ------------------------------------------------------------------------------
-    def voltage(self, name, pop_state):
-        p = self.populations[name]
-        return p.voltage(pop_state) if isinstance(p, AbstractNeuron) else None
+    def guard(self, state: NetworkState, dt: float) -> "Network":
+        """The network with run-time checks (``eqx.error_if``) of what the host checks cannot see when its parameters
+        are traced (delays changed beyond the buffers, negative conductances); ``simulate`` applies it once per run."""
+        projs = {n: p.guard(state.projections[n], dt) for n, p in self.projections.items()}
+        return eqx.tree_at(lambda net: net.projections, self, projs)
 
+    # -- the step ------------------------------------------------------------------------------
     def step(self, state: NetworkState, inputs, t, dt):
+        inputs = self._check_step_inputs(inputs, state.batch)
+        k = state.step
+        integrate = self._integrate  # 1.-2. per sample: drives, then the populations
+        for _ in range(0 if state.batch is None else 1):
+            integrate = jax.vmap(integrate, in_axes=(0, 0, 0, 0, None, None))
+        pops, outputs, currents = integrate(state.populations, state.projections, state.currents, inputs, t, dt)
+        projs = self.plan.deliver(self.projections, state.projections, outputs, k, dt, state.batch)  # 3.
+        projs = self._plasticity(projs, outputs, dt, state.batch)  # 4.
+        new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
+                           batch=state.batch)
+        return new, outputs
+
+    def _integrate(self, pop_states, proj_states, current_states, inputs, t, dt):
+        """One sample up to its outputs: every population's drive (projections, currents, external input), then
+        every population's step. Returns ``(population states, outputs, current states)``."""
+        volts = {n: p.voltage(pop_states[n]) for n, p in self.populations.items()}
+        drives = {n: _no_drive(p) for n, p in self.populations.items() if p.takes == DRIVE}
+        for n, pr in self.projections.items():
+            v_post = volts[pr.post] if pr.compartment is None else volts[pr.post][..., pr.compartment]
+            d = pr.drive(proj_states[n], volts[pr.pre], v_post)
+            drives[pr.post] = drives[pr.post] + _into(d, pr.compartment, self.populations[pr.post])
+        currents = []
+        for c, cs in zip(self.currents, current_states, strict=True):
+            cs, i = c.step(cs, t, dt)
+            drives[c.target] = drives[c.target] + _into(Drive.current(i), None, self.populations[c.target])
+            currents.append(cs)
+        pops, outputs = {}, {}
+        for n, p in self.populations.items():
+            x = inputs.get(n)
+            if p.takes == DRIVE:
+                x = drives[n] if x is None else drives[n] + _into(Drive.current(x), None, p)
+            pops[n], outputs[n] = p.step(pop_states[n], x, t, dt)
+        return pops, outputs, currents
+
+    def _plasticity(self, projs: dict, outputs: dict, dt, batch):
+        """Stage 4: the plastic projections' weights after this step's pre- and postsynaptic outputs."""
+        out = dict(projs)
+        for n in self.plan.plastic:
+            pr = self.projections[n]
+            modulator = None if pr.modulator is None else outputs[pr.modulator]
+            if modulator is not None and self.populations[pr.modulator].n != self.populations[pr.post].n:
+                modulator = modulator[..., 0]  # one unit: a scalar third factor
+
+            def update(state, pre, post, modulator, pr=pr):
+                return pr.update_weights(state, pre, post, dt, modulator)
+
+            for _ in range(0 if batch is None else 1):
+                update = jax.vmap(update, in_axes=(0, 0, 0, None if modulator is None else 0))
+            out[n] = update(projs[n], outputs[pr.pre], outputs[pr.post], modulator)
+        return out
+
+    def _check_step_inputs(self, inputs, batch):
         inputs = inputs or {}
         unknown = set(inputs) - set(self.populations)
         if unknown:
             raise ValueError(f"inputs name unknown populations {sorted(unknown)}; "
                              f"populations: {sorted(self.populations)}")
-        k = state.step
-        nb = 0 if state.batch is None else 1
-        matrix = {n: isinstance(p, Projection) and p.matrix_product for n, p in self.projections.items()}
-        joint = {n: not matrix[n] and _joins_delivery(p, state.projections[n], nb) for n, p in self.projections.items()}
-        if state.batch is None:
-            pops, spikes, projs, currents = self._local(state, inputs, t, dt, joint, matrix)
-        else:  # every sample on its own up to the spikes; the joint delivery below takes the whole batch
+        if batch is not None:
             for name, x in inputs.items():
-                if jnp.ndim(x) == 0 or jnp.shape(x)[0] != state.batch:
-                    raise ValueError(f"inputs['{name}'] must have a leading batch axis of {state.batch} (the state "
+                if jnp.ndim(x) == 0 or jnp.shape(x)[0] != batch:
+                    raise ValueError(f"inputs['{name}'] must have a leading batch axis of {batch} (the state "
                                      f"holds a batch), got shape {jnp.shape(x)}")
-
-            def local(pops, projs, currents, inputs):
-                one = NetworkState(step=k, populations=pops, projections=projs, currents=currents, dt=state.dt)
-                return self._local(one, inputs, t, dt, joint, matrix)
-
-            pops, spikes, projs, currents = jax.vmap(local)(state.populations, state.projections, state.currents,
-                                                           inputs)
-        projs = self._deliver(projs, spikes, k, dt, joint, nb)
-        projs = self._send_matrix(projs, spikes, k, dt, matrix, nb)
-        new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
-                           batch=state.batch)
-        return new, spikes
-
-    def _local(self, state: NetworkState, inputs, t, dt, joint: dict, matrix: dict):
-        """One network's step up to its spikes: arrivals, drives, currents, populations, and the ``send`` of every
-        projection outside the joint delivery and the matrix products. Returns ``(populations, spikes, projections,
-        currents)``."""
-        k = state.step
-        # projections in the joint delivery took this step's arrivals at the end of the last step
-        projs = {n: state.projections[n] if joint[n] else p.arrive(state.projections[n], k)
-                 for n, p in self.projections.items()}
-        volts = {n: self.voltage(n, s) for n, s in state.populations.items()}
-        zero = jnp.zeros((), jnp.result_type(float))
-        drives = {n: Drive(zero, zero) for n, p in self.populations.items() if isinstance(p, AbstractNeuron)}
-        for n, p in self.projections.items():
-            drives[p.post] = drives[p.post] + p.drive(projs[n], volts[p.pre], volts[p.post])
-        currents = []
-        for c, cs in zip(self.currents, state.currents, strict=True):
-            cs, i = c.step(cs, t, dt)
-            drives[c.target] = drives[c.target] + Drive.current(i)
-            currents.append(cs)
-        pops, spikes = {}, {}
-        for n, p in self.populations.items():
-            x = inputs.get(n)
-            if isinstance(p, AbstractSource):
-                pops[n], spikes[n] = p.step(state.populations[n], x, t, dt)
-            else:
-                d = drives[n] if x is None else drives[n] + Drive.current(x)
-                pops[n], spikes[n] = p.step(state.populations[n], d, t, dt)
-        projs = {n: projs[n] if joint[n] or matrix[n] else p.send(projs[n], spikes[p.pre], k, dt)
-                 for n, p in self.projections.items()}
-        return pops, spikes, projs, currents
-
-    def _send_matrix(self, projs: dict, spikes: dict, k, dt, matrix: dict, nb: int = 0) -> dict:
-        """The ``send`` of the projections delivered as matrix products (``Projection.matrix_product``): one
-        :func:`~brainsim.ops.event_matmul` of the whole batch's spikes per projection (weight gradient summed over
-        the batch in the kernel), then each sample's synaptic state decays and takes its input."""
-        out = dict(projs)
-        for n, p in self.projections.items():
-            if matrix[n]:
-                schedule = functools.partial(p.schedule, k=k, dt=dt)
-                for _ in range(nb):
-                    schedule = jax.vmap(schedule)
-                out[n] = schedule(projs[n], p.project(spikes[p.pre]))
-        return out
-
-    def _deliver(self, projs: dict, spikes: dict, k, dt, joint: dict, nb: int = 0) -> dict:
-        """The ``send`` of the projections in the joint delivery (``joint[name]``, see ``step``), together: one
-        :func:`~brainsim.ops.event_deliver` call adds every population's spikes into their synaptic variables
-        (decaying them in the same pass) or delay buffers, in place, and moves what arrives at the next step from
-        the delay buffers into the synaptic variables. ``nb``: number of leading batch axes of the states."""
-        out, members = dict(projs), []
-        for n, p in self.projections.items():
-            if joint[n]:
-                members.append((n, p.pre, _delivery(p, projs[n], dt, nb)))
-        if members:
-            conns, sources, buffers, scales, drains = [], [], [], [], []
-            for _, pre, d in members:
-                first = len(buffers)
-                conns += [d.conn] * len(d.buffers)
-                sources += [spikes[pre]] * len(d.buffers)
-                buffers += d.buffers
-                scales += d.scales
-                drains += [(first + r, acc, a) for r, acc, a in d.drains]
-            delivered = event_deliver(conns, sources, buffers, k, dt, scales=scales, drains=drains)
-            bufs, accs = iter(delivered[:len(buffers)]), iter(delivered[len(buffers):])
-            for n, _, d in members:
-                out[n] = d.finish(tuple(next(bufs) for _ in d.buffers), tuple(next(accs) for _ in d.drains))
-        return {n: out[n] for n in self.projections}
+        return inputs
 
     def check_finite(self, state: NetworkState) -> NetworkState:
         """``eqx.error_if`` on non-finite state, naming the population and the variable.
@@ -270,6 +242,10 @@ class Network(eqx.Module):
                     leaves.append(leaf)
                     messages.append(f"population '{n}': state variable '{field}' became non-finite; reduce dt, "
                                     "check conductances and inputs, or use an exponential integrator")
+        for n in self.plan.plastic:
+            leaves.append(state.projections[n].weights)
+            messages.append(f"projection '{n}': a plastic weight became non-finite; check the rule's learning rates "
+                            "and bounds")
         if not leaves:
             return state
         dtype = jnp.result_type(*leaves)
@@ -284,11 +260,61 @@ class Network(eqx.Module):
 
     @property
     def n_neurons(self) -> int:
-        return sum(p.n for p in self.populations.values() if isinstance(p, AbstractNeuron))
+        """The number of units of the populations that take input (neurons, rate units, cells), sources excluded."""
+        return sum(p.n for p in self.populations.values() if p.takes == DRIVE)
 
     @property
     def n_synapses(self) -> int:
         return sum(p.conn.nnz for p in self.projections.values())
+
+
+def _check_projection(pr: AbstractProjection, pops: dict):
+    """Construction-time checks of a projection against the network's populations."""
+    for role, target in (("pre", pr.pre), ("post", pr.post), ("modulator", pr.modulator)):
+        if target is not None and target not in pops:
+            raise ValueError(f"projection '{pr.name}': {role} population '{target}' is not in the network "
+                             f"(populations: {sorted(pops)})")
+    pre, post = pops[pr.pre], pops[pr.post]
+    if pr.conn.n_pre != pre.n or pr.conn.n_post != post.n:
+        raise ValueError(f"projection '{pr.name}': connectivity is {pr.conn.n_pre} x {pr.conn.n_post} but "
+                         f"'{pr.pre}' has {pre.n} and '{pr.post}' has {post.n} units")
+    if post.takes != DRIVE:
+        raise ValueError(f"projection '{pr.name}': target '{pr.post}' ({type(post).__name__}) takes no synaptic input")
+    if pr.compartment is not None and not pr.compartment < post.n_compartments:
+        what = "a point population (one compartment)" if post.n_compartments == 1 else \
+            f"cells of {post.n_compartments} compartments"
+        raise ValueError(f"projection '{pr.name}': compartment={pr.compartment} but '{pr.post}' is {what}; "
+                         + ("leave compartment=None" if post.n_compartments == 1 else
+                            f"give an index below {post.n_compartments}"))
+    if pr.delivery not in ("fused", "matrix", "own", "none"):
+        raise ValueError(f"projection '{pr.name}': unknown delivery {pr.delivery!r}")
+    rule = getattr(pr, "plasticity", None)
+    if rule is not None:
+        rule.check(pr.conn, name=pr.name, pre_kind=pre.output, post_kind=post.output)
+        if pr.modulator is not None and pops[pr.modulator].n not in (1, post.n):
+            raise ValueError(f"projection '{pr.name}': modulator '{pr.modulator}' must have 1 unit or one per "
+                             f"target ({post.n}), got {pops[pr.modulator].n}")
+    elif pr.modulator is not None:
+        raise ValueError(f"projection '{pr.name}': a modulator ('{pr.modulator}') is the third factor of a "
+                         "plasticity rule, but the projection has none")
+
+
+def _no_drive(p: AbstractPopulation) -> Drive:
+    zero = jnp.zeros((), jnp.result_type(float))
+    if p.n_compartments == 1:
+        return Drive(zero, zero)
+    z = jnp.zeros((p.n, p.n_compartments), jnp.result_type(float))
+    return Drive(z, z)
+
+
+def _into(d: Drive, compartment, p: AbstractPopulation) -> Drive:
+    """A point drive ``(n,)`` (or scalar) as a drive of ``p``: as it is for point populations; into column
+    ``compartment`` (the first one, the soma, when ``None``) of a multi-compartment population's ``(n, C)`` drive."""
+    if p.n_compartments == 1:
+        return d
+    c = 0 if compartment is None else compartment
+    z = jnp.zeros((p.n, p.n_compartments), jnp.result_type(d.i, d.g))
+    return Drive(z.at[:, c].set(d.i), z.at[:, c].set(d.g))
 
 
 def _sample_keys(key, batch: int):

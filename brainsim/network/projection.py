@@ -1,4 +1,4 @@
-"""Projections: chemical synapses between populations, with exact transmission delays."""
+"""Projections: the protocol, and chemical synapses between populations with exact transmission delays."""
 
 import abc
 import warnings
@@ -13,60 +13,121 @@ import numpy as np
 from .. import time_grid
 from .._drive import Drive
 from ..connectivity import Connectivity
-from ..ops import delayed_event_scatter, event_matmul, event_matvec
+from ..ops import event_deliver, event_matmul
+from ..plasticity import AbstractPlasticity
 from ..synapses import ConductanceOutput, MgBlock, Synapse
+
+# How a projection's presynaptic output reaches its targets, declared by the projection; the network plans with it.
+FUSED = "fused"  # sparse events through the network's one event_deliver call per step (Projection.fused)
+MATRIX = "matrix"  # events times a dense weight matrix (event_matmul), one call per projection
+OWN = "own"  # the projection's own deliver() (e.g. learnable delays)
+NONE = "none"  # nothing to deliver: the projection acts through its drive only (gap junctions)
+DELIVERY_KINDS = (FUSED, MATRIX, OWN, NONE)
 
 
 class AbstractProjection(eqx.Module):
-    """Something that turns one population's activity into input to another.
+    """Something that turns one population's output into input to another (see ``Network.step``).
 
-    Per step the network calls ``arrive`` (inputs due now enter the synaptic state), ``drive``
-    (the input to the target at its current voltage), then, after the neurons have stepped,
-    ``send`` (this step's presynaptic spikes are scheduled and the synaptic state decays).
+    Per step the network asks every projection for its ``drive`` (the input to the targets at their current
+    potential, from the state left by the last step), steps the populations, then delivers this step's
+    presynaptic output as the projection declares (``delivery``: one of ``"fused"``, ``"matrix"``, ``"own"``,
+    ``"none"``), and finally lets a plastic projection update its weights (``update_weights``). Between steps the
+    state holds everything that acts from the next step on.
+
+    ``compartment``: the compartment of the target cells the projection acts on (``None``: a point target).
+    ``modulator``: the population whose output is the third factor of a plasticity rule (``None``: none).
     """
 
     name: eqx.AbstractVar[str]
     pre: eqx.AbstractVar[str]
     post: eqx.AbstractVar[str]
+    compartment: eqx.AbstractVar[int | None]
+    modulator: eqx.AbstractVar[str | None]
+
+    @property
+    @abc.abstractmethod
+    def delivery(self) -> str:
+        """How the presynaptic output is delivered (a static property of the projection's structure)."""
 
     @abc.abstractmethod
-    def init_state(self, dt: float): ...
-
-    def arrive(self, state, k):
-        return state
+    def init_state(self, dt: float):
+        """The state at t = 0 for steps of ``dt`` ms."""
 
     @abc.abstractmethod
-    def drive(self, state, v_pre, v_post) -> Drive: ...
+    def drive(self, state, v_pre, v_post) -> Drive:
+        """The input to the targets (``(n_post,)``) at their potential ``v_post`` (mV)."""
 
-    def send(self, state, spikes_pre, k, dt):
-        return state
+    @abc.abstractmethod
+    def deliver(self, state, pre, k, dt):
+        """The state after the presynaptic output ``pre`` of step ``k`` is scheduled and the synaptic variables have
+        decayed over the step (the reference path; the network may deliver several projections at once)."""
 
+    @abc.abstractmethod
+    def update_weights(self, state, pre, post, dt, modulator=None):
+        """The state after one step of the projection's plasticity (unchanged when it has none)."""
+
+    @abc.abstractmethod
     def check_state(self, state, dt: float):
-        """Host-side check, before a run, that ``state`` (from ``init_state``) fits this projection at ``dt``;
-        raises ``ValueError`` naming the projection (e.g. a delay buffer sized for another dt)."""
+        """Host-side check, before a run, that ``state`` fits this projection at ``dt``; raises ``ValueError`` naming
+        the projection (e.g. a delay buffer sized for another dt)."""
+
+    @abc.abstractmethod
+    def guard(self, state, dt):
+        """``self`` with run-time checks (``eqx.error_if``) of what a host check cannot see when traced."""
 
 
 class ProjectionState(eqx.Module):
-    """``syn``: the kinetics state, one entry per target neuron; ``buffer``: ``(L, n_post)`` future increments
-    (row ``r`` arrives at the step whose index is ``r`` modulo ``L``), or ``None`` when every delay is one step.
+    """The state of a :class:`Projection`.
 
-    When the network delivers a projection jointly (see ``Network.step``), its delay buffer's row for the
-    next step is moved into ``syn`` at the end of each step, so between steps ``syn`` already holds it (and
-    that row is zero); values seen by the drive at each step are the same either way.
+    ``syn``: the kinetics state, one entry per target neuron, holding every input that acts from the next step on;
+    ``buffer``: ``(L, n_post)`` inputs due later (row ``r`` is taken into ``syn`` at the end of the step before the
+    one whose index is ``r`` modulo ``L``), or ``None`` when every delay is one step; ``weights``: the per-synapse
+    weights of a plastic projection (CSR order), ``None`` otherwise (the weights are the Module's parameters);
+    ``plasticity``: the rule's state (traces), or ``None``.
     """
 
     syn: object
-    buffer: object
+    buffer: object = None
+    weights: object = None
+    plasticity: object = None
+
+
+class Delivery(NamedTuple):
+    """A :class:`Projection`'s part of one :func:`~brainsim.ops.event_deliver` call: its connectivity (with this step's
+    weights), what it delivers (its presynaptic output as its rule transmits it), the buffers the events are added to
+    with the factor each is multiplied by first (the synaptic input variables with their decay over the step, or the
+    ring buffer with ``None``), the drains of the ring buffer's next row into the input variables
+    (``(0, variable, factor)``), and how to rebuild the state from the updated buffers and drained variables."""
+
+    conn: Connectivity
+    source: jax.Array
+    buffers: tuple
+    scales: tuple
+    drains: tuple
+    finish: Callable  # (updated buffers, drained variables) -> ProjectionState
 
 
 class Projection(AbstractProjection):
     """Chemical synapses from population ``pre`` to ``post`` through ``conn`` with ``synapse`` dynamics.
 
-    Transmission is exact on the dt grid: a spike emitted during the step starting at ``t``
-    (detected at its end) reaches the synaptic variable of its targets so that it acts on the
-    membrane from ``t + delay`` on. The minimum delay is one step (``dt``); a delay of 0 means
-    that minimum. Delays longer than one step go through a ring buffer of future inputs
-    (length = longest delay in steps); heterogeneous per-synapse delays cost one scatter.
+    Transmission is exact on the dt grid: a spike emitted during the step starting at ``t`` (detected at its end)
+    reaches the synaptic variable of its targets so that it acts on the membrane from ``t + delay`` on, the delay
+    in steps by the rule of :func:`brainsim.time_grid.delay_steps`. The minimum delay is one step (``dt``); a delay
+    of 0 means that minimum. Delays longer than one step go through a ring buffer of future inputs (length = the
+    longest delay in steps, at least ``max_delay``); heterogeneous per-synapse delays cost one scatter. A graded
+    presynaptic population (rates) delivers its value times the weight every step.
+
+    Args:
+        pre, post: population names.
+        conn: the :class:`~brainsim.connectivity.Connectivity` (weights in the synapse's unit: nS for conductances,
+            which must be >= 0, pA for currents; delays in ms).
+        synapse: the :class:`~brainsim.synapses.Synapse` (kinetics and output) at the targets.
+        plasticity: a :class:`~brainsim.plasticity.AbstractPlasticity` rule; the weights then live in the state
+            (``ProjectionState.weights``, initialised from ``conn``) and change during the run.
+        modulator: the population whose output is the rule's third factor (reward-modulated rules).
+        compartment: the target compartment, for populations of multi-compartment cells.
+        max_delay: the longest delay (ms) the ring buffer must hold, for delays changed after construction.
+        name: the projection's name (default ``"pre->post"``).
     """
 
     name: str = eqx.field(static=True)
@@ -74,11 +135,15 @@ class Projection(AbstractProjection):
     post: str = eqx.field(static=True)
     conn: Connectivity
     synapse: Synapse
+    plasticity: AbstractPlasticity | None
+    modulator: str | None = eqx.field(static=True)
+    compartment: int | None = eqx.field(static=True)
     max_delay: float = eqx.field(static=True)
 
-    def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, max_delay=None, name=None):
-        for label, value in (("pre", pre), ("post", post), ("name", name)):
-            if not isinstance(value, str) and not (label == "name" and value is None):
+    def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, plasticity=None,
+                 modulator=None, compartment=None, max_delay=None, name=None):
+        for label, value in (("pre", pre), ("post", post), ("name", name), ("modulator", modulator)):
+            if not isinstance(value, str) and not (label in ("name", "modulator") and value is None):
                 raise TypeError(f"Projection: {label} must be a population name (str), got {value!r}")
         self.name = name or f"{pre}->{post}"
         self.pre, self.post = pre, post
@@ -86,13 +151,27 @@ class Projection(AbstractProjection):
             raise TypeError(f"projection '{self.name}': conn must be a Connectivity, got {type(conn).__name__}")
         if not isinstance(synapse, Synapse):
             raise TypeError(f"projection '{self.name}': synapse must be a Synapse, got {type(synapse).__name__}")
+        if plasticity is not None and not isinstance(plasticity, AbstractPlasticity):
+            raise TypeError(f"projection '{self.name}': plasticity must be a brainsim.plasticity rule, got "
+                            f"{type(plasticity).__name__}")
         if getattr(conn, "self_excluded", False) and pre != post:
             raise ValueError(f"projection '{self.name}': the connectivity was built with allow_self=False, which "
                              f"leaves out the i -> i synapses; between two populations ('{pre}' and '{post}') they "
                              "are ordinary synapses: build it with allow_self=True (the default)")
-        self.conn, self.synapse = conn, synapse
+        self.compartment = _compartment(self.name, compartment)
+        self.conn, self.synapse, self.plasticity, self.modulator = conn, synapse, plasticity, modulator
         self.max_delay = conn.max_delay if max_delay is None else _max_delay(self.name, max_delay, conn.max_delay)
         check_weight_signs(self)
+
+    # -- what the network plans with ----------------------------------------------------------------
+    @property
+    def delivery(self) -> str:
+        """``"matrix"`` for a :attr:`~brainsim.Connectivity.dense` connectivity (every pair once, in order) with
+        per-synapse (or plastic) weights and one delay: the events go through
+        :func:`~brainsim.ops.event_matmul` with the weight matrix; else ``"fused"`` (CSR events, delivered with the
+        network's other such projections in one :func:`~brainsim.ops.event_deliver` call)."""
+        per_synapse = not self.conn.homogeneous_weights or self.plasticity is not None
+        return MATRIX if self.conn.dense and per_synapse and self.conn.homogeneous_delays else FUSED
 
     def delay_slots(self, dt: float) -> int:
         """Ring-buffer length for ``dt``: the longest delay in steps (:func:`brainsim.time_grid.delay_steps`), or 0
@@ -112,6 +191,16 @@ class Projection(AbstractProjection):
                           stacklevel=3)
         return max(reserve, time_grid.ring_length(d, dt))
 
+    def init_state(self, dt):
+        L = self.delay_slots(dt)
+        syn = self.synapse.kinetics.init_state(self.conn.n_post)
+        buffer = jnp.zeros((L, self.conn.n_post), self.conn.weights.dtype) if L else None
+        if self.plasticity is None:
+            return ProjectionState(syn=syn, buffer=buffer)
+        weights = self.conn.synapse_weights()
+        return ProjectionState(syn=syn, buffer=buffer, weights=weights,
+                               plasticity=self.plasticity.init(self.conn, weights))
+
     def check_state(self, state, dt: float):
         """The state's ring buffer holds every delay at ``dt`` and the weights fit the synapse (host values; traced
         ones are checked at run time by :meth:`guard`)."""
@@ -123,6 +212,11 @@ class Projection(AbstractProjection):
             longest = float(np.max(np.asarray(delays))) if concrete else self.max_delay
             raise ValueError(f"projection '{self.name}': a delay of {longest:g} ms needs {max(need, 1)} buffer slots "
                              f"at dt={dt} ms but the state has {L}{_buffer_hint(dt)}")
+        if (state.weights is None) != (self.plasticity is None):
+            has = "has no" if state.weights is None else "has"
+            raise ValueError(f"projection '{self.name}': the state {has} plastic weights but the projection "
+                             f"{'has' if self.plasticity is not None else 'has no'} plasticity rule; build the state "
+                             "with this network's init_state")
         if not isinstance(self.conn.weights, jax.core.Tracer):
             check_weight_signs(self)
 
@@ -136,7 +230,7 @@ class Projection(AbstractProjection):
             steps = time_grid.delay_steps(delays, dt)
             delays = eqx.error_if(delays, jnp.any(steps > L),
                                   f"projection '{self.name}': a delay is longer than the state's ring buffer of {L} "
-                                  f"steps (delays changed inside a transformation); {_buffer_hint(None)}")
+                                  f"steps (delays changed inside a transformation){_buffer_hint(None)}")
             proj = eqx.tree_at(lambda p: p.conn.delays, proj, delays)
         weights = self.conn.weights
         if _conductance(self.synapse) and isinstance(weights, jax.core.Tracer):
@@ -147,183 +241,77 @@ class Projection(AbstractProjection):
             proj = eqx.tree_at(lambda p: p.conn.weights, proj, weights)
         return proj
 
-    def init_state(self, dt):
-        L = self.delay_slots(dt)
-        syn = self.synapse.kinetics.init_state(self.conn.n_post)
-        buffer = jnp.zeros((L, self.conn.n_post), self.conn.weights.dtype) if L else None
-        return ProjectionState(syn=syn, buffer=buffer)
-
-    def arrive(self, state, k):
-        return arrive_from_ring(self.synapse, state, k)
-
+    # -- the step ---------------------------------------------------------------------------------
     def drive(self, state, v_pre, v_post):
         return self.synapse.drive(state.syn, v_post)
 
-    @property
-    def matrix_product(self) -> bool:
-        """Whether the spikes are delivered as a product with the weight matrix (:func:`~brainsim.ops.event_matmul`,
-        only the rows of neurons that spiked): a :attr:`~brainsim.Connectivity.dense` connectivity with
-        per-synapse weights and one delay for all synapses (and a ``send`` that is this class's: a subclass that
-        overrides it sends on its own)."""
-        return (self.conn.dense and not self.conn.homogeneous_weights and self.conn.homogeneous_delays
-                and type(self).send is Projection.send)
+    def connectivity(self, state) -> Connectivity:
+        """The connectivity with this step's weights: the plastic weights of the state, else the Module's."""
+        if state.weights is None:
+            return self.conn
+        return eqx.tree_at(lambda c: c.weights, self.conn, state.weights)
 
-    def project(self, spikes_pre):
-        """The input to every target neuron from presynaptic spikes ``(..., n_pre)``: ``(..., n_post)``, summed over
-        the synapses (leading dimensions are samples; the weight gradient is summed over them in the kernel)."""
-        if self.matrix_product:
-            w = self.conn.weight_matrix()
-            # float spikes in the weights' dtype, as the CSR delivery takes them (the synaptic state keeps its dtype)
-            return event_matmul(spikes_pre if spikes_pre.dtype == jnp.bool_ else spikes_pre.astype(w.dtype), w)
-        return event_matvec(self.conn, spikes_pre)
+    def transmit(self, state, pre):
+        """What is delivered for the presynaptic output ``pre``: as it is, or as the plasticity rule transmits it
+        (short-term plasticity scales each presynaptic neuron's events)."""
+        return pre if self.plasticity is None else self.plasticity.transmit(state.plasticity, pre)
 
-    def send(self, state, spikes_pre, k, dt):
-        if state.buffer is not None and not self.conn.homogeneous_delays:
-            syn = self.synapse.kinetics.decay(state.syn, dt)
-            return ProjectionState(syn=syn, buffer=delayed_event_scatter(self.conn, spikes_pre, state.buffer, k, dt))
-        return self.schedule(state, self.project(spikes_pre), k, dt)
+    def fused(self, state, pre, dt) -> Delivery:
+        """This projection's part of the network's :func:`~brainsim.ops.event_deliver` call. The kinetics declare
+        which variables an event adds to and their decay over the step (:meth:`inputs`, :meth:`input_decay`); those
+        are decayed in the delivery pass itself, the others here. Leading batch axes of the state pass through."""
+        kinetics = self.synapse.kinetics
+        inputs = kinetics.inputs(state.syn)
+        factors = kinetics.input_decay(dt)
+        start = kinetics.with_inputs(kinetics.decay(state.syn, dt), inputs)  # the inputs decay in the delivery
+        conn, source = self.connectivity(state), self.transmit(state, pre)
+
+        def rebuild(syn_inputs, buffer):
+            return ProjectionState(syn=kinetics.with_inputs(start, tuple(syn_inputs)), buffer=buffer,
+                                   weights=state.weights, plasticity=state.plasticity)
+
+        if state.buffer is None:
+            return Delivery(conn, source, tuple(inputs), tuple(factors), (), lambda bufs, accs: rebuild(bufs, None))
+        drains = tuple((0, x, a) for x, a in zip(inputs, factors, strict=True))
+        return Delivery(conn, source, (state.buffer,), (None,), drains, lambda bufs, accs: rebuild(accs, bufs[0]))
+
+    def deliver(self, state, pre, k, dt):
+        if self.delivery == MATRIX:
+            return self.schedule(state, self.project(state, pre), k, dt)
+        d = self.fused(state, pre, dt)
+        out = event_deliver([d.conn] * len(d.buffers), [d.source] * len(d.buffers), d.buffers, k, dt,
+                            scales=d.scales, drains=d.drains)
+        return d.finish(out[:len(d.buffers)], out[len(d.buffers):])
+
+    def project(self, state, pre):
+        """The summed input of every target from presynaptic output ``pre`` ``(..., n_pre)`` through the weight matrix
+        (a ``"matrix"`` projection; leading dimensions are samples, the weight gradient summed over them)."""
+        w = self.connectivity(state).weight_matrix()
+        pre = self.transmit(state, pre)
+        # float events in the weights' dtype, as the CSR delivery takes them (the synaptic state keeps its dtype)
+        return event_matmul(pre if pre.dtype == jnp.bool_ else pre.astype(w.dtype), w)
 
     def schedule(self, state, x, k, dt):
-        """The synaptic state decayed over step ``k`` and the input ``x`` (``(n_post,)``, from :meth:`project`)
-        scheduled to arrive after the delay (a homogeneous one): into the synaptic variables when it is one step,
-        else into the ring buffer."""
-        syn = self.synapse.kinetics.decay(state.syn, dt)
+        """The state after step ``k`` given the summed input ``x`` (``(..., n_post)``, one delay for every synapse):
+        the kinetics decay over the step and take ``x`` (a one-step delay), or ``x`` goes into the ring buffer and the
+        row due at the next step is taken into the kinetics."""
+        kinetics = self.synapse.kinetics
+        syn = kinetics.decay(state.syn, dt)
         if state.buffer is None:
-            return ProjectionState(syn=self.synapse.kinetics.arrive(syn, x), buffer=None)
-        steps = time_grid.delay_steps(jnp.asarray(self.conn.delays), dt)
-        return ProjectionState(syn=syn, buffer=state.buffer.at[(k + steps) % state.buffer.shape[0]].add(x))
+            return ProjectionState(syn=kinetics.arrive(syn, x), weights=state.weights, plasticity=state.plasticity)
+        L = state.buffer.shape[-2]
+        row = (k + time_grid.delay_steps(jnp.asarray(self.conn.delays), dt)) % L
+        buffer = state.buffer.at[..., row, :].add(x.astype(state.buffer.dtype))
+        nxt = (k + 1) % L
+        syn = kinetics.arrive(syn, buffer[..., nxt, :])
+        return ProjectionState(syn=syn, buffer=buffer.at[..., nxt, :].set(0.0), weights=state.weights,
+                               plasticity=state.plasticity)
 
-
-class Delivery(NamedTuple):
-    """What a :class:`Projection` hands to the network's joint delivery (see ``Network.step``): its
-    connectivity, the buffers its presynaptic spikes are added to with the factor each is multiplied by
-    first (its decay over the step, or ``None``), the drains of its ring buffer into its synaptic
-    variables (``(0, variable, factor)``, see :func:`~brainsim.ops.event_deliver`), and how to rebuild its
-    state from the updated buffers and drained variables."""
-
-    conn: Connectivity
-    buffers: tuple
-    scales: tuple
-    drains: tuple
-    finish: Callable  # (updated buffers, drained variables) -> ProjectionState
-
-
-def _per_sample(leaves, nb: int):
-    """Abstract leaves without their ``nb`` leading batch axes (the kinetics are analysed for one sample)."""
-    return [jax.ShapeDtypeStruct(x.shape[nb:], x.dtype) for x in leaves] if nb else leaves
-
-
-def _joins_delivery(proj, state, nb: int = 0) -> bool:
-    """Whether the network delivers this projection's spikes in its joint :func:`~brainsim.ops.event_deliver`
-    call: a :class:`Projection` whose kinetics take their input as a plain sum (read from the jaxpr of
-    ``kinetics.arrive``). Such a projection with a delay buffer takes what arrives at the next step into
-    its synaptic variables at the end of each step (a drain), so the network does not call its ``arrive``."""
-    if not isinstance(proj, Projection):
-        return False
-    leaves, treedef = jax.tree.flatten(state.syn)
-    return _input_leaves(proj.synapse.kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post) is not None
-
-
-def _delivery(proj: "Projection", state: ProjectionState, dt, nb: int = 0) -> Delivery:
-    """``send`` taken apart for :func:`~brainsim.ops.event_deliver` (only for projections that
-    :func:`_joins_delivery`).
-
-    The spikes go straight into the synaptic variables that ``kinetics.arrive`` adds its input to (every
-    delay one step), or into the delay buffer, whose row for the next step is then drained into those
-    variables. When ``kinetics.decay`` scales such a variable by a factor independent of the state (read
-    from its jaxpr), the factor is applied in the same pass; otherwise the state decays here first.
-    """
-    kinetics = proj.synapse.kinetics
-    leaves, treedef = jax.tree.flatten(state.syn)
-    inputs = _input_leaves(kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post)
-    factors = _decay_factors(kinetics, _per_sample(leaves, nb), treedef, proj.conn.n_post, dt)
-    decayed = jax.tree.leaves(kinetics.decay(state.syn, dt))
-    if all(factors[i] is not None for i in inputs):  # decay the inputs' variables in the delivery pass
-        start, scales = [leaves[i] if i in inputs else x for i, x in enumerate(decayed)], [factors[i] for i in inputs]
-    else:
-        start, scales = decayed, [None] * len(inputs)
-
-    def syn(values):
-        new = list(start)
-        for i, v in zip(inputs, values, strict=True):
-            new[i] = v
-        return jax.tree.unflatten(treedef, new)
-
-    if state.buffer is None:
-        return Delivery(proj.conn, tuple(start[i] for i in inputs), tuple(scales), (),
-                        lambda bufs, accs: ProjectionState(syn=syn(bufs), buffer=None))
-    drains = tuple((0, start[i], a) for i, a in zip(inputs, scales, strict=True))
-    return Delivery(proj.conn, (state.buffer,), (None,), drains,
-                    lambda bufs, accs: ProjectionState(syn=syn(accs), buffer=bufs[0]))
-
-
-def _state_jaxpr(fn, leaves, treedef, extra=()):
-    """The jaxpr of ``fn(state, *extra)`` on abstract leaves, with flat outputs; ``None`` if it cannot be traced."""
-    spec = [jax.ShapeDtypeStruct(x.shape, x.dtype) for x in (*leaves, *extra)]
-    n = len(leaves)
-    try:
-        return jax.make_jaxpr(lambda *a: jax.tree.leaves(fn(jax.tree.unflatten(treedef, a[:n]), *a[n:])))(*spec)
-    except Exception:  # noqa: BLE001 - whatever stops tracing means: not of the simple form looked for
-        return None
-
-
-def _decay_factors(kinetics, leaves, treedef, n_post, dt):
-    """Per state leaf, the factor ``c`` (shape () or (n_post,)) with ``decay(state)[i] == c * state[i]`` when
-    ``decay`` multiplies that leaf by something independent of the state, else ``None``."""
-    closed = _state_jaxpr(lambda st: kinetics.decay(st, dt), leaves, treedef)
-    if closed is None or len(closed.jaxpr.outvars) != len(leaves):
-        return [None] * len(leaves)
-    jaxpr = closed.jaxpr
-    state_in = jaxpr.invars
-    depends = {id(v) for v in state_in}
-    producers = {}
-    for e in jaxpr.eqns:
-        for v in e.outvars:
-            producers[id(v)] = e
-        if any(id(v) in depends for v in e.invars if hasattr(v, "aval") and not hasattr(v, "val")):
-            depends.update(id(v) for v in e.outvars)
-    scaled = []
-    for i, out in enumerate(jaxpr.outvars):
-        eqn = producers.get(id(out))
-        ok = eqn is not None and eqn.primitive.name == "mul" and len(eqn.invars) == 2
-        if ok:
-            a, b = eqn.invars
-            other = b if a is state_in[i] else a if b is state_in[i] else None
-            ok = other is not None and id(other) not in depends
-        scaled.append(ok)
-    if not any(scaled):
-        return [None] * len(leaves)
-    ones = jax.tree.unflatten(treedef, [jnp.ones((), x.dtype) for x in leaves])
-    values = jax.tree.leaves(kinetics.decay(ones, dt))
-    return [v if ok and jnp.shape(v) in ((), (n_post,)) else None for v, ok in zip(values, scaled, strict=True)]
-
-
-def _input_leaves(kinetics, leaves, treedef, n_post):
-    """Positions of the state leaves to which ``kinetics.arrive(state, x)`` adds ``x`` as it is, the other
-    leaves passing through unchanged; ``None`` when ``arrive`` does anything else."""
-    if not leaves or any(getattr(x, "shape", None) != (n_post,) for x in leaves):
-        return None
-    dtype = leaves[0].dtype
-    if any(x.dtype != dtype for x in leaves):
-        return None
-    closed = _state_jaxpr(kinetics.arrive, leaves, treedef, extra=(leaves[0],))
-    if closed is None:
-        return None
-    jaxpr = closed.jaxpr
-    state_in, x_in = jaxpr.invars[:-1], jaxpr.invars[-1]
-    producers = {id(v): e for e in jaxpr.eqns for v in e.outvars}
-    if len(jaxpr.outvars) != len(state_in):
-        return None
-    inputs = []
-    for i, out in enumerate(jaxpr.outvars):
-        if out is state_in[i]:
-            continue
-        eqn = producers.get(id(out))
-        if (eqn is None or eqn.primitive.name != "add" or out.aval.shape != (n_post,)
-                or {id(v) for v in eqn.invars} != {id(state_in[i]), id(x_in)}):
-            return None
-        inputs.append(i)
-    return inputs or None
+    def update_weights(self, state, pre, post, dt, modulator=None):
+        if self.plasticity is None:
+            return state
+        weights, rule = self.plasticity.update(self.conn, state.weights, state.plasticity, pre, post, dt, modulator)
+        return ProjectionState(syn=state.syn, buffer=state.buffer, weights=weights, plasticity=rule)
 
 
 def _buffer_hint(dt) -> str:
@@ -343,6 +331,15 @@ def _max_delay(name: str, value, longest: float) -> float:
     return v
 
 
+def _compartment(name: str, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+        raise ValueError(f"projection '{name}': compartment must be a compartment index (an integer >= 0) or None, "
+                         f"got {value!r}")
+    return int(value)
+
+
 def _conductance(synapse: Synapse) -> bool:
     return isinstance(synapse.output, ConductanceOutput | MgBlock)
 
@@ -355,12 +352,3 @@ def check_weight_signs(proj: "Projection"):
                          f"({type(proj.synapse.output).__name__}, reversal {proj.synapse.output.E} mV), got min "
                          f"{float(np.min(np.asarray(w))):g}; an inhibitory conductance has a low reversal potential "
                          "(e.g. Conductance(E=-80.0)) and a positive weight")
-
-
-def arrive_from_ring(synapse: Synapse, state: ProjectionState, k):
-    """Inputs due at step ``k`` move from the ring buffer (if any) into the synaptic state; the slot is cleared."""
-    if state.buffer is None:
-        return state
-    slot = k % state.buffer.shape[0]
-    syn = synapse.kinetics.arrive(state.syn, state.buffer[slot])
-    return ProjectionState(syn=syn, buffer=state.buffer.at[slot].set(0.0))

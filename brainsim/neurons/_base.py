@@ -2,8 +2,6 @@
 
 import abc
 import math
-import warnings
-from typing import NamedTuple
 
 import equinox as eqx
 import jax
@@ -13,24 +11,8 @@ import numpy as np
 from .._drive import Drive
 from .._param import param as _param
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExactLinear, ExponentialEuler
+from ..population import AbstractPopulation, DtAccuracyWarning, DtLimits  # noqa: F401 - re-exported
 from ..surrogate import AbstractSurrogate, spike
-
-
-class DtAccuracyWarning(UserWarning):
-    """dt is larger than the step at which a neuron model's results stay accurate (see ``AbstractNeuron.check_dt``)."""
-
-
-class DtLimits(NamedTuple):
-    """The time steps (ms) a neuron population needs with its integrator.
-
-    ``warn``: above it, results degrade (a :class:`DtAccuracyWarning`); ``error``: above it, they are wrong or
-    unstable (``ValueError``); ``basis``: how the limits were chosen, quoted in the messages.
-    """
-
-    warn: float
-    error: float
-    basis: str
-
 
 # How the accuracy limits were chosen (tests/neurons/dt_convergence.py measures them; tests/neurons/test_dt_limits.py
 # checks them). Protocol: each model at its default parameters, float64, from its default initial state, under
@@ -44,11 +26,13 @@ ACCURACY_CRITERION = ("spike counts within 10 % and first spikes within max(1 ms
                       "solution, f-I protocol", "spike counts within 30 % and first spikes within max(3 ms, 6 %)")
 
 
-class AbstractNeuron(eqx.Module):
-    """A population of ``n`` neurons of one type.
+class AbstractNeuron(AbstractPopulation):
+    """A population of ``n`` neurons of one type (spiking output, driven by a :class:`~brainsim.Drive`).
 
     Array fields are per-neuron parameters (shape ``(n,)``, trainable); static fields are
-    configuration. ``init_state`` builds the state pytree; ``step`` is pure.
+    configuration. ``init_state`` builds the state pytree; ``step`` is pure. A model states the dt it needs with
+    its integrator through ``max_dt`` (stability) and ``dt_limits`` (accuracy, see
+    :data:`ACCURACY_CRITERION`); ``check_dt`` (of the population protocol) applies them.
     """
 
     n: eqx.AbstractVar[int]
@@ -61,41 +45,6 @@ class AbstractNeuron(eqx.Module):
     @abc.abstractmethod
     def step(self, state, drive: Drive, t, dt):
         """Advance by ``dt`` ms under ``drive``; returns ``(new_state, spikes)``, spikes in {0., 1.}."""
-
-    def max_dt(self) -> float:
-        """Largest step (ms) this model integrates stably with its integrator."""
-        return float("inf")
-
-    def dt_limits(self) -> DtLimits:
-        """The accuracy limits on dt (ms) of this model with its integrator (see each model's docstring);
-        by default none beyond stability."""
-        return DtLimits(float("inf"), float("inf"), "")
-
-    def check_dt(self, dt: float):
-        """Check ``dt`` (ms) for this model with its integrator, on the host (``Network.init_state`` and
-        ``simulate`` call it for every population).
-
-        Raises ``ValueError`` naming the population, the model and the dt it needs when ``dt`` is above the
-        stability limit (:meth:`max_dt`) or the accuracy limit ``dt_limits().error``; warns
-        (:class:`DtAccuracyWarning`) when it is above ``dt_limits().warn``.
-        """
-        integrator = getattr(self, "integrator", None)
-        method = type(integrator).__name__ if integrator is not None else f"scheme {getattr(self, 'scheme', '?')!r}"
-        model = f"{type(self).__name__} with {method}"
-        with jax.ensure_compile_time_eval():  # concrete parameters, possibly inside a jit trace (e.g. init_state)
-            stable, limits = self.max_dt(), self.dt_limits()
-        tol = 1.0 + 1e-9  # a dt equal to a limit up to round-off passes
-        if dt > stable * tol and stable <= limits.error:
-            raise ValueError(f"population '{self.name}': dt={dt} ms is too large for {model} (stable up to "
-                             f"{stable:.4g} ms); use dt <= {_floor(stable):g} ms, or ExponentialEuler")
-        if dt > limits.error * tol:
-            raise ValueError(f"population '{self.name}': dt={dt} ms is too large for {model}: it needs dt <= "
-                             f"{limits.error:.4g} ms ({limits.basis or 'accuracy'}), and dt <= {limits.warn:.4g} ms "
-                             "for accurate results; reduce dt")
-        if dt > limits.warn * tol:
-            warnings.warn(f"population '{self.name}': dt={dt} ms degrades the accuracy of {model}: it needs "
-                          f"dt <= {limits.warn:.4g} ms for accurate results ({limits.basis or 'accuracy'})",
-                          DtAccuracyWarning, stacklevel=3)
 
     def voltage(self, state):
         """The membrane potential (mV) that conductance inputs see."""
@@ -169,14 +118,6 @@ def stable_dt(integrator, rate) -> float:
     if not rate > 0:
         return float("inf")
     return _STABILITY_INTERVAL.get(type(integrator), 1.0) / rate
-
-
-def _floor(x: float) -> float:
-    """``x`` rounded down to 2 significant digits (a dt to quote in a message that is really below the limit)."""
-    if not math.isfinite(x) or x <= 0:
-        return x
-    e = math.floor(math.log10(x)) - 1
-    return float(f"{math.floor(x / 10**e) * 10**e:.2g}")
 
 
 def check_integrator(owner: str, integrator, *, linear: bool = False):

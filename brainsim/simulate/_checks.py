@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..inputs._base import AbstractSource
+from ..population import DATA
 from ..units import to_canonical
 from ._structure import describe, first_difference
 
@@ -94,7 +94,7 @@ def inputs(net, values, n_steps: int, batch, check_finite: bool):
             raise ValueError(f"simulate: inputs for unknown population {name!r}; "
                              f"populations: {sorted(net.populations)}")
         pop = net.populations[name]
-        source = isinstance(pop, AbstractSource)
+        source = pop.takes == DATA
         what = "spikes (0/1)" if source else "a current in pA"
         if x is None:
             raise TypeError(f"simulate: inputs['{name}'] is None; leave '{name}' out of inputs instead")

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 
-from ..inputs._base import AbstractSource
+from ..population import SPIKES
 
 _TARGET = re.compile(r"^\s*([A-Za-z_][\w\-]*)\s*(?:\[(.*)\])?\s*$")
 
@@ -55,10 +55,12 @@ class Record(eqx.Module):
     """Declares what ``simulate`` keeps; nothing else is stored.
 
     Args:
-        spikes: population name(s) whose spikes are kept every step, bit-packed (1 bit per
+        spikes: spiking population name(s) whose spikes are kept every step, bit-packed (1 bit per
             neuron and step) unless ``dense_spikes=True`` (float, differentiable).
-        rates: population name(s) whose population rate (Hz) is kept, averaged over each window
+        rates: spiking population name(s) whose population rate (Hz) is kept, averaged over each window
             of ``every`` steps.
+        outputs: population name(s) whose output is kept every step as values (``(n_steps, n)``): the way to
+            record a population with graded output (rate units), whose values bit-packing would lose.
         every: sampling period of state variables and rates, in steps.
         **variables: ``name=target`` keeps state variable ``name`` (e.g. ``v``) of the neurons
             in ``target``: ``"E"``, ``"E[:10]"``, ``"E[0, 5, 9]"``, ``("E", indices)``, or a
@@ -67,13 +69,15 @@ class Record(eqx.Module):
 
     spikes: tuple = eqx.field(static=True)
     rates: tuple = eqx.field(static=True)
+    outputs: tuple = eqx.field(static=True)
     variables: tuple = eqx.field(static=True)  # ((var, pop, selector-as-hashable), ...)
     every: int = eqx.field(static=True)
     dense_spikes: bool = eqx.field(static=True)
 
-    def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, **variables):
+    def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, outputs=(), **variables):
         self.spikes = _names("Record", "spikes", spikes)
         self.rates = _names("Record", "rates", rates)
+        self.outputs = _names("Record", "outputs", outputs)
         if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
             raise ValueError(f"Record: every must be a positive integer number of steps, got {every!r}")
         if not isinstance(dense_spikes, bool | np.bool_):
@@ -100,10 +104,14 @@ class Record(eqx.Module):
         """Raise ``ValueError`` for unknown populations, variables or neuron indices. ``populations``: the
         populations' states (or their shapes, ``jax.eval_shape``), computed here when not given."""
         pops = net.populations
-        for label, names in (("spikes", self.spikes), ("rates", self.rates)):
+        for label, names in (("spikes", self.spikes), ("rates", self.rates), ("outputs", self.outputs)):
             for name in names:
                 if name not in pops:
                     raise ValueError(f"Record: {label} of unknown population '{name}'; populations: {sorted(pops)}")
+                if label != "outputs" and pops[name].output != SPIKES:
+                    raise ValueError(f"Record: population '{name}' ({type(pops[name]).__name__}) emits "
+                                     f"{pops[name].output} values, not spikes, so it has no {label}; record its "
+                                     f"values with Record(outputs='{name}')")
         if not self.variables:
             return
         state = _abstract_state(net) if populations is None else populations
@@ -136,12 +144,15 @@ class Record(eqx.Module):
         return [f"{pop}.{var}" for var, pop, _, _ in self.variables]
 
     # -- inside the scan ------------------------------------------------------------------------
-    def spikes_now(self, spikes):
+    def spikes_now(self, outputs):
         out = {}
         for name in self.spikes:
-            s = spikes[name]
+            s = outputs[name]
             out[name] = s if self.dense_spikes else jnp.packbits(s > 0, axis=-1)
         return out
+
+    def outputs_now(self, outputs):
+        return {name: outputs[name] for name in self.outputs}
 
     def sample(self, net, state):
         out = {}
@@ -168,5 +179,3 @@ def _state_fields(s):
     return []
 
 
-def is_source(p) -> bool:
-    return isinstance(p, AbstractSource)

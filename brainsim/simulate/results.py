@@ -13,6 +13,8 @@ class Results(eqx.Module):
         spikes: ``{pop: (T, ceil(n/8)) uint8}`` bit-packed, or ``(T, n)`` float when recorded dense.
         variables: ``{"pop.var": (K, k)}`` sampled at the end of each window of ``every`` steps.
         rates: ``{pop: (K,)}`` population rate in Hz, averaged over each window.
+        outputs: ``{pop: (T, n)}`` the outputs of populations recorded as values (graded outputs, e.g. rates),
+            the value emitted by step ``i`` labelled with the end of that step (:meth:`output`).
     Static metadata: ``dt`` (ms), ``t_start`` (ms), ``n_steps``, ``every``, population sizes,
     recorded indices; ``compile_s`` and ``run_s`` when ``simulate`` ran from the host.
 
@@ -28,6 +30,7 @@ class Results(eqx.Module):
     spikes: dict
     variables: dict
     rates: dict
+    outputs: dict
     dt: float = eqx.field(static=True)
     t_start: float = eqx.field(static=True)
     n_steps: int = eqx.field(static=True)
@@ -82,7 +85,7 @@ class Results(eqx.Module):
             raise IndexError(f"Results.sample: sample {b} out of range for a batch of {self.batch}")
         pick = lambda table: {k: v[:, b] for k, v in table.items()}  # noqa: E731
         return dataclasses.replace(self, spikes=pick(self.spikes), variables=pick(self.variables),
-                                   rates=pick(self.rates), batch=None)
+                                   rates=pick(self.rates), outputs=pick(self.outputs), batch=None)
 
     # -- spikes ------------------------------------------------------------------------------
     def spike_matrix(self, pop: str) -> np.ndarray:
@@ -150,6 +153,12 @@ class Results(eqx.Module):
         self._check("variable", self.variables, label)
         return self.sample_times(), np.asarray(self.variables[label])
 
+    def output(self, pop: str):
+        """``(times_ms, values (n_steps, n))`` of a population recorded with ``Record(outputs=...)``; the value emitted
+        by the step ``[t, t + dt)`` is labelled ``t + dt`` (as a state variable sampled after it)."""
+        self._check("outputs", self.outputs, pop)
+        return self.t_start + (np.arange(self.n_steps) + 1) * self.dt, np.asarray(self.outputs[pop])
+
     def population_rate(self, pop: str):
         """``(times_ms, Hz)`` of a recorded population rate."""
         self._check("rate", self.rates, pop)
@@ -184,6 +193,12 @@ class Results(eqx.Module):
             data[f"{pop}.rate"] = xr.DataArray(np.asarray(self.rates[pop]), dims=("time_rate", *sample),
                                                coords={"time_rate": self.population_rate(pop)[0], **coords},
                                                attrs={"units": "Hz"})
+        for pop in self.outputs:
+            times, values = self.output(pop)
+            dim = f"{pop}_unit"
+            data[f"{pop}.output"] = xr.DataArray(values, dims=("time_output", *sample, dim),
+                                                 coords={"time_output": times, dim: np.arange(values.shape[-1]),
+                                                         **coords})
         for pop in self.spikes:
             trains = [self.spike_trains(pop)] if self.batch is None else [self.sample(b).spike_trains(pop)
                                                                           for b in range(self.batch)]

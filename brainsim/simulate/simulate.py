@@ -160,22 +160,23 @@ def _trace_globals():
 
 def _run(config: "_Config", net, state, inputs):
     rec, every, dt = config.record, config.record.every, config.dt
+    net = net.guard(state, dt)  # run-time checks of traced parameters (delays beyond the buffers, ...), once
 
     def one_step(state, x):
         t = state.step * dt
-        state, spikes = net.step(state, x, t, dt)
-        rates = {p: jnp.mean(spikes[p], axis=-1) for p in rec.rates}
-        return state, (rec.spikes_now(spikes), rates)
+        state, outputs = net.step(state, x, t, dt)
+        rates = {p: jnp.mean(outputs[p], axis=-1) for p in rec.rates}
+        return state, (rec.spikes_now(outputs), rates, rec.outputs_now(outputs))
 
     def window(state, xs):  # `every` steps, then sample
         if every == 1:  # no inner loop: one step, outputs given a window axis of length 1
             xs = None if xs is None else jax.tree.map(lambda x: x[0], xs)
             state, out = one_step(state, xs)
-            spikes, rates = jax.tree.map(lambda x: x[None], out)
+            spikes, rates, values = jax.tree.map(lambda x: x[None], out)
         else:
-            state, (spikes, rates) = jax.lax.scan(one_step, state, xs, length=every, unroll=config.unroll)
+            state, (spikes, rates, values) = jax.lax.scan(one_step, state, xs, length=every, unroll=config.unroll)
         rates = {p: jnp.mean(r, axis=0) * (1000.0 / dt) for p, r in rates.items()}
-        return state, (spikes, rec.sample(net, state), rates)
+        return state, (spikes, rec.sample(net, state), rates, values)
 
     def block(state, xs, n_windows):
         state, out = jax.lax.scan(window, state, xs, length=n_windows, unroll=config.unroll if every == 1 else 1)
@@ -250,21 +251,21 @@ def _run_in_place(config, window, net, state, inputs):
         xs = _slice_inputs(inputs, n_full * per_block * every, n_steps, (rem, every))
         carry = block(carry, xs, rem)[0]
     state, buffers, _ = carry
-    spikes, samples, rates = buffers
-    spikes = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), spikes)
-    return state, (spikes, samples, rates)
+    spikes, samples, rates, values = buffers
+    spikes, values = jax.tree.map(lambda x: x.reshape((-1,) + x.shape[2:]), (spikes, values))
+    return state, (spikes, samples, rates, values)
 
 
 def _window_outputs(config, window, net, state, xs):
     """Shapes of one window's outputs, without tracing the network step when only bit-packed spikes and
     state variables are recorded (their shapes do not depend on it)."""
     rec, every = config.record, config.record.every
-    if rec.rates or (rec.spikes and rec.dense_spikes):
+    if rec.rates or rec.outputs or (rec.spikes and rec.dense_spikes):
         return jax.eval_shape(window, state, xs)[1]
     batch = () if getattr(state, "batch", None) is None else (state.batch,)
     spikes = {p: jax.ShapeDtypeStruct((every,) + batch + ((net.populations[p].n + 7) // 8,), jnp.uint8)
               for p in rec.spikes}
-    return spikes, jax.eval_shape(lambda s: rec.sample(net, s), state), {}
+    return spikes, jax.eval_shape(lambda s: rec.sample(net, s), state), {}, {}
 
 
 def _windows_per_block(n_windows: int, target: int) -> int:
@@ -293,22 +294,23 @@ def _join(pieces):
     spikes = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 3) for x in xs]), *[p[0] for p in pieces])
     samples = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 2) for x in xs]), *[p[1] for p in pieces])
     rates = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 2) for x in xs]), *[p[2] for p in pieces])
-    return spikes, samples, rates
+    values = jax.tree.map(lambda *xs: jnp.concatenate([flat(x, 3) for x in xs]), *[p[3] for p in pieces])
+    return spikes, samples, rates, values
 
 
 def _results(config, net, state0, recorded, compile_s=None, run_s=None):
     rec = config.record
     if recorded is None:
-        spikes, samples, rates = {}, {}, {}
+        spikes, samples, rates, values = {}, {}, {}, {}
     else:
-        spikes, samples, rates = recorded
+        spikes, samples, rates, values = recorded
     t_start = _host_float(state0.step) * config.dt
     sizes = tuple((n, p.n) for n, p in net.populations.items())
     idx = []
     for var, pop, _, _ in rec.variables:
         ids = rec.indices(var, pop, net.populations[pop].n)
         idx.append((f"{pop}.{var}", None if ids is None else tuple(int(i) for i in ids)))
-    return Results(spikes=spikes, variables=samples, rates=rates, dt=config.dt, t_start=t_start,
+    return Results(spikes=spikes, variables=samples, rates=rates, outputs=values, dt=config.dt, t_start=t_start,
                    n_steps=config.n_steps, every=rec.every, sizes=sizes, indices=tuple(idx),
                    dense_spikes=rec.dense_spikes, compile_s=compile_s, run_s=run_s,
                    batch=getattr(state0, "batch", None))

@@ -1,12 +1,15 @@
 """Synaptic kinetics: how the summed synaptic variable of each target neuron evolves.
 
 A kinetics object acts on a state with one entry per postsynaptic neuron (as Brian2's
-summed conductances): ``arrive`` adds the increments delivered by spikes (weights, nS or pA),
-``decay`` advances by ``dt`` exactly (the equations are linear), ``value`` is the conductance
-(or current) seen by the output. A single spike of weight ``w`` peaks at ``w`` for every kinetics
-(except :class:`Delta`, a pulse of height ``w`` lasting one step). ``time_course`` says how the value
-evolves within a step until the next decay, for integrators that integrate it exactly
-(:class:`~brainsim.integrators.ExactLinear`).
+summed conductances): ``decay`` advances by ``dt`` exactly (the equations are linear), ``value`` is the
+conductance (or current) seen by the output. A kinetics declares its linear structure, which the network
+plans its delivery with (nothing is found by tracing): ``inputs`` are the variables the increments delivered
+by spikes (weights, nS or pA) are added to, ``with_inputs`` puts new values in their place, and
+``input_decay`` is the factor each of them decays by over a step on its own (``decay`` multiplies it by that
+factor, whatever the other variables hold); ``arrive`` adds an increment to every input. A single spike of
+weight ``w`` peaks at ``w`` for every kinetics (except :class:`Delta`, a pulse of height ``w`` lasting one
+step). ``time_course`` says how the value evolves within a step until the next decay, for integrators that
+integrate it exactly (:class:`~brainsim.integrators.ExactLinear`).
 """
 
 import abc
@@ -24,10 +27,23 @@ class AbstractKinetics(eqx.Module):
     def init_state(self, n: int): ...
 
     @abc.abstractmethod
-    def arrive(self, state, x): ...
+    def inputs(self, state) -> tuple:
+        """The variables (``(..., n)`` arrays) that a spike's increment is added to."""
+
+    @abc.abstractmethod
+    def with_inputs(self, state, values: tuple):
+        """``state`` with the input variables replaced by ``values`` (as ``inputs`` orders them)."""
+
+    @abc.abstractmethod
+    def input_decay(self, dt) -> tuple:
+        """Per input variable, the factor (shape ``()`` or ``(n,)``) it decays by over ``dt`` ms on its own."""
 
     @abc.abstractmethod
     def decay(self, state, dt): ...
+
+    def arrive(self, state, x):
+        """``state`` with the increment ``x`` (``(..., n)``) added to every input variable."""
+        return self.with_inputs(state, tuple(v + x for v in self.inputs(state)))
 
     @abc.abstractmethod
     def value(self, state): ...
@@ -58,8 +74,14 @@ class Exponential(AbstractKinetics):
     def init_state(self, n):
         return jnp.zeros((n,), self.tau.dtype)
 
-    def arrive(self, g, x):
-        return g + x
+    def inputs(self, g):
+        return (g,)
+
+    def with_inputs(self, g, values):
+        return values[0]
+
+    def input_decay(self, dt):
+        return (jnp.exp(-dt / self.tau),)
 
     def decay(self, g, dt):
         return g * jnp.exp(-dt / self.tau)
@@ -91,8 +113,14 @@ class Alpha(AbstractKinetics):
         z = jnp.zeros((n,), self.tau.dtype)
         return AlphaState(g=z, x=z)
 
-    def arrive(self, s, x):
-        return AlphaState(g=s.g, x=s.x + x)
+    def inputs(self, s):
+        return (s.x,)
+
+    def with_inputs(self, s, values):
+        return AlphaState(g=s.g, x=values[0])
+
+    def input_decay(self, dt):
+        return (jnp.exp(-dt / self.tau),)
 
     def decay(self, s, dt):
         e = jnp.exp(-dt / self.tau)
@@ -137,8 +165,14 @@ class DualExponential(AbstractKinetics):
         z = jnp.zeros((n,), self.tau_rise.dtype)
         return DualExpState(rise=z, decay=z)
 
-    def arrive(self, s, x):
-        return DualExpState(rise=s.rise + x, decay=s.decay + x)
+    def inputs(self, s):
+        return (s.rise, s.decay)
+
+    def with_inputs(self, s, values):
+        return DualExpState(rise=values[0], decay=values[1])
+
+    def input_decay(self, dt):
+        return (jnp.exp(-dt / self.tau_rise), jnp.exp(-dt / self.tau_decay))
 
     def decay(self, s, dt):
         return DualExpState(rise=s.rise * jnp.exp(-dt / self.tau_rise), decay=s.decay * jnp.exp(-dt / self.tau_decay))
@@ -163,8 +197,14 @@ class Delta(AbstractKinetics):
     def init_state(self, n):
         return jnp.zeros((n,), jnp.result_type(float))
 
-    def arrive(self, g, x):
-        return g + x
+    def inputs(self, g):
+        return (g,)
+
+    def with_inputs(self, g, values):
+        return values[0]
+
+    def input_decay(self, dt):
+        return (jnp.zeros(()),)
 
     def decay(self, g, dt):
         return g * 0.0

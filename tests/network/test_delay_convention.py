@@ -85,13 +85,13 @@ def circuit() -> bs.Network:
 
 def synaptic_inputs(net: bs.Network, n_steps: int):
     """Per target population, the synaptic variable that acts on the membrane during each step ``[t_k, t_k + dt)``
-    (summed over the projections onto it), ``(n_steps, n)``: a projection's ``arrive`` of step ``k`` applied to
-    the state before that step, as ``Network.step`` does it."""
+    (summed over the projections onto it), ``(n_steps, n)``: between steps a projection's state holds what acts
+    during the next step, as ``Network.step`` reads it."""
     def body(state, _):
         k = state.step
         acting = {}
         for name, proj in net.projections.items():
-            value = proj.synapse.kinetics.value(proj.arrive(state.projections[name], k).syn)
+            value = proj.synapse.kinetics.value(state.projections[name].syn)
             acting[proj.post] = acting.get(proj.post, 0.0) + value
         state, _ = net.step(state, None, k * DT, DT)
         return state, acting

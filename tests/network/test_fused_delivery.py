@@ -1,4 +1,6 @@
-"""The network delivers all projections in one event_deliver call; it must equal each projection's own send."""
+"""The network delivers all projections in one event_deliver call; it must equal each projection's own deliver."""
+
+import copy
 
 import equinox as eqx
 import jax
@@ -10,15 +12,15 @@ import brainsim as bs
 from brainsim.connectivity import fixed_prob
 from brainsim.init import Normal
 from brainsim.network import Network
-from brainsim.network import network as network_module
-from brainsim.network.projection import _decay_factors, _input_leaves, _joins_delivery
+from brainsim.network.plan import DeliveryPlan
 from brainsim.neurons.lif import LIF
-from brainsim.synapses import AMPA, Alpha, Conductance, ConductanceOutput, Current, Exponential, Synapse
+from brainsim.synapses import AMPA, Alpha, Conductance, ConductanceOutput, Current, Delta, Exponential, Synapse
+from brainsim.synapses.kinetics import AbstractKinetics
 
 DT = 0.1
 
 
-each_alone = object()  # run(..., send=each_alone): every projection's own arrive and send (the reference)
+each_alone = object()  # run(..., send=each_alone): every projection's own deliver (the reference)
 
 
 def mixed_network(delay_ie=0.0, seed=0):
@@ -46,17 +48,27 @@ def mixed_network(delay_ie=0.0, seed=0):
     return Network([E, I], projs)
 
 
+def with_plan(net, plan):
+    """``net`` stepped by another delivery plan (the plan is static: built once from the projections)."""
+    net = copy.copy(net)
+    object.__setattr__(net, "plan", plan)
+    return net
+
+
+def alone(net):
+    """``net`` with a plan that lets every projection deliver itself (no joint call, no matrix route)."""
+    names = tuple(n for n, p in net.projections.items() if p.delivery != "none")
+    return with_plan(net, DeliveryPlan((), (), names, net.plan.plastic))
+
+
 def run(net, state, n_steps, send=None):
-    original = network_module._joins_delivery
     if send is each_alone:
-        network_module._joins_delivery = lambda p, s, nb=0: False
-    try:
-        def step(s, _):
-            s, spikes = net.step(s, None, s.step * DT, DT)
-            return s, spikes
-        return jax.jit(lambda s: jax.lax.scan(step, s, None, length=n_steps))(state)
-    finally:
-        network_module._joins_delivery = original
+        net = alone(net)
+
+    def step(s, _):
+        s, spikes = net.step(s, None, s.step * DT, DT)
+        return s, spikes
+    return jax.jit(lambda s: jax.lax.scan(step, s, None, length=n_steps))(state)
 
 
 @pytest.mark.parametrize("delay_ie", [0.0, 0.8])
@@ -72,11 +84,7 @@ def test_network_step_equals_each_projection_sending_alone(delay_ie):
 
 
 def assert_same_state(net, fused, alone, **tol):
-    """Between steps a delayed projection of the joint delivery already holds what arrives at the next step
-    (its ring row drained into the synaptic variables): that is the other path's state after ``arrive``."""
-    projs = {n: p.arrive(alone.projections[n], alone.step) if _joins_delivery(p, alone.projections[n]) else
-             alone.projections[n] for n, p in net.projections.items()}
-    alone = eqx.tree_at(lambda s: s.projections, alone, projs)
+    """Between steps every projection's state holds what acts from the next step on, whatever the path."""
     for a, b in zip(jax.tree.leaves(fused), jax.tree.leaves(alone), strict=True):
         np.testing.assert_allclose(a, b, **(tol or dict(rtol=1e-5, atol=1e-4)))
 
@@ -90,43 +98,44 @@ def test_one_native_call_per_step():
         assert "brainsim_event_matvec" not in hlo and "brainsim_delayed_scatter" not in hlo
 
 
-def test_what_a_projection_hands_over():
-    """Exponential and dual-exponential kinetics take their input in place and decay by a factor; alpha
-    kinetics take it in x, which decays by a factor, while g (fed by x) decays on its own."""
+@pytest.mark.parametrize("kinetics", [Exponential(5.0), AMPA().kinetics, Alpha(3.0), Delta()],
+                         ids=["exp", "dualexp", "alpha", "delta"])
+def test_kinetics_declare_their_linear_structure(kinetics):
+    """What the fused delivery relies on: an event adds to the declared inputs, and decay scales each input by its
+    declared factor whatever the other variables hold (alpha's g is fed by x but x decays on its own)."""
     n = 7
-    for kinetics, inputs, scaled in ((Exponential(5.0), [0], [True]),
-                                     (AMPA().kinetics, [0, 1], [True, True]),
-                                     (Alpha(3.0), [1], [False, True])):
-        leaves, treedef = jax.tree.flatten(kinetics.init_state(n))
-        assert _input_leaves(kinetics, leaves, treedef, n) == inputs
-        factors = _decay_factors(kinetics, leaves, treedef, n, DT)
-        assert [f is not None for f in factors] == scaled
-        x = jnp.linspace(1.0, 2.0, n)
-        decayed = jax.tree.leaves(kinetics.decay(jax.tree.unflatten(treedef, [x] * len(leaves)), DT))
-        for f, d in zip(factors, decayed, strict=True):
-            if f is not None:  # the factor is the decay of that variable
-                np.testing.assert_allclose(f * x, d, rtol=1e-6)
+    rng = np.random.default_rng(0)
+    state = jax.tree.map(lambda z: jnp.asarray(rng.normal(size=z.shape), z.dtype), kinetics.init_state(n))
+    x = jnp.linspace(1.0, 2.0, n)
+    for got, v in zip(kinetics.inputs(kinetics.arrive(state, x)), kinetics.inputs(state), strict=True):
+        np.testing.assert_allclose(got, v + x, rtol=1e-6)
+    back = kinetics.with_inputs(kinetics.arrive(state, x), kinetics.inputs(state))  # nothing else was touched
+    for a, b in zip(jax.tree.leaves(back), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
+    decayed = kinetics.inputs(kinetics.decay(state, DT))
+    for f, d, v in zip(kinetics.input_decay(DT), decayed, kinetics.inputs(state), strict=True):
+        np.testing.assert_allclose(f * v, d, rtol=1e-6)
+    same = kinetics.with_inputs(state, kinetics.inputs(state))
+    for a, b in zip(jax.tree.leaves(same), jax.tree.leaves(state), strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
-class Saturating(Exponential):
-    """A kinetics whose arrival is not a plain sum: the network must let it send on its own."""
+def test_a_kinetics_must_declare_its_structure():
+    class Saturating(AbstractKinetics):  # no inputs/with_inputs/input_decay: not a kinetics the network can plan
+        def init_state(self, n):
+            return jnp.zeros((n,))
 
-    def arrive(self, g, x):
-        return g + x * (1.0 - g / 100.0)
+        def decay(self, g, dt):
+            return g
 
+        def value(self, g):
+            return g
 
-def test_kinetics_without_a_plain_sum_send_alone():
-    E = LIF(30, name="E", I_e=300.0, v_init=Normal(-55.0, 5.0))
-    conn = fixed_prob(30, 30, 0.2, seed=0, weight=3.0)
-    net = Network([E], [bs.Projection("E", "E", conn, Synapse(Saturating(5.0), ConductanceOutput(0.0)))])
-    leaves, treedef = jax.tree.flatten(net.init_state(None, DT).projections["E->E"].syn)
-    assert _input_leaves(Saturating(5.0), leaves, treedef, 30) is None
-    assert not _joins_delivery(net.projections["E->E"], net.init_state(None, DT).projections["E->E"])
-    state = net.init_state(jax.random.key(0), DT)
-    a, _ = run(net, state, 200)
-    b, _ = run(net, state, 200, send=each_alone)
-    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
-        np.testing.assert_array_equal(x, y)  # the same computation: that projection sends alone either way
+        def time_course(self, g):
+            return ()
+
+    with pytest.raises(TypeError, match="abstract"):
+        Saturating()
 
 
 def test_gradients_match_each_projection_alone():

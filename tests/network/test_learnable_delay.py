@@ -50,7 +50,8 @@ def test_linear_kernel_on_integer_delays_equals_projection(dt, synapse):
                                          kernel="linear", name="in->out"))
     v_ref, v = np.asarray(_v(ref, spikes, dt)), np.asarray(_v(learn, spikes, dt))
     assert np.abs(v_ref + 70.0).max() > 1.0  # the inputs really move the targets
-    np.testing.assert_array_equal(v, v_ref)
+    # the same arithmetic up to its order: the fused kernel decays and takes the arrivals in one multiply-add
+    np.testing.assert_allclose(v, v_ref, rtol=1e-6, atol=2e-5)
     # and rounding the learned delays gives back the event-driven projection
     back = _net(learn.projections["in->out"].to_projection(dt))
     np.testing.assert_array_equal(np.asarray(_v(back, spikes, dt)), v_ref)
@@ -183,12 +184,11 @@ def test_errors_name_projection_and_parameter():
     proj = mk("a", "b", conn, syn, max_delay=1.0, sigma=0.2, name="p")
     with pytest.raises(ValueError, match=r"projection 'p'.*sigma=0.5 ms exceeds max_sigma=0.2"):
         proj.with_sigma(0.5)
-    with pytest.raises(ValueError, match=r"projection 'p'.*max_delay=1.0 ms must be a positive whole number of "
-                                         r"steps of dt=0.3"):
+    with pytest.raises(ValueError, match=r"projection 'p'.*max_delay=1.0 ms is not a whole number of steps of dt=0.3"):
         proj.init_state(0.3)
-    with pytest.raises(ValueError, match=r"projection 'p'.*max_delay=1.0 ms must be a positive whole number"):
+    with pytest.raises(ValueError, match=r"projection 'p'.*max_delay=1.0 ms is not a whole number of steps of dt=2"):
         proj.init_state(2.0)
     # a state built for another dt is refused by the step itself
     state = proj.init_state(0.1)
     with pytest.raises(ValueError, match=r"projection 'p'.*buffer has 10 slots but max_delay=1.0 ms needs 5"):
-        proj.send(state, jnp.zeros(1), 0, 0.2)
+        proj.deliver(state, jnp.zeros(1), 0, 0.2)

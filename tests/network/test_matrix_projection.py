@@ -8,13 +8,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from test_batch import B, training_network
-from test_fused_delivery import DT
+from test_fused_delivery import DT, with_plan
 
 import brainsim as bs
 from brainsim.connectivity import all_to_all, fixed_prob, from_dense
 from brainsim.inputs import SpikeInput
-from brainsim.network import Projection
 from brainsim.network import projection as projection_module
+from brainsim.network.plan import DeliveryPlan
 from brainsim.neurons.lif import LIF
 from brainsim.synapses import Current
 
@@ -49,9 +49,10 @@ def wide_network():
     return bs.Network([SpikeInput(30, name="in"), hid, out], projs)
 
 
-def csr_route(monkeypatch):
-    """Every projection delivered through its CSR, as before matrix products."""
-    monkeypatch.setattr(Projection, "matrix_product", property(lambda self: False))
+def csr_route(net):
+    """``net`` with every projection delivered through its CSR in the joint call, as before matrix products."""
+    plan = net.plan
+    return with_plan(net, DeliveryPlan(plan.fused + plan.matrix, (), plan.own, plan.plastic))
 
 
 @pytest.mark.parametrize("batch", [None, B])
@@ -61,7 +62,7 @@ def test_matrix_route_equals_the_csr_route(build, batch, monkeypatch):
     products; in training_network a sparse Poisson projection and a learnable-delay one are not."""
     with jax.enable_x64(True):
         net = jax.tree.map(lambda x: x.astype(jnp.float64) if eqx.is_inexact_array(x) else x, build())
-        matrix = [n for n, p in net.projections.items() if isinstance(p, Projection) and p.matrix_product]
+        matrix = list(net.plan.matrix)
         assert sorted(matrix) == sorted(["in->hid", "hid->hid"] if build is training_network else net.projections)
         shape = (60, 30) if batch is None else (60, batch, 30)
         x = jnp.asarray(np.random.default_rng(1).random(shape) < 0.3, jnp.float64)
@@ -70,14 +71,14 @@ def test_matrix_route_equals_the_csr_route(build, batch, monkeypatch):
                              [p.conn.weights for p in net.projections.values()], is_leaf=lambda v: v is None)
         rec = bs.Record(v="out", spikes="hid")
 
-        def run(p):
-            n = eqx.combine(p, static)
+        def run(p, route=lambda n: n):
+            n = route(eqx.combine(p, static))
             _, res = bs.simulate(n, n.init_state(jax.random.key(2), DT, batch=batch), duration=60 * DT, dt=DT,
                                  inputs={"in": x}, record=rec, check_finite=False)
             return res.variables["out.v"], res.spikes["hid"]  # bit-packed spikes
 
-        def loss(p):
-            return jnp.sum(jnp.tanh(run(p)[0] / 10.0) * jnp.arange(5.0))
+        def loss(p, route=lambda n: n):
+            return jnp.sum(jnp.tanh(run(p, route)[0] / 10.0) * jnp.arange(5.0))
 
         calls = []
         with monkeypatch.context() as m:  # count the matrix products of one step (one per projection, whole batch)
@@ -89,9 +90,8 @@ def test_matrix_route_equals_the_csr_route(build, batch, monkeypatch):
             jax.eval_shape(lambda s: net.step(s, {"in": x[0]}, 0.0, DT), net.init_state(None, DT, batch=batch))
         assert len(calls) == len(matrix) and all(c[:-1] == (() if batch is None else (batch,)) for c in calls)
         (v, s), g = jax.jit(run)(params), jax.jit(jax.grad(loss))(params)
-        with monkeypatch.context() as m:
-            csr_route(m)
-            (v_ref, s_ref), g_ref = jax.jit(run)(params), jax.jit(jax.grad(loss))(params)
+        (v_ref, s_ref), g_ref = jax.jit(lambda p: run(p, csr_route))(params), \
+            jax.jit(jax.grad(lambda p: loss(p, csr_route)))(params)
         assert float(jnp.std(v)) > 0.1 and np.unpackbits(np.asarray(s)).sum() > 5
         np.testing.assert_array_equal(s, s_ref)
         np.testing.assert_allclose(v, v_ref, rtol=1e-10, atol=1e-10)
@@ -100,9 +100,9 @@ def test_matrix_route_equals_the_csr_route(build, batch, monkeypatch):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
 
 
-def test_mixed_dtypes_and_subclasses(monkeypatch):
+def test_mixed_dtypes():
     """float64 input spikes into a float32 network (x64 on) keep the synaptic state float32, as the CSR delivery
-    does; a Projection subclass with its own send is not sent as a matrix product."""
+    does."""
     rng = np.random.default_rng(3)
     with jax.enable_x64(True):
         net = bs.Network([SpikeInput(30, name="in"), LIF(80, name="hid")],
@@ -114,22 +114,13 @@ def test_mixed_dtypes_and_subclasses(monkeypatch):
         x = jnp.asarray(rng.random((50, 30)) < 0.3, jnp.float64)
         rec = bs.Record(v="hid")
 
-        def run():
+        def run(net):
             final, res = bs.simulate(net, net.init_state(jax.random.key(0), DT), duration=50 * DT, dt=DT,
                                      inputs={"in": x}, record=rec)
             return final, res.variables["hid.v"]
 
-        final, v = run()
+        final, v = run(net)
         assert final.projections["in->hid"].syn.dtype == jnp.float32
         assert final.projections["hid->hid"].buffer.dtype == jnp.float32
-        with monkeypatch.context() as m:
-            csr_route(m)
-            _, v_ref = run()
+        _, v_ref = run(csr_route(net))
         np.testing.assert_allclose(v, v_ref, rtol=1e-5, atol=1e-4)
-
-    class Own(Projection):
-        def send(self, state, spikes_pre, k, dt):
-            return super().send(state, spikes_pre, k, dt)
-
-    own = Own("in", "hid", from_dense(rng.normal(size=(30, 80))), Current(5.0))
-    assert from_dense(rng.normal(size=(30, 80))).dense and not own.matrix_product

@@ -7,7 +7,7 @@ import pytest
 
 import brainsim as bs
 from brainsim.connectivity import fixed_prob
-from brainsim.integrators import Euler
+from brainsim.integrators import RK4, Euler
 from brainsim.neurons.lif import LIF
 from brainsim.synapses import Conductance
 
@@ -45,10 +45,16 @@ def test_bad_parameters_name_object_and_parameter():
 
 
 def test_dt_too_large_for_model():
+    # forward Euler on dv/dt = -v / tau is stable for dt < 2 tau, accurate (LIF's limits) for dt <= 0.2 tau
     net = bs.Network([LIF(3, tau_m=1.0, integrator=Euler(), name="fast")])
-    net.init_state(dt=1.9)  # forward Euler on dv/dt = -v / tau is stable for dt < 2 tau
-    with pytest.raises(ValueError, match="population 'fast': dt=2.5 ms is too large"):
-        net.init_state(dt=2.5)
+    net.init_state(dt=0.2)
+    with pytest.warns(UserWarning, match="population 'fast': dt=0.4 ms degrades the accuracy of LIF with Euler"):
+        net.init_state(dt=0.4)
+    with pytest.raises(ValueError, match="population 'fast': dt=1.9 ms is too large for LIF with Euler: it needs"):
+        net.init_state(dt=1.9)
+    fast_rk4 = bs.Network([LIF(3, tau_m=1.0, integrator=RK4(), name="rk4")])
+    with pytest.raises(ValueError, match=r"population 'rk4': dt=3.0 ms is too large for LIF with RK4: it needs dt <="):
+        fast_rk4.init_state(dt=3.0)
 
 
 @pytest.mark.parametrize("x64", [False, True])

@@ -306,7 +306,7 @@ def test_state_built_inside_a_users_jit(noisy):
 
 # -- Results --------------------------------------------------------------------------------------------------------
 def test_results_accessors_name_what_is_missing():
-    res = bs.Results(spikes={"E": np.zeros((0, 1), np.uint8)}, variables={}, rates={}, dt=0.1, t_start=0.0,
+    res = bs.Results(spikes={"E": np.zeros((0, 1), np.uint8)}, variables={}, rates={}, outputs={}, dt=0.1, t_start=0.0,
                      n_steps=0, every=1, sizes=(("E", 3), ("I", 2)), indices=(), dense_spikes=False)
     with pytest.raises(KeyError, match=r"Results: no population 'X' in the network that ran; populations: "
                                        r"\['E', 'I'\]"):
