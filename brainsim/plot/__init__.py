@@ -1,4 +1,5 @@
-"""Plots of a run: spike rasters, state-variable traces, population rates, a summary figure; loss curves.
+"""Plots of a run: spike rasters, state-variable traces, graded outputs, population rates, a summary figure; loss
+curves.
 
 Needs matplotlib (``pip install 'brainsim[plot]'``), imported on first use; without a display
 the Agg backend is used. Every function takes ``ax=`` (draw into existing axes) and ``save=``
@@ -9,7 +10,7 @@ from ._save import save_figure
 from .raster import raster
 from .rates import population_rates, rates
 from .summary import summary_figure
-from .traces import traces
+from .traces import outputs, traces
 from .training import loss_curve
 
-__all__ = ["loss_curve", "population_rates", "raster", "rates", "save_figure", "summary_figure", "traces"]
+__all__ = ["loss_curve", "outputs", "population_rates", "raster", "rates", "save_figure", "summary_figure", "traces"]

@@ -1,4 +1,4 @@
-"""Traces of recorded state variables."""
+"""Traces of recorded state variables and of graded population outputs."""
 
 import numpy as np
 
@@ -28,6 +28,27 @@ def traces(data, labels=None, *, neurons=None, max_traces=10, ax=None, save=None
     items = series(data, labels, "traces", "variable", "variable", "variable_names")
     if not items:
         raise ValueError("traces: no variables were recorded; add them to Record(...)")
+    return _lines(items, lambda label: _UNITS.get(label.rsplit(".", 1)[-1]), neurons, max_traces, ax, save, figsize)
+
+
+def outputs(data, pops=None, *, unit=None, neurons=None, max_traces=10, ax=None, save=None, figsize=None):
+    """Graded outputs of populations (e.g. rate units) recorded with ``Record(outputs=...)``, against time: one line
+    per unit, one panel per population.
+
+    Args:
+        data: a results object (``output_names``, ``output(pop) -> (times_ms, values (T, n))``), a
+            ``(times_ms, values)`` pair, or a dict ``{pop: pair}``.
+        pops: population name(s) (default: all recorded).
+        unit: the unit of the values for the axis label (e.g. ``"Hz"``).
+        neurons, max_traces, ax, save, figsize: as in :func:`traces`.
+    """
+    items = series(data, pops, "outputs", "outputs", "output", "output_names")
+    if not items:
+        raise ValueError("outputs: no population outputs were recorded; add them to Record(outputs=...)")
+    return _lines(items, lambda label: unit, neurons, max_traces, ax, save, figsize)
+
+
+def _lines(items, unit_of, neurons, max_traces, ax, save, figsize):
     if ax is None:
         fig, axes = figure_and_axes(None, nrows=len(items), sharex=True, squeeze=False,
                                     figsize=figsize or (8, 2.5 * len(items)))
@@ -41,7 +62,7 @@ def traces(data, labels=None, *, neurons=None, max_traces=10, ax=None, save=None
         for c in cols:
             name = f"{label}[{c}]" if label else None
             panel.plot(np.asarray(times), values[:, c], linewidth=1.0, label=name)
-        unit = _UNITS.get(label.rsplit(".", 1)[-1])
+        unit = unit_of(label)
         panel.set_ylabel(f"{label} ({unit})" if unit else label)
     panels[-1].set_xlabel("time (ms)")
     if save is not None:

@@ -61,6 +61,11 @@ class Results(eqx.Module):
         return tuple(self.variables)
 
     @property
+    def output_names(self) -> tuple:
+        """Populations whose outputs were recorded as values (``Record(outputs=...)``)."""
+        return tuple(self.outputs)
+
+    @property
     def rate_names(self) -> tuple:
         return tuple(self.rates)
 
