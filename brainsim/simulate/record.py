@@ -39,6 +39,20 @@ def _parse_target(owner: str, target):
                          "'Pop[:10]', 'Pop[5:20:2]' or 'Pop[1, 5]'") from None
 
 
+def _parse_synapses(target):
+    """``"E->E"``, ``"E->E[:100]"``, ``"E->E[3, 7]"`` or ``("E->E", indices)`` -> ``(projection, selector)``."""
+    if isinstance(target, str) and target.endswith("]") and "[" in target:
+        name, sel = target[:target.rindex("[")], target[target.rindex("[") + 1:-1]
+        _, selector = _parse_target("Record", f"P[{sel}]")
+        return name.strip(), selector
+    if isinstance(target, str):
+        return target, None
+    if isinstance(target, tuple) and len(target) == 2 and isinstance(target[0], str):
+        return _parse_target("Record", target)
+    raise TypeError(f"Record: weights= takes projection names ('E->E', 'E->E[:100]') or (name, synapse indices), "
+                    f"got {target!r}")
+
+
 def _names(owner: str, label: str, value) -> tuple:
     names = (value,) if isinstance(value, str) else value
     try:
@@ -61,6 +75,9 @@ class Record(eqx.Module):
             of ``every`` steps.
         outputs: population name(s) whose output is kept every step as values (``(n_steps, n)``): the way to
             record a population with graded output (rate units), whose values bit-packing would lose.
+        weights: plastic projection name(s) whose weights are kept at the end of each window, as the variable
+            ``"<projection>.weights"``: all synapses (CSR order), or chosen ones as ``"E->E[0:100]"`` or
+            ``("E->E", synapse_indices)``; a large ``every`` downsamples a whole matrix in time.
         every: sampling period of state variables and rates, in steps.
         **variables: ``name=target`` keeps state variable ``name`` (e.g. ``v``) of the neurons
             in ``target``: ``"E"``, ``"E[:10]"``, ``"E[0, 5, 9]"``, ``("E", indices)``, or a
@@ -71,10 +88,11 @@ class Record(eqx.Module):
     rates: tuple = eqx.field(static=True)
     outputs: tuple = eqx.field(static=True)
     variables: tuple = eqx.field(static=True)  # ((var, pop, selector-as-hashable), ...)
+    weights: tuple = eqx.field(static=True)  # ((projection, is_slice, selector-as-hashable), ...)
     every: int = eqx.field(static=True)
     dense_spikes: bool = eqx.field(static=True)
 
-    def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, outputs=(), **variables):
+    def __init__(self, spikes=(), rates=(), every=1, dense_spikes=False, outputs=(), weights=(), **variables):
         self.spikes = _names("Record", "spikes", spikes)
         self.rates = _names("Record", "rates", rates)
         self.outputs = _names("Record", "outputs", outputs)
@@ -99,6 +117,17 @@ class Record(eqx.Module):
                     None if sel is None else tuple(int(i) for i in sel))
                 items.append((var, pop, isinstance(sel, slice), key))
         self.variables = tuple(items)
+        targets = [weights] if isinstance(weights, str) or (isinstance(weights, tuple) and len(weights) == 2 and
+                                                            not isinstance(weights[1], str)) else list(weights)
+        items = []
+        for target in targets:
+            name, sel = _parse_synapses(target)
+            if any(name == item[0] for item in items):
+                raise ValueError(f"Record: the weights of projection '{name}' are asked for twice")
+            key = (sel.start, sel.stop, sel.step) if isinstance(sel, slice) else (
+                None if sel is None else tuple(int(i) for i in sel))
+            items.append((name, isinstance(sel, slice), key))
+        self.weights = tuple(items)
 
     def validate(self, net, populations=None):
         """Raise ``ValueError`` for unknown populations, variables or neuron indices. ``populations``: the
@@ -112,6 +141,17 @@ class Record(eqx.Module):
                     raise ValueError(f"Record: population '{name}' ({type(pops[name]).__name__}) emits "
                                      f"{pops[name].output} values, not spikes, so it has no {label}; record its "
                                      f"values with Record(outputs='{name}')")
+        for name, _, _ in self.weights:
+            projs = net.projections
+            if name not in projs:
+                raise ValueError(f"Record: weights of unknown projection '{name}'; projections: {sorted(projs)}")
+            if getattr(projs[name], "plasticity", None) is None:
+                raise ValueError(f"Record: projection '{name}' has no plasticity rule, so its weights do not change "
+                                 f"during a run: read them from the network (net.projections['{name}'].conn.weights)")
+            idx = self.synapse_indices(name, projs[name].conn.nnz)
+            if idx is not None and idx.size and (idx.min() < 0 or idx.max() >= projs[name].conn.nnz):
+                raise ValueError(f"Record: synapse indices of '{name}' must lie in [0, {projs[name].conn.nnz}), "
+                                 f"got range [{idx.min()}, {idx.max()}]")
         if not self.variables:
             return
         state = _abstract_state(net) if populations is None else populations
@@ -140,8 +180,17 @@ class Record(eqx.Module):
                 return np.arange(n)[slice(*key)] if is_slice else np.asarray(key, dtype=np.int64)
         raise KeyError((var, pop))
 
+    def synapse_indices(self, name, nnz):
+        """The recorded synapses of projection ``name`` (CSR positions), or ``None`` for all."""
+        for p, is_slice, key in self.weights:
+            if p == name:
+                if key is None:
+                    return None
+                return np.arange(nnz)[slice(*key)] if is_slice else np.asarray(key, dtype=np.int64)
+        raise KeyError(name)
+
     def labels(self):
-        return [f"{pop}.{var}" for var, pop, _, _ in self.variables]
+        return [f"{pop}.{var}" for var, pop, _, _ in self.variables] + [f"{p}.weights" for p, _, _ in self.weights]
 
     # -- inside the scan ------------------------------------------------------------------------
     def spikes_now(self, outputs):
@@ -160,6 +209,10 @@ class Record(eqx.Module):
             x = getattr(state.populations[pop], var)
             idx = self.indices(var, pop, net.populations[pop].n)
             out[f"{pop}.{var}"] = x if idx is None else x[..., jnp.asarray(idx)]
+        for name, _, _ in self.weights:
+            w = state.projections[name].weights
+            idx = self.synapse_indices(name, net.projections[name].conn.nnz)
+            out[f"{name}.weights"] = w if idx is None else w[..., jnp.asarray(idx)]
         return out
 
 

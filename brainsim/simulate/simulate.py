@@ -310,6 +310,9 @@ def _results(config, net, state0, recorded, compile_s=None, run_s=None):
     for var, pop, _, _ in rec.variables:
         ids = rec.indices(var, pop, net.populations[pop].n)
         idx.append((f"{pop}.{var}", None if ids is None else tuple(int(i) for i in ids)))
+    for name, _, _ in rec.weights:
+        ids = rec.synapse_indices(name, net.projections[name].conn.nnz)
+        idx.append((f"{name}.weights", None if ids is None else tuple(int(i) for i in ids)))
     return Results(spikes=spikes, variables=samples, rates=rates, outputs=values, dt=config.dt, t_start=t_start,
                    n_steps=config.n_steps, every=rec.every, sizes=sizes, indices=tuple(idx),
                    dense_spikes=rec.dense_spikes, compile_s=compile_s, run_s=run_s,
