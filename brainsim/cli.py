@@ -376,10 +376,10 @@ def _parser():
     parser = argparse.ArgumentParser(prog="brainsim", description="brainsim: a differentiable brain simulator")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a reference model, print a summary, write summary.json and raster.png")
-    run.add_argument("model", help="model name (coba, cuba, cobahh)")
+    run.add_argument("model", help="model name (coba, cuba, cobahh, izhikevich2003)")
     run.add_argument("--n-neurons", type=int, default=4000, help="network size (at least 3)")
     run.add_argument("--duration", type=float, default=1000.0, help="ms, a whole number of steps (0: empty run)")
-    run.add_argument("--dt", type=float, default=0.1, help="ms, > 0")
+    run.add_argument("--dt", type=float, default=None, help="ms, > 0 (default: the model's, 0.1 for most)")
     run.add_argument("--seed", type=int, default=0, help=">= 0")
     run.add_argument("--out", default="brainsim-out", help="folder for summary.json and raster.png (created)")
     run.add_argument("--unroll", type=int, default=1, help="lax.scan unroll factor (>= 1)")
@@ -416,6 +416,10 @@ def main(argv=None):
             _print_bench(rows, args.json)
         else:
             plot = not args.no_plot
+            if args.dt is None:
+                from .models import MODELS
+
+                args.dt = getattr(MODELS.get(args.model), "dt", 0.1)
             try:
                 n_steps = check_run_args(args.model, args.n_neurons, args.duration, args.dt, args.seed, args.out,
                                          args.unroll, plot)
