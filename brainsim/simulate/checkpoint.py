@@ -35,19 +35,29 @@ class CheckpointError(ValueError):
     truncated, corrupted, or written in an older format. The message names the file and what differs."""
 
 
-def save_state(path, state, *, net=None) -> None:
+def save_state(path, state, *, net=None, meta=None) -> None:
     """Write ``state`` (a ``NetworkState`` or any pytree of arrays, typed PRNG keys included) to ``path``.
 
     The file is written next to ``path`` under a temporary name, flushed to disk (``fsync``) and renamed over
     ``path`` (``os.replace``), and the folder is synced, so ``path`` holds either the old file or the complete
     new one, even after a crash. Temporary files that an earlier, crashed ``save_state`` of this machine left
     next to ``path`` are removed. ``net``: the network the state belongs to; its fingerprint (population sizes,
-    each projection's connectivity) is stored so that ``load_state(..., net=net)`` can check it.
+    each projection's connectivity) is stored so that ``load_state(..., net=net)`` can check it. ``meta``: a
+    JSON-serialisable dict kept in the header (e.g. a training step and history), returned by
+    ``load_state(..., with_meta=True)``.
     """
     path = os.fspath(path)
     folder, base = os.path.split(os.path.abspath(path))
     leaves = [(p, _host_array(p, leaf)) for p, leaf in leaves_with_paths(state)]
     header = _header(state, leaves, net)
+    if meta is not None:
+        if not isinstance(meta, dict):
+            raise TypeError(f"save_state: meta must be a dict, got {type(meta).__name__}")
+        try:
+            header["meta"] = json.loads(json.dumps(meta))
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"save_state: meta must be JSON-serialisable (numbers, strings, lists, dicts): {err}") \
+                from None
     os.makedirs(folder, exist_ok=True)
     _remove_orphans(folder, base)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}{_TMP_TAG}{_host()}.{os.getpid()}.")
@@ -74,7 +84,7 @@ def save_state(path, state, *, net=None) -> None:
     _sync_folder(folder)
 
 
-def load_state(path, like, *, net=None):
+def load_state(path, like, *, net=None, with_meta=False):
     """Read a state written by :func:`save_state` into the structure of ``like`` (e.g. ``net.init_state(key, dt)``
     or ``jax.eval_shape`` of it); each leaf keeps the sharding of ``like``'s leaf.
 
@@ -83,7 +93,8 @@ def load_state(path, like, *, net=None):
     dtype, another tree), is truncated, has bytes appended, fails its checksum, is not a state file or was
     written by an older brainsim (equinox serialisation); ``FileNotFoundError`` when there is no file. With
     ``net=`` it also checks that the file was saved (``save_state(..., net=)``) for a network of the same
-    population sizes and connectivity.
+    population sizes and connectivity. ``with_meta``: return ``(state, meta)``, ``meta`` the dict given to
+    ``save_state`` (``{}`` if none).
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -105,7 +116,8 @@ def load_state(path, like, *, net=None):
     out = []
     for p, leaf in leaves_with_paths(like):
         out.append(_restore(data, slots[p], leaf))
-    return jax.tree.unflatten(jax.tree.structure(like), out)
+    state = jax.tree.unflatten(jax.tree.structure(like), out)
+    return (state, header.get("meta", {})) if with_meta else state
 
 
 # -- writing -------------------------------------------------------------------------------------------------------

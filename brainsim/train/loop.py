@@ -7,7 +7,6 @@ run needs to continue bit-identically. Parameters are the leaves of the model se
 """
 
 import itertools
-import json
 import os
 import sys
 import tempfile
@@ -20,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-_MAGIC = b"brainsim-fit-checkpoint 1\n"
+from ..simulate.checkpoint import CheckpointError, load_state, save_state
+
 _HISTORY_KEYS = ("step", "loss", "time")
 
 
@@ -183,44 +183,34 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
 def save_checkpoint(path, model, opt_state, step: int, history: dict, *, elapsed: float = 0.0) -> None:
     """Write ``model``, ``opt_state``, ``step`` and ``history`` to ``path`` atomically.
 
-    The file holds a one-line JSON header (step, history, elapsed seconds) followed by the array
-    leaves of ``(model, opt_state)`` in ``eqx.tree_serialise_leaves`` format; a reader never sees a
-    half-written file (temp file in the same folder + ``os.replace``).
+    The arrays of ``(model, opt_state)`` (typed PRNG keys included) go into a checked state file
+    (:func:`brainsim.save_state`: a header with every leaf's path, shape and dtype, a checksum, fsync and an atomic
+    rename), with ``step``, ``history`` and the elapsed seconds in its header.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    header = json.dumps({"step": int(step), "elapsed": float(elapsed), "history": history}).encode()
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".ckpt")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC)
-            f.write(header + b"\n")
-            eqx.tree_serialise_leaves(f, (model, opt_state))
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    meta = {"kind": "brainsim-fit-checkpoint", "step": int(step), "elapsed": float(elapsed), "history": history}
+    save_state(path, eqx.filter((model, opt_state), eqx.is_array), meta=meta)
 
 
 def load_checkpoint(path, model, opt_state):
     """Read a checkpoint written by :func:`save_checkpoint`.
 
-    ``model`` and ``opt_state`` give the structure (e.g. the initial model and
-    ``optimizer.init(params)``). Returns ``(model, opt_state, step, history, elapsed)``.
+    ``model`` and ``opt_state`` give the structure (e.g. the initial model and ``optimizer.init(params)``). Returns
+    ``(model, opt_state, step, history, elapsed)``. A file of another model or optimizer state (other leaves,
+    shapes or dtypes), a truncated or corrupted one raise :class:`~brainsim.CheckpointError` naming the file and
+    what differs.
     """
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        if f.readline() != _MAGIC:
-            raise ValueError(f"load_checkpoint: {path!r} is not a brainsim training checkpoint")
-        header = json.loads(f.readline())
-        try:
-            model, opt_state = eqx.tree_deserialise_leaves(f, (model, opt_state))
-        except Exception as e:
-            raise ValueError(f"load_checkpoint: {path!r} does not match the model and optimizer state given "
-                             f"(different shapes, structure or optimizer?): {e}") from e
-    return model, opt_state, int(header["step"]), header["history"], float(header["elapsed"])
+    arrays, rest = eqx.partition((model, opt_state), eqx.is_array)
+    try:
+        loaded, meta = load_state(path, arrays, with_meta=True)
+    except CheckpointError as err:
+        raise CheckpointError(f"load_checkpoint: {err} (the model or optimizer state given differs from the saved "
+                              "one?)") from None
+    if meta.get("kind") != "brainsim-fit-checkpoint":
+        raise CheckpointError(f"load_checkpoint: '{path}' is a state file but not a training checkpoint "
+                              "(save_checkpoint writes those)")
+    model, opt_state = eqx.combine(loaded, rest)
+    return model, opt_state, int(meta["step"]), meta["history"], float(meta["elapsed"])
 
 
 # -- helpers ------------------------------------------------------------------------------------------

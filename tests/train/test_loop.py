@@ -179,15 +179,24 @@ def test_checkpoint_file_checks(tmp_path):
     bad.write_bytes(b"hello\n")
     opt = optax.adam(1e-2)
     state = opt.init(eqx.filter(make_model(), eqx.is_inexact_array))
-    with pytest.raises(ValueError, match="not a brainsim training checkpoint"):
+    with pytest.raises(bs.CheckpointError, match="bad.ckpt' is not a brainsim state file"):
         load_checkpoint(bad, make_model(), state)
     good = tmp_path / "good.ckpt"
     save_checkpoint(good, make_model(), state, 3, {"step": [0], "loss": [1.5], "time": [0.1]}, elapsed=2.0)
     other = Affine(w=jnp.zeros((4, 2)), b=jnp.zeros(()), scale=jnp.ones(()))
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(bs.CheckpointError, match=r"good.ckpt' does not fit .*expected \(4, 2\)"):
         load_checkpoint(good, other, opt.init(eqx.filter(other, eqx.is_inexact_array)))
     _, _, step, hist, elapsed = load_checkpoint(good, make_model(), state)
     assert step == 3 and hist["loss"] == [1.5] and elapsed == 2.0
+    # a model holding a typed PRNG key (was: equinox serialisation failed on it), restored bit for bit
+    keyed = (make_model(), jax.random.key(7))
+    save_checkpoint(good, keyed, state, 4, {})
+    (model, key), _, step, _, _ = load_checkpoint(good, (make_model(), jax.random.key(0)), state)
+    assert step == 4 and np.array_equal(jax.random.key_data(key), jax.random.key_data(jax.random.key(7)))
+    # a state file of the same arrays, not a training checkpoint
+    bs.save_state(tmp_path / "state.bst", eqx.filter((make_model(), state), eqx.is_array))
+    with pytest.raises(bs.CheckpointError, match="not a training checkpoint"):
+        load_checkpoint(tmp_path / "state.bst", make_model(), state)
 
 
 def test_fit_trains_a_network_through_simulate():
