@@ -25,7 +25,12 @@ class GapJunction(AbstractProjection):
     modulator: None = eqx.field(static=True, default=None)
 
     def __init__(self, pre: str, post: str, conn: Connectivity, *, name=None):
+        for label, value in (("pre", pre), ("post", post), ("name", name)):
+            if not isinstance(value, str) and not (label == "name" and value is None):
+                raise TypeError(f"GapJunction: {label} must be a population name (str), got {value!r}")
         self.name = name or f"{pre}~{post}"
+        if not isinstance(conn, Connectivity):
+            raise TypeError(f"gap junction '{self.name}': conn must be a Connectivity, got {type(conn).__name__}")
         self.pre, self.post, self.conn = pre, post, conn
         if jnp.any(conn.weights < 0):
             raise ValueError(f"gap junction '{self.name}': conductances (weights) must be >= 0 nS")

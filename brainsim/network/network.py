@@ -280,7 +280,7 @@ def _check_projection(pr: AbstractProjection, pops: dict):
                          f"'{pr.pre}' has {pre.n} and '{pr.post}' has {post.n} units")
     if post.takes != DRIVE:
         raise ValueError(f"projection '{pr.name}': target '{pr.post}' ({type(post).__name__}) takes no synaptic input")
-    if pr.compartment is not None and not pr.compartment < post.n_compartments:
+    if pr.compartment is not None and (post.n_compartments == 1 or not pr.compartment < post.n_compartments):
         what = "a point population (one compartment)" if post.n_compartments == 1 else \
             f"cells of {post.n_compartments} compartments"
         raise ValueError(f"projection '{pr.name}': compartment={pr.compartment} but '{pr.post}' is {what}; "
