@@ -1,4 +1,5 @@
-"""The neuron interface, its dt limits, and the spike/reset/refractory logic shared by integrate-and-fire models."""
+"""The neuron interface (:class:`AbstractNeuron`), its dt limits, and the checks and refractory logic that neuron
+models share (spike detection and reset: :mod:`brainsim.neurons.spiking`)."""
 
 import abc
 import math
@@ -12,7 +13,6 @@ from .._drive import Drive
 from .._param import param as _param
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExactLinear, ExponentialEuler
 from ..population import AbstractPopulation, DtAccuracyWarning, DtLimits  # noqa: F401 - re-exported
-from ..surrogate import AbstractSurrogate, spike
 
 # How the accuracy limits were chosen (tests/neurons/dt_convergence.py measures them; tests/neurons/test_dt_limits.py
 # checks them). Protocol: each model at its default parameters, float64, from its default initial state, under
@@ -33,10 +33,29 @@ class AbstractNeuron(AbstractPopulation):
     configuration. ``init_state`` builds the state pytree; ``step`` is pure. A model states the dt it needs with
     its integrator through ``max_dt`` (stability) and ``dt_limits`` (accuracy, see
     :data:`ACCURACY_CRITERION`); ``check_dt`` (of the population protocol) applies them.
+
+    Abstract or final (equinox's rule): ``init_state`` and ``step`` are abstract; every concrete neuron is final
+    (``typing.final``; subclassing one raises ``TypeError``). The only concrete methods a subclass overrides are
+    the population protocol's hooks, which are defaults by design: ``max_dt`` and ``dt_limits`` (none beyond
+    stability unless a model states its limits) and ``voltage`` (``state.v`` here, for every neuron; the protocol's
+    default, ``None``, is for units without a membrane). ``check_dt`` is not overridden.
+
+    Construction: ``__init__`` converts (units to model units, scalars to ``(n,)`` arrays, keywords to a
+    :class:`~brainsim.neurons.Spiking`); ``__check_init__`` validates: parameter ranges (:func:`check_ranges`),
+    orders between parameters (:func:`require_below`), the integrator and the spike options. Parameters are made
+    concrete even when a model is built inside ``jax.jit``, so these checks always see values.
     """
 
     n: eqx.AbstractVar[int]
     name: eqx.AbstractVar[str]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        final = [base.__name__ for base in cls.__mro__[1:] if base.__dict__.get("__final__", False)]
+        if final:
+            raise TypeError(f"{cls.__name__}: {final[0]} is final and cannot be subclassed (brainsim neurons are "
+                            "abstract or final); write a new AbstractNeuron, reusing the helpers of "
+                            "brainsim.neurons._base and brainsim.neurons.spiking")
 
     @abc.abstractmethod
     def init_state(self, key=None):
@@ -47,34 +66,8 @@ class AbstractNeuron(AbstractPopulation):
         """Advance by ``dt`` ms under ``drive``; returns ``(new_state, spikes)``, spikes in {0., 1.}."""
 
     def voltage(self, state):
-        """The membrane potential (mV) that conductance inputs see."""
+        """The membrane potential (mV) that conductance inputs see (the protocol's hook; neurons keep this one)."""
         return state.v
-
-
-def fire(owner, v, v_th, v_reset, refractory, surrogate: AbstractSurrogate, reset: str, detach_reset: bool,
-         *, scale=None, jump=None, inclusive=False):
-    """Threshold crossing and reset.
-
-    Returns ``(v_after_reset, spikes)``. The spike is Heaviside of ``(v - v_th) / scale``
-    (``scale`` defaults to ``|v_th - v_reset|``) with the surrogate derivative (``inclusive``: a spike also
-    at ``v == v_th``, i.e. ``v >= v_th``); neurons in their refractory period do not spike. ``reset='hard'``
-    sets v to ``v_reset``; ``'soft'`` subtracts ``jump`` (default ``v_th - v_reset``).
-    """
-    if scale is None:
-        scale = jnp.abs(v_th - v_reset)
-    scale = jnp.where(scale > 0, scale, 1.0)
-    s = spike((v - v_th) / scale, surrogate)
-    if inclusive:
-        s = jnp.where(v == v_th, jnp.ones_like(s), s)
-    s = jnp.where(refractory, 0.0, s)
-    s_r = jax.lax.stop_gradient(s) if detach_reset else s
-    if reset == "hard":
-        v = v * (1.0 - s_r) + v_reset * s_r
-    elif reset == "soft":
-        v = v - s_r * ((v_th - v_reset) if jump is None else jump)
-    else:
-        raise ValueError(f"{owner}: reset must be 'hard' or 'soft', got {reset!r}")
-    return v, s
 
 
 def refractory_countdown(t_left, dt):
@@ -84,21 +77,6 @@ def refractory_countdown(t_left, dt):
     """
     t_left = jnp.maximum(t_left - dt, 0.0)
     return t_left, t_left > 0.5 * dt
-
-
-def check_reset_mode(owner: str, reset: str):
-    if reset not in ("hard", "soft"):
-        raise ValueError(f"{owner}: reset must be 'hard' or 'soft', got {reset!r}")
-
-
-def upward_crossing(v_prev, v, threshold, scale, surrogate: AbstractSurrogate):
-    """Spikes where ``v`` rose above ``threshold`` during the step (``v_prev <= threshold < v``).
-
-    NEURON's ``NetCon`` convention, for models without reset (Hodgkin-Huxley). The gradient is the
-    surrogate derivative of ``(v - threshold) / scale``; the condition on ``v_prev`` carries none.
-    """
-    s = spike((v - threshold) / scale, surrogate)
-    return jnp.where(v_prev <= threshold, s, 0.0)
 
 
 # Largest |z| = rate * dt on the negative real axis where an explicit method stays stable on
@@ -137,30 +115,47 @@ def check_name(name) -> str:
     return name
 
 
-def check_flag(owner: str, name: str, value) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{owner}: parameter '{name}' must be True or False, got {value!r}")
-    return bool(value)
-
-
-def param(owner: str, name: str, value, n: int, unit: str | None = None, *, positive=False, nonnegative=False):
-    """:func:`brainsim._param.param` (a per-neuron float array of shape ``(n,)``, validated) that also rejects
-    booleans and, for a parameter without a unit, quantities with units (``TypeError`` naming owner and name)."""
+def param(owner: str, name: str, value, n: int, unit: str | None = None):
+    """``value`` converted to a per-neuron float array of shape ``(n,)`` (:func:`brainsim._param.param`: units to
+    model units; a wrong shape, a non-finite or non-numeric value raise, naming owner and name), rejecting booleans
+    and, for a parameter without a unit, quantities with units (``TypeError``). Its range is the model's
+    ``__check_init__``'s (:func:`check_ranges`). The array is concrete even when the model is built inside
+    ``jax.jit``, so that the checks of ``__check_init__`` see its values."""
     if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray | jax.Array)
                                              and np.asarray(value).dtype == bool):
         raise TypeError(f"{owner}: parameter '{name}' must be a number or an array of numbers, got a boolean")
     if unit is None and type(value).__module__.split(".")[0] in ("pint", "brainunit"):
         raise TypeError(f"{owner}: parameter '{name}' is in model units (dimensionless); pass a plain number, "
                         f"got {value!r}")
-    return _param(owner, name, value, n, unit, positive=positive, nonnegative=nonnegative)
+    with jax.ensure_compile_time_eval():
+        return _param(owner, name, value, n, unit)
+
+
+def check_ranges(neuron, *, positive: dict[str, str | None] | None = None,
+                 nonnegative: dict[str, str | None] | None = None):
+    """For ``__check_init__``: ``ValueError`` naming the population and the parameter unless every neuron's value of
+    each parameter in ``positive`` is > 0 and of each in ``nonnegative`` >= 0 (``{name: unit}``, the unit quoted in
+    the message; ``None`` for model units)."""
+    for names, bad, bound in ((positive, np.less_equal, "> 0"), (nonnegative, np.less, ">= 0")):
+        for name, unit in (names or {}).items():
+            value = _concrete(getattr(neuron, name))
+            if value is not None and np.any(bad(value, 0)):
+                u = f" {unit}" if unit else ""
+                raise ValueError(f"{neuron.name}: parameter '{name}' must be {bound}{u}, got min {value.min()}")
+
+
+def _concrete(x):
+    """``x`` as a numpy array, or ``None`` for a traced value (a safeguard: :func:`param` makes the constructor's
+    parameters concrete, and ``eqx.tree_at`` or unflattening inside a transformation do not run ``__check_init__``)."""
+    return None if isinstance(x, jax.core.Tracer) else np.asarray(x)
 
 
 def require_below(owner: str, low_name: str, low, high_name: str, high, unit: str = "mV", why: str = ""):
-    """``ValueError`` naming the population and both parameters unless ``low < high`` for every neuron
-    (skipped for traced values, e.g. a model built inside ``jax.jit``: they are checked where they are concrete)."""
-    if isinstance(low, jax.core.Tracer) or isinstance(high, jax.core.Tracer):
+    """For ``__check_init__``: ``ValueError`` naming the population and both parameters unless ``low < high`` for
+    every neuron (skipped for traced values; the constructor's parameters are concrete)."""
+    low, high = _concrete(low), _concrete(high)
+    if low is None or high is None:
         return
-    low, high = np.asarray(low), np.asarray(high)
     bad = ~(low < high)
     if np.any(bad):
         k = int(np.argmax(np.broadcast_to(bad, np.broadcast_shapes(low.shape, high.shape))))
@@ -211,12 +206,6 @@ def membrane_limits(integrator, tau_min: float, grid: tuple | None) -> DtLimits:
 # Euler: 1 - x (x = dt / tau); RK2: 1 - x + x^2/2; RK4: its quartic. Exponential Euler and ExactLinear are exact.
 MEMBRANE_TAU_LIMITS = {Euler: (0.2, 0.5), RK2: (0.6, 0.85), RK4: (1.3, 1.65)}
 MEMBRANE_BASIS = "membrane time constant within 10 % (30 % for the error) of the exact one"
-
-
-def check_surrogate(owner: str, surrogate):
-    if not isinstance(surrogate, AbstractSurrogate):
-        raise TypeError(f"{owner}: surrogate must be an AbstractSurrogate (e.g. SuperSpike()), "
-                        f"got {type(surrogate).__name__}")
 
 
 def static_init(value):

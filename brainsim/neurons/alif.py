@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,16 +13,13 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
-    check_flag,
     check_integrator,
     check_name,
-    check_reset_mode,
-    check_surrogate,
-    fire,
+    check_ranges,
     linear_membrane_step,
     membrane_limits,
     param,
@@ -30,14 +29,17 @@ from ._base import (
     static_init,
 )
 from .lif import GRID_LIMITS
+from .spiking import Spiking, check_spiking, fire, spiking_from
 
 
+@final
 class ALIFState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     a: Float[Array, " n"]  # threshold adaptation variable, dimensionless (spikes, decaying)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
 
+@final
 class ALIF(AbstractNeuron):
     """LIF with an adaptive threshold (Bellec et al. 2018, NeurIPS; Bellec et al. 2020, Nat. Commun.).
 
@@ -50,7 +52,8 @@ class ALIF(AbstractNeuron):
     ``k+1`` using the decayed ``a`` before the increment: the ALIF of e-prop, with ``beta`` in mV.
     ``detach_reset`` removes only the voltage reset from the gradient; the spike's increment of ``a``
     always carries the surrogate gradient, as in Bellec et al. (2020), whose adaptation eligibility
-    trace depends on it.
+    trace depends on it. ``reset``, ``detach_reset`` and ``surrogate`` are held in one field, ``spiking``
+    (a :class:`~brainsim.neurons.Spiking`; ``spiking=`` passes one whole).
 
     Defaults: membrane as :class:`~brainsim.neurons.LIF` (tau_m 20 ms, C_m 200 pF, E_L -60 mV,
     v_th -50 mV, v_reset -60 mV); tau_a 200 ms (Bellec et al. 2018 use 200 ms to seconds);
@@ -77,34 +80,33 @@ class ALIF(AbstractNeuron):
     I_e: Float[Array, " n"]
     v_init: object = eqx.field(static=True)
     a_init: object = eqx.field(static=True)
-    reset: str = eqx.field(static=True)
-    detach_reset: bool = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, tau_a=200.0,
                  beta=1.8, t_ref=0.0, I_e=0.0, v_init=None, a_init=0.0, reset="hard", detach_reset=True,
-                 surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ALIF"):
+                 surrogate=SuperSpike(), spiking=None, integrator=ExponentialEuler(), name="ALIF"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
-        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.tau_m = param(name, "tau_m", tau_m, n, "ms")
+        self.C_m = param(name, "C_m", C_m, n, "pF")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.v_th = param(name, "v_th", v_th, n, "mV")
         self.v_reset = param(name, "v_reset", v_reset, n, "mV")
-        self.tau_a = param(name, "tau_a", tau_a, n, "ms", positive=True)
-        self.beta = param(name, "beta", beta, n, "mV", nonnegative=True)
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.tau_a = param(name, "tau_a", tau_a, n, "ms")
+        self.beta = param(name, "beta", beta, n, "mV")
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_reset_mode(name, reset)
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator, linear=True)
         self.v_init, self.a_init = static_init(v_init), static_init(a_init)
-        self.reset, self.detach_reset = reset, check_flag(name, "detach_reset", detach_reset)
-        self.surrogate, self.integrator = surrogate, integrator
+        self.integrator = integrator
+        self.spiking = spiking_from(name, spiking, dict(reset=reset, detach_reset=detach_reset, surrogate=surrogate))
 
     def __check_init__(self):
+        check_ranges(self, positive={"tau_m": "ms", "C_m": "pF", "tau_a": "ms"},
+                     nonnegative={"beta": "mV", "t_ref": "ms"})
         require_below(self.name, "v_reset", self.v_reset, "v_th", self.v_th)
+        check_spiking(self.name, self.spiking, reset=True)
+        check_integrator(self.name, self.integrator, linear=True)
 
     def init_state(self, key=None) -> ALIFState:
         k_v, k_a = (None, None) if key is None else jax.random.split(key)
@@ -130,9 +132,8 @@ class ALIF(AbstractNeuron):
         v = linear_membrane_step(self.integrator, v_terms, state.v, t, dt, drive, 1.0 / self.C_m)
         a = self.integrator.step(a_terms, state.a, t, dt)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_th + self.beta * a, self.v_reset, refractory, self.surrogate,
-                    self.reset, self.detach_reset, scale=jnp.abs(self.v_th - self.v_reset),
-                    jump=self.v_th - self.v_reset)
+        v, s = fire(v, self.v_th + self.beta * a, self.v_reset, refractory, self.spiking,
+                    scale=jnp.abs(self.v_th - self.v_reset), jump=self.v_th - self.v_reset)
         a = a + s  # the adaptation path stays differentiable (e-prop's epsilon_a); detach_reset cuts v's reset only
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return ALIFState(v=v, a=a, t_ref_left=t_left), s

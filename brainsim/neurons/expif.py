@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -10,23 +12,21 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
     accuracy_limits,
-    check_flag,
     check_integrator,
     check_name,
-    check_reset_mode,
-    check_surrogate,
-    fire,
+    check_ranges,
     param,
     refractory_countdown,
     require_below,
     stable_dt,
     static_init,
 )
+from .spiking import Spiking, check_spiking, fire, spiking_from
 
 # Accuracy limits (ms) at tau_m = C_m / g_L = 9.37 ms (the defaults), scaled by tau_m / 9.37 ms; measured with
 # tests/neurons/dt_convergence.py (f-I protocol, 560-1200 pA, 11-111 Hz; first spikes at 9-88 ms). Exponential
@@ -50,11 +50,13 @@ def exponential_current(v, g_L, V_T, Delta_T, v_peak):
     return g_L * Delta_T * jnp.exp(jnp.minimum(x, MAX_EXPONENT))
 
 
+@final
 class ExpIFState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
 
+@final
 class ExpIF(AbstractNeuron):
     """Exponential integrate-and-fire (Fourcaud-Trocme, Hansel, van Vreeswijk & Brunel 2003).
 
@@ -67,7 +69,8 @@ class ExpIF(AbstractNeuron):
     Defaults: the AdEx values of Brette & Gerstner (2005) without adaptation (C_m 281 pF, g_L 30 nS,
     E_L -70.6 mV, V_T -50.4 mV, Delta_T 2 mV, v_reset -70.6 mV), v_peak 0 mV. Units: C_m in pF;
     g_L in nS; E_L, V_T, Delta_T, v_peak, v_reset in mV; t_ref in ms; I_e in pA. ``v_reset`` and ``V_T`` must be
-    below ``v_peak``.
+    below ``v_peak``. ``reset``, ``detach_reset`` and ``surrogate`` are held in one field, ``spiking`` (a
+    :class:`~brainsim.neurons.Spiking`; ``spiking=`` passes one whole).
 
     dt limits (:meth:`dt_limits`): with exponential Euler a warning above dt = 0.2 ms and an error above
     0.6 ms (first spikes of the f-I curve 0.98 ms and 2.8 ms off the converged solution, counts 6 % and 17 %),
@@ -86,35 +89,32 @@ class ExpIF(AbstractNeuron):
     t_ref: Float[Array, " n"]
     I_e: Float[Array, " n"]
     v_init: object = eqx.field(static=True)
-    reset: str = eqx.field(static=True)
-    detach_reset: bool = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, C_m=281.0, g_L=30.0, E_L=-70.6, V_T=-50.4, Delta_T=2.0, v_peak=0.0,
                  v_reset=-70.6, t_ref=0.0, I_e=0.0, v_init=None, reset="hard", detach_reset=True,
-                 surrogate=SuperSpike(), integrator=ExponentialEuler(), name="ExpIF"):
+                 surrogate=SuperSpike(), spiking=None, integrator=ExponentialEuler(), name="ExpIF"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
-        self.g_L = param(name, "g_L", g_L, n, "nS", positive=True)
+        self.C_m = param(name, "C_m", C_m, n, "pF")
+        self.g_L = param(name, "g_L", g_L, n, "nS")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.V_T = param(name, "V_T", V_T, n, "mV")
-        self.Delta_T = param(name, "Delta_T", Delta_T, n, "mV", positive=True)
+        self.Delta_T = param(name, "Delta_T", Delta_T, n, "mV")
         self.v_peak = param(name, "v_peak", v_peak, n, "mV")
         self.v_reset = param(name, "v_reset", v_reset, n, "mV")
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_reset_mode(name, reset)
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator)
-        self.v_init, self.reset = static_init(v_init), reset
-        self.detach_reset = check_flag(name, "detach_reset", detach_reset)
-        self.surrogate, self.integrator = surrogate, integrator
+        self.v_init, self.integrator = static_init(v_init), integrator
+        self.spiking = spiking_from(name, spiking, dict(reset=reset, detach_reset=detach_reset, surrogate=surrogate))
 
     def __check_init__(self):
+        check_ranges(self, positive={"C_m": "pF", "g_L": "nS", "Delta_T": "mV"}, nonnegative={"t_ref": "ms"})
         require_below(self.name, "v_reset", self.v_reset, "v_peak", self.v_peak)
         require_below(self.name, "V_T", self.V_T, "v_peak", self.v_peak, why=" (spikes are detected at v_peak)")
+        check_spiking(self.name, self.spiking, reset=True)
+        check_integrator(self.name, self.integrator)
 
     def rheobase(self):
         """The smallest constant current (pA, on top of I_e) that makes the neuron fire."""
@@ -133,8 +133,7 @@ class ExpIF(AbstractNeuron):
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v = self.integrator.step(terms, state.v, t, dt)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_peak, self.v_reset, refractory, self.surrogate, self.reset,
-                    self.detach_reset)
+        v, s = fire(v, self.v_peak, self.v_reset, refractory, self.spiking)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return ExpIFState(v=v, t_ref_left=t_left), s
 

@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -12,20 +14,20 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
     accuracy_limits,
     check_integrator,
     check_name,
-    check_surrogate,
+    check_ranges,
     param,
     stable_dt,
     static_init,
-    upward_crossing,
 )
 from ._rates import x_over_expm1
+from .spiking import Spiking, check_spiking, spiking_from, upward_crossing
 
 PER_AREA = 1e-2  # (uF/cm^2 or mS/cm^2) * um^2 -> pF or nS
 
@@ -51,6 +53,7 @@ def hh_rates(v):
     return am, bm, ah, bh, an, bn
 
 
+@final
 class HHState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     m: Float[Array, " n"]  # Na activation
@@ -58,6 +61,7 @@ class HHState(eqx.Module):
     n: Float[Array, " n"]  # K activation
 
 
+@final
 class HH(AbstractNeuron):
     """Hodgkin & Huxley (1952) squid giant axon, one isopotential compartment of membrane ``area``.
 
@@ -67,7 +71,9 @@ class HH(AbstractNeuron):
     (pF) and conductances (nS), so :class:`Drive` currents (pA) and conductances (nS) apply.
 
     A spike is an upward crossing of ``v_spike`` within a step (NEURON's NetCon convention); there
-    is no reset. The surrogate argument is ``(v - v_spike) / max(|v_spike - E_L|, 1 mV)``. By default
+    is no reset. The surrogate argument is ``(v - v_spike) / max(|v_spike - E_L|, 1 mV)``. The spike options
+    are held in ``spiking`` (a :class:`~brainsim.neurons.Spiking` with ``reset=None``), built from ``surrogate=``
+    or passed whole (``spiking=``). By default
     v and the gates are advanced by exponential Euler in the ``(a, b)`` form, v linear in itself with
     all conductances (Brian2's ``exponential_euler``; NEURON's ``cnexp`` treats the gates so), which
     is stable at any dt. It is first order: spike times drift by ~0.07 ms per spike at dt 0.01 ms
@@ -103,30 +109,36 @@ class HH(AbstractNeuron):
     m_init: object = eqx.field(static=True)
     h_init: object = eqx.field(static=True)
     n_init: object = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, area=400.0 * np.pi, C_m=1.0, g_Na=120.0, g_K=36.0, g_L=0.3, E_Na=50.0,
                  E_K=-77.0, E_L=-54.4, celsius=6.3, q10=3.0, v_spike=0.0, I_e=0.0, v_init=-65.0, m_init=None,
-                 h_init=None, n_init=None, surrogate=SuperSpike(), integrator=ExponentialEuler(), name="HH"):
+                 h_init=None, n_init=None, surrogate=SuperSpike(), spiking=None, integrator=ExponentialEuler(),
+                 name="HH"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.area = param(name, "area", area, n, "um^2", positive=True)
-        self.C_m = param(name, "C_m", C_m, n, "uF/cm^2", positive=True)
-        self.g_Na = param(name, "g_Na", g_Na, n, "mS/cm^2", nonnegative=True)
-        self.g_K = param(name, "g_K", g_K, n, "mS/cm^2", nonnegative=True)
-        self.g_L = param(name, "g_L", g_L, n, "mS/cm^2", nonnegative=True)
+        self.area = param(name, "area", area, n, "um^2")
+        self.C_m = param(name, "C_m", C_m, n, "uF/cm^2")
+        self.g_Na = param(name, "g_Na", g_Na, n, "mS/cm^2")
+        self.g_K = param(name, "g_K", g_K, n, "mS/cm^2")
+        self.g_L = param(name, "g_L", g_L, n, "mS/cm^2")
         self.E_Na = param(name, "E_Na", E_Na, n, "mV")
         self.E_K = param(name, "E_K", E_K, n, "mV")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.celsius = param(name, "celsius", celsius, n)
-        self.q10 = param(name, "q10", q10, n, positive=True)
+        self.q10 = param(name, "q10", q10, n)
         self.v_spike = param(name, "v_spike", v_spike, n, "mV")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator)
         self.v_init, self.m_init, self.h_init, self.n_init = (static_init(x) for x in (v_init, m_init, h_init, n_init))
-        self.surrogate, self.integrator = surrogate, integrator
+        self.integrator = integrator
+        self.spiking = spiking_from(name, spiking, dict(surrogate=surrogate), reset=None)
+
+    def __check_init__(self):
+        check_ranges(self, positive={"area": "um^2", "C_m": "uF/cm^2", "q10": None},
+                     nonnegative={"g_Na": "mS/cm^2", "g_K": "mS/cm^2", "g_L": "mS/cm^2"})
+        check_spiking(self.name, self.spiking, reset=False, why=" (a spike is an upward crossing of v_spike)")
+        check_integrator(self.name, self.integrator)
 
     def phi(self):
         """Temperature factor of the rates."""
@@ -159,7 +171,7 @@ class HH(AbstractNeuron):
 
         v, m, h, n = self.integrator.step(terms, (state.v, state.m, state.h, state.n), t, dt)
         scale = jnp.maximum(jnp.abs(self.v_spike - self.E_L), 1.0)
-        s = upward_crossing(state.v, v, self.v_spike, scale, self.surrogate)
+        s = upward_crossing(state.v, v, self.v_spike, scale, self.spiking)
         return HHState(v=v, m=m, h=h, n=n), s
 
     def max_dt(self) -> float:

@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -11,14 +13,14 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike, spike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
     accuracy_limits,
     check_integrator,
     check_name,
-    check_surrogate,
+    check_ranges,
     param,
     refractory_countdown,
     stable_dt,
@@ -26,6 +28,7 @@ from ._base import (
 )
 from ._rates import x_over_expm1
 from .hh import PER_AREA, hh_stiffness
+from .spiking import Spiking, check_spiking, spiking_from, threshold_spikes
 
 # Accuracy limits (ms), measured with tests/neurons/dt_convergence.py (f-I protocol, 0-1000 pA, 14-133 Hz):
 # exponential Euler's spike counts are off by 9.8 % at dt 0.1 ms (first spikes by 0.76 ms), 16.5 % at 0.2,
@@ -53,6 +56,7 @@ def traub_rates(v, V_T=-63.0):
     return am, bm, ah, bh, an, bn
 
 
+@final
 class HHTraubState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     m: Float[Array, " n"]  # Na activation
@@ -61,6 +65,7 @@ class HHTraubState(eqx.Module):
     t_ref_left: Float[Array, " n"]  # remaining time during which no spike is detected, ms
 
 
+@final
 class HHTraub(AbstractNeuron):
     """Traub-Miles HH point neuron of the COBAHH benchmark, in the form of Brian2's ``COBAHH.py``.
 
@@ -70,7 +75,9 @@ class HHTraub(AbstractNeuron):
     Spikes follow Brian2's ``threshold='v > v_spike', refractory=t_ref`` without reset: a spike is
     emitted at a step whose new v is above ``v_spike`` unless the cell spiked less than ``t_ref``
     before; nothing is reset or clamped (the refractory period only blocks detection). The
-    surrogate argument is ``(v - v_spike) / max(|v_spike - E_L|, 1 mV)``.
+    surrogate argument is ``(v - v_spike) / max(|v_spike - E_L|, 1 mV)``. The spike options are held in
+    ``spiking`` (a :class:`~brainsim.neurons.Spiking` with ``reset=None``), built from ``surrogate=`` or passed
+    whole (``spiking=``).
 
     Defaults (Brette et al. 2007, benchmark 3; Brian2 ``COBAHH.py``): area 20000 um^2, C_m
     1 uF/cm^2, g_L 0.05 mS/cm^2 (5e-5 S/cm^2), E_L -60 mV, E_K -90 mV, E_Na 50 mV, g_Na
@@ -103,30 +110,36 @@ class HHTraub(AbstractNeuron):
     m_init: object = eqx.field(static=True)
     h_init: object = eqx.field(static=True)
     n_init: object = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, area=20000.0, C_m=1.0, g_L=0.05, g_Na=100.0, g_Kd=30.0, E_L=-60.0, E_K=-90.0,
                  E_Na=50.0, V_T=-63.0, v_spike=-20.0, t_ref=3.0, I_e=0.0, v_init=None, m_init=0.0, h_init=0.0,
-                 n_init=0.0, surrogate=SuperSpike(), integrator=ExponentialEuler(), name="HHTraub"):
+                 n_init=0.0, surrogate=SuperSpike(), spiking=None, integrator=ExponentialEuler(), name="HHTraub"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.area = param(name, "area", area, n, "um^2", positive=True)
-        self.C_m = param(name, "C_m", C_m, n, "uF/cm^2", positive=True)
-        self.g_L = param(name, "g_L", g_L, n, "mS/cm^2", nonnegative=True)
-        self.g_Na = param(name, "g_Na", g_Na, n, "mS/cm^2", nonnegative=True)
-        self.g_Kd = param(name, "g_Kd", g_Kd, n, "mS/cm^2", nonnegative=True)
+        self.area = param(name, "area", area, n, "um^2")
+        self.C_m = param(name, "C_m", C_m, n, "uF/cm^2")
+        self.g_L = param(name, "g_L", g_L, n, "mS/cm^2")
+        self.g_Na = param(name, "g_Na", g_Na, n, "mS/cm^2")
+        self.g_Kd = param(name, "g_Kd", g_Kd, n, "mS/cm^2")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.E_K = param(name, "E_K", E_K, n, "mV")
         self.E_Na = param(name, "E_Na", E_Na, n, "mV")
         self.V_T = param(name, "V_T", V_T, n, "mV")
         self.v_spike = param(name, "v_spike", v_spike, n, "mV")
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator)
         self.v_init, self.m_init, self.h_init, self.n_init = (static_init(x) for x in (v_init, m_init, h_init, n_init))
-        self.surrogate, self.integrator = surrogate, integrator
+        self.integrator = integrator
+        self.spiking = spiking_from(name, spiking, dict(surrogate=surrogate), reset=None)
+
+    def __check_init__(self):
+        check_ranges(self, positive={"area": "um^2", "C_m": "uF/cm^2"},
+                     nonnegative={"g_L": "mS/cm^2", "g_Na": "mS/cm^2", "g_Kd": "mS/cm^2", "t_ref": "ms"})
+        check_spiking(self.name, self.spiking, reset=False,
+                      why=" (a spike is v above v_spike outside the refractory period)")
+        check_integrator(self.name, self.integrator)
 
     def phi(self):
         """Temperature factor (none in this model)."""
@@ -159,7 +172,8 @@ class HHTraub(AbstractNeuron):
 
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v, m, h, n = self.integrator.step(terms, (state.v, state.m, state.h, state.n), t, dt)
-        s = spike((v - self.v_spike) / jnp.maximum(jnp.abs(self.v_spike - self.E_L), 1.0), self.surrogate)
+        distance = (v - self.v_spike) / jnp.maximum(jnp.abs(self.v_spike - self.E_L), 1.0)
+        s = threshold_spikes(distance, v, self.v_spike, self.spiking)
         s = jnp.where(refractory, 0.0, s)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return HHTraubState(v=v, m=m, h=h, n=n, t_ref_left=t_left), s

@@ -3,6 +3,7 @@
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
 from collections.abc import Sequence
+from typing import final
 
 import equinox as eqx
 import jax
@@ -14,23 +15,21 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
     accuracy_limits,
-    check_flag,
     check_integrator,
     check_name,
-    check_reset_mode,
-    check_surrogate,
-    fire,
+    check_ranges,
     param,
     refractory_countdown,
     require_below,
     stable_dt,
     static_init,
 )
+from .spiking import Spiking, check_spiking, fire, spiking_from
 
 SCHEMES = ("continuous", "izhikevich2003")
 
@@ -54,12 +53,14 @@ CELL_TYPES = {
 }
 
 
+@final
 class IzhikevichState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     u: Float[Array, " n"]  # recovery variable, model units (mV/ms)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
 
+@final
 class Izhikevich(AbstractNeuron):
     """Izhikevich (2003): ``dv/dt = 0.04 v^2 + 5 v + 140 - u + I``, ``du/dt = a (b v - u)``.
 
@@ -76,14 +77,17 @@ class Izhikevich(AbstractNeuron):
     (the quadratic stays explicit), so for current input it equals forward Euler.
     ``reset='soft'`` subtracts ``v_peak - c`` instead of setting ``c``; ``t_ref`` clamps v at c. ``c`` must be
     below ``v_peak``; ``b`` and ``d`` may have either sign (Izhikevich 2004 uses b < 0 for some classes).
+    ``reset``, ``detach_reset`` (which also detaches the jump of u) and ``surrogate`` are held in one field,
+    ``spiking`` (a :class:`~brainsim.neurons.Spiking`; ``spiking=`` passes one whole).
 
     **Schemes.** ``scheme='continuous'`` (default) integrates the equations with ``integrator``, v capped at
     ``v_peak`` in both right-hand sides (so that Runge-Kutta stages cannot blow up) and a spike when
     ``v > v_peak``. ``scheme='izhikevich2003'`` is the published discrete model of the network code (``net.m``
     of Izhikevich 2003) at step dt (1 ms there): ``v += dt/2 f(v, u)`` twice (u held), then
     ``u += dt a (b v - u)`` with the new, *uncapped* v (which may be far above ``v_peak`` after the second
-    half-step: the recovery variable takes that overshoot, as in ``net.m``), and a spike when ``v >= v_peak``;
-    ``integrator`` must then be left out. At dt = 1 ms it reproduces ``net.m`` step for step.
+    half-step: the recovery variable takes that overshoot, as in ``net.m``), and a spike when ``v >= v_peak``
+    (its ``spiking`` has ``inclusive=True``); ``integrator`` must then be left out. At dt = 1 ms it reproduces
+    ``net.m`` step for step.
 
     **dt limits** (:meth:`dt_limits`). Continuous scheme (f-I protocol of ``neurons/_base.py``): exponential
     Euler and Euler warn above dt = 0.2 ms and raise above 1 ms (spike counts 8.8 %, 19 % and, at 1.25 ms,
@@ -105,40 +109,45 @@ class Izhikevich(AbstractNeuron):
     I_e: Float[Array, " n"]
     v_init: object = eqx.field(static=True)
     u_init: object = eqx.field(static=True)
-    reset: str = eqx.field(static=True)
-    detach_reset: bool = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator | None = eqx.field(static=True)
     scheme: str = eqx.field(static=True)
 
     def __init__(self, n, *, a=0.02, b=0.2, c=-65.0, d=8.0, v_peak=30.0, t_ref=0.0, I_e=0.0, v_init=-65.0,
-                 u_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(), integrator=None,
+                 u_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(), spiking=None, integrator=None,
                  scheme="continuous", name="Izhikevich"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.a = param(name, "a", a, n, positive=True)
+        self.a = param(name, "a", a, n)
         self.b = param(name, "b", b, n)
         self.c = param(name, "c", c, n, "mV")
         self.d = param(name, "d", d, n)
         self.v_peak = param(name, "v_peak", v_peak, n, "mV")
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n)
-        check_reset_mode(name, reset)
-        check_surrogate(name, surrogate)
-        if scheme not in SCHEMES:
-            raise ValueError(f"{name}: scheme must be one of {SCHEMES}, got {scheme!r}")
-        if scheme == "continuous":
-            integrator = ExponentialEuler() if integrator is None else integrator
-            check_integrator(name, integrator)
-        elif integrator is not None:
-            raise ValueError(f"{name}: scheme='izhikevich2003' is its own integration scheme; leave out integrator "
-                             f"(got {type(integrator).__name__})")
         self.v_init, self.u_init = static_init(v_init), static_init(u_init)
-        self.reset, self.detach_reset = reset, check_flag(name, "detach_reset", detach_reset)
-        self.surrogate, self.integrator, self.scheme = surrogate, integrator, scheme
+        self.scheme = scheme
+        self.integrator = ExponentialEuler() if scheme == "continuous" and integrator is None else integrator
+        # the published scheme detects spikes at v >= v_peak, as net.m does
+        published = {"inclusive": True} if scheme == "izhikevich2003" else {}
+        self.spiking = spiking_from(name, spiking, dict(reset=reset, detach_reset=detach_reset, surrogate=surrogate),
+                                    **published)
 
     def __check_init__(self):
+        check_ranges(self, positive={"a": None}, nonnegative={"t_ref": "ms"})
         require_below(self.name, "c", self.c, "v_peak", self.v_peak, why=" (the reset lies below the spike peak)")
+        check_spiking(self.name, self.spiking, reset=True)
+        if self.scheme not in SCHEMES:
+            raise ValueError(f"{self.name}: scheme must be one of {SCHEMES}, got {self.scheme!r}")
+        if self.scheme == "continuous":
+            check_integrator(self.name, self.integrator)
+            return
+        if self.integrator is not None:
+            raise ValueError(f"{self.name}: scheme='izhikevich2003' is its own integration scheme; leave out "
+                             f"integrator (got {type(self.integrator).__name__})")
+        if not self.spiking.inclusive:
+            raise ValueError(f"{self.name}: scheme='izhikevich2003' detects spikes at v >= v_peak, as net.m does; "
+                             "its spiking must have inclusive=True")
 
     @classmethod
     def of_type(cls, cell_type: str | Sequence[str], n: int | None = None, **kwargs) -> "Izhikevich":
@@ -173,9 +182,8 @@ class Izhikevich(AbstractNeuron):
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v, u = self.integrator.step(terms, (state.v, state.u), t, dt)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_peak, self.c, refractory, self.surrogate, self.reset,
-                    self.detach_reset)
-        u = u + self.d * (jax.lax.stop_gradient(s) if self.detach_reset else s)
+        v, s = fire(v, self.v_peak, self.c, refractory, self.spiking)
+        u = u + self.d * self.spiking.reset_spikes(s)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return IzhikevichState(v=v, u=u, t_ref_left=t_left), s
 
@@ -188,9 +196,8 @@ class Izhikevich(AbstractNeuron):
             v = v + (0.5 * dt) * (0.04 * (v * v) + 5.0 * v + 140.0 - u + i - drive.g * v)  # net.m's order
         u = u + dt * self.a * (self.b * v - u)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_peak, self.c, refractory, self.surrogate, self.reset,
-                    self.detach_reset, inclusive=True)
-        u = u + self.d * (jax.lax.stop_gradient(s) if self.detach_reset else s)
+        v, s = fire(v, self.v_peak, self.c, refractory, self.spiking)  # inclusive: v >= v_peak
+        u = u + self.d * self.spiking.reset_spikes(s)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return IzhikevichState(v=v, u=u, t_ref_left=t_left), s
 

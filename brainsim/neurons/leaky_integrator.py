@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default integrator is immutable
 
+from typing import final
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
@@ -16,6 +18,7 @@ from ._base import (
     DtLimits,
     check_integrator,
     check_name,
+    check_ranges,
     linear_membrane_step,
     membrane_limits,
     param,
@@ -24,10 +27,12 @@ from ._base import (
 )
 
 
+@final
 class LeakyIntegratorState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
 
 
+@final
 class LeakyIntegrator(AbstractNeuron):
     """``C_m dv/dt = g_L (E_L - v) + I_e + I_syn(v)``, ``g_L = C_m / tau_m``, with no threshold.
 
@@ -60,12 +65,15 @@ class LeakyIntegrator(AbstractNeuron):
                  name="LeakyIntegrator"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
-        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.tau_m = param(name, "tau_m", tau_m, n, "ms")
+        self.C_m = param(name, "C_m", C_m, n, "pF")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_integrator(name, integrator, linear=True)
         self.v_init, self.integrator = static_init(v_init), integrator
+
+    def __check_init__(self):
+        check_ranges(self, positive={"tau_m": "ms", "C_m": "pF"})
+        check_integrator(self.name, self.integrator, linear=True)
 
     def init_state(self, key=None) -> LeakyIntegratorState:
         return LeakyIntegratorState(v=draw(self.v_init, self.E_L, key, self.n, self.name, "v"))

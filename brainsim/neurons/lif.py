@@ -2,8 +2,9 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -12,15 +13,13 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import AbstractIntegrator, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike, spike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
-    check_flag,
     check_integrator,
     check_name,
-    check_reset_mode,
-    check_surrogate,
+    check_ranges,
     linear_membrane_step,
     membrane_limits,
     param,
@@ -29,6 +28,7 @@ from ._base import (
     stable_dt,
     static_init,
 )
+from .spiking import Spiking, check_spiking, fire, spiking_from
 
 # Spike-time grid limits (ms) of the integrate-and-fire models whose membrane is integrated exactly: spikes are
 # detected at the end of a step, so an interspike interval T becomes ceil(T / dt) dt. Measured with
@@ -37,11 +37,13 @@ from ._base import (
 GRID_LIMITS = (1.0, 3.0)
 
 
+@final
 class LIFState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
 
+@final
 class LIF(AbstractNeuron):
     """Leaky integrate-and-fire: ``C_m dv/dt = g_L (E_L - v) + I_e + I_syn(v)``, ``g_L = C_m / tau_m``.
 
@@ -50,6 +52,8 @@ class LIF(AbstractNeuron):
     current-based (``g = 0``) and conductance-based inputs use the same model. By default the reset
     is excluded from the gradient (``detach_reset=True``, as recommended by Zenke & Vogels 2021): a
     surrogate derivative flowing through the reset term would bias even subthreshold gradients.
+    The spike options ``reset``, ``detach_reset`` and ``surrogate`` are held in one field, ``spiking``
+    (a :class:`~brainsim.neurons.Spiking`, which may also be passed whole: ``spiking=``).
 
     Defaults are those of the Brette et al. (2007) COBA benchmark (NEST ``iaf_cond_exp``
     equivalent). Units: tau_m, t_ref in ms; E_L, v_th, v_reset in mV; C_m in pF; I_e in pA. ``v_reset`` must
@@ -77,32 +81,29 @@ class LIF(AbstractNeuron):
     t_ref: Float[Array, " n"]
     I_e: Float[Array, " n"]
     v_init: object = eqx.field(static=True)
-    reset: str = eqx.field(static=True)
-    detach_reset: bool = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, tau_m=20.0, C_m=200.0, E_L=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=0.0,
-                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(),
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(), spiking=None,
                  integrator=ExponentialEuler(), name="LIF"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.tau_m = param(name, "tau_m", tau_m, n, "ms", positive=True)
-        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
+        self.tau_m = param(name, "tau_m", tau_m, n, "ms")
+        self.C_m = param(name, "C_m", C_m, n, "pF")
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.v_th = param(name, "v_th", v_th, n, "mV")
         self.v_reset = param(name, "v_reset", v_reset, n, "mV")
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_reset_mode(name, reset)
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator, linear=True)
-        self.v_init, self.reset = static_init(v_init), reset
-        self.detach_reset = check_flag(name, "detach_reset", detach_reset)
-        self.surrogate, self.integrator = surrogate, integrator
+        self.v_init, self.integrator = static_init(v_init), integrator
+        self.spiking = spiking_from(name, spiking, dict(reset=reset, detach_reset=detach_reset, surrogate=surrogate))
 
     def __check_init__(self):
+        check_ranges(self, positive={"tau_m": "ms", "C_m": "pF"}, nonnegative={"t_ref": "ms"})
         require_below(self.name, "v_reset", self.v_reset, "v_th", self.v_th)
+        check_spiking(self.name, self.spiking, reset=True)
+        check_integrator(self.name, self.integrator, linear=True)
 
     def init_state(self, key=None) -> LIFState:
         v = draw(self.v_init, self.E_L, key, self.n, self.name, "v")
@@ -121,7 +122,10 @@ class LIF(AbstractNeuron):
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v = linear_membrane_step(self.integrator, terms, state.v, t, dt, drive, inv_C)
         v = jnp.where(refractory, state.v, v)
-        v, s = _fire(self, v, refractory)
+        # the surrogate's argument (v - v_th) / |v_th - v_reset| as a product with the loop-invariant reciprocal
+        scale = jnp.abs(self.v_th - self.v_reset)
+        inv_scale = 1.0 / jnp.where(scale > 0, scale, 1.0)
+        v, s = fire(v, self.v_th, self.v_reset, refractory, self.spiking, distance=(v - self.v_th) * inv_scale)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return LIFState(v=v, t_ref_left=t_left), s
 
@@ -131,17 +135,3 @@ class LIF(AbstractNeuron):
     def dt_limits(self) -> DtLimits:
         return membrane_limits(self.integrator, float(np.min(self.tau_m)), GRID_LIMITS)
 
-
-def _fire(lif: LIF, v, refractory):
-    """:func:`~brainsim.neurons._base.fire` for LIF, with the surrogate argument ``(v - v_th) / |v_th - v_reset|``
-    written as a product with the (loop-invariant) reciprocal of the scale."""
-    scale = jnp.abs(lif.v_th - lif.v_reset)
-    inv_scale = 1.0 / jnp.where(scale > 0, scale, 1.0)
-    s = spike((v - lif.v_th) * inv_scale, lif.surrogate)
-    s = jnp.where(refractory, 0.0, s)
-    s_r = jax.lax.stop_gradient(s) if lif.detach_reset else s
-    if lif.reset == "hard":
-        v = v * (1.0 - s_r) + lif.v_reset * s_r
-    else:
-        v = v - s_r * (lif.v_th - lif.v_reset)
-    return v, s

@@ -2,6 +2,8 @@
 
 # ruff: noqa: F722, B008 - jaxtyping shape strings; the default surrogate and integrator are immutable
 
+from typing import final
+
 import equinox as eqx
 import jax.numpy as jnp
 from jaxtyping import Array, Float
@@ -10,23 +12,21 @@ from .._drive import Drive
 from .._param import check_size
 from ..init import draw
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExponentialEuler
-from ..surrogate import AbstractSurrogate, SuperSpike
+from ..surrogate import SuperSpike
 from ._base import (
     AbstractNeuron,
     DtLimits,
     accuracy_limits,
-    check_flag,
     check_integrator,
     check_name,
-    check_reset_mode,
-    check_surrogate,
-    fire,
+    check_ranges,
     param,
     refractory_countdown,
     require_below,
     stable_dt,
     static_init,
 )
+from .spiking import Spiking, check_spiking, fire, spiking_from
 
 # Accuracy limits (ms) at the defaults' time scale C_m / (k (V_c - E_L)) = 7.14 ms, scaled by the population's;
 # measured with tests/neurons/dt_convergence.py (f-I protocol, 75-400 pA, 11-114 Hz; first spikes at 12-152 ms,
@@ -37,11 +37,13 @@ DT_LIMITS = {ExponentialEuler: (0.15, 0.4), Euler: (0.3, 1.0), RK2: (1.0, 2.0), 
 TAU_DEFAULT = 100.0 / (0.7 * 20.0)
 
 
+@final
 class QIFState(eqx.Module):
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
 
+@final
 class QIF(AbstractNeuron):
     """Quadratic integrate-and-fire (Ermentrout & Kopell 1986; Latham et al. 2000).
 
@@ -55,7 +57,8 @@ class QIF(AbstractNeuron):
     pyramidal cell without its recovery variable: C_m 100 pF, k 0.7 nS/mV, E_L -60 mV,
     V_c -40 mV, v_peak 35 mV, v_reset -50 mV (rheobase 70 pA). Units: C_m in pF; k in nS/mV;
     E_L, V_c, v_peak, v_reset in mV; t_ref in ms; I_e in pA. Requires ``E_L < V_c < v_peak`` and
-    ``v_reset < v_peak``.
+    ``v_reset < v_peak``. ``reset``, ``detach_reset`` and ``surrogate`` are held in one field, ``spiking`` (a
+    :class:`~brainsim.neurons.Spiking`; ``spiking=`` passes one whole).
 
     dt limits (:meth:`dt_limits`): with exponential Euler a warning above dt = 0.15 ms and an error above
     0.4 ms (f-I curve: first spikes near rheobase 1.08 ms late at 0.2 ms, counts 9.6 % off at 0.4 and 13 % at
@@ -74,35 +77,32 @@ class QIF(AbstractNeuron):
     t_ref: Float[Array, " n"]
     I_e: Float[Array, " n"]
     v_init: object = eqx.field(static=True)
-    reset: str = eqx.field(static=True)
-    detach_reset: bool = eqx.field(static=True)
-    surrogate: AbstractSurrogate = eqx.field(static=True)
+    spiking: Spiking = eqx.field(static=True)
     integrator: AbstractIntegrator = eqx.field(static=True)
 
     def __init__(self, n, *, C_m=100.0, k=0.7, E_L=-60.0, V_c=-40.0, v_peak=35.0, v_reset=-50.0, t_ref=0.0,
-                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(),
+                 I_e=0.0, v_init=None, reset="hard", detach_reset=True, surrogate=SuperSpike(), spiking=None,
                  integrator=ExponentialEuler(), name="QIF"):
         self.name = check_name(name)
         self.n = check_size(name, n)
-        self.C_m = param(name, "C_m", C_m, n, "pF", positive=True)
-        self.k = param(name, "k", k, n, positive=True)
+        self.C_m = param(name, "C_m", C_m, n, "pF")
+        self.k = param(name, "k", k, n)
         self.E_L = param(name, "E_L", E_L, n, "mV")
         self.V_c = param(name, "V_c", V_c, n, "mV")
         self.v_peak = param(name, "v_peak", v_peak, n, "mV")
         self.v_reset = param(name, "v_reset", v_reset, n, "mV")
-        self.t_ref = param(name, "t_ref", t_ref, n, "ms", nonnegative=True)
+        self.t_ref = param(name, "t_ref", t_ref, n, "ms")
         self.I_e = param(name, "I_e", I_e, n, "pA")
-        check_reset_mode(name, reset)
-        check_surrogate(name, surrogate)
-        check_integrator(name, integrator)
-        self.v_init, self.reset = static_init(v_init), reset
-        self.detach_reset = check_flag(name, "detach_reset", detach_reset)
-        self.surrogate, self.integrator = surrogate, integrator
+        self.v_init, self.integrator = static_init(v_init), integrator
+        self.spiking = spiking_from(name, spiking, dict(reset=reset, detach_reset=detach_reset, surrogate=surrogate))
 
     def __check_init__(self):
+        check_ranges(self, positive={"C_m": "pF", "k": "nS/mV"}, nonnegative={"t_ref": "ms"})
         require_below(self.name, "E_L", self.E_L, "V_c", self.V_c, why=" (the unstable fixed point lies above rest)")
         require_below(self.name, "V_c", self.V_c, "v_peak", self.v_peak, why=" (spikes are detected at v_peak)")
         require_below(self.name, "v_reset", self.v_reset, "v_peak", self.v_peak)
+        check_spiking(self.name, self.spiking, reset=True)
+        check_integrator(self.name, self.integrator)
 
     def rheobase(self):
         """The smallest constant current (pA, on top of I_e) that makes the neuron fire."""
@@ -123,8 +123,7 @@ class QIF(AbstractNeuron):
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
         v = self.integrator.step(terms, state.v, t, dt)
         v = jnp.where(refractory, state.v, v)
-        v, s = fire(self.name, v, self.v_peak, self.v_reset, refractory, self.surrogate, self.reset,
-                    self.detach_reset)
+        v, s = fire(v, self.v_peak, self.v_reset, refractory, self.spiking)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
         return QIFState(v=v, t_ref_left=t_left), s
 

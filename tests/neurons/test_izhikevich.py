@@ -140,11 +140,13 @@ def test_published_scheme_is_net_m_step_for_step():
 
 def test_published_threshold_is_inclusive():
     """net.m fires at v >= 30; the continuous scheme at v > v_peak."""
-    from brainsim.neurons._base import fire
-    from brainsim.surrogate import SuperSpike
+    from brainsim.neurons import Spiking
+    from brainsim.neurons.spiking import fire
 
     v = jnp.array([30.0, 29.999, 30.001])
-    _, s = fire("t", v, 30.0, -65.0, jnp.zeros(3, bool), SuperSpike(), "hard", True, inclusive=True)
+    _, s = fire(v, 30.0, -65.0, jnp.zeros(3, bool), Spiking(inclusive=True))
     np.testing.assert_array_equal(s, [1.0, 0.0, 1.0])
-    _, s = fire("t", v, 30.0, -65.0, jnp.zeros(3, bool), SuperSpike(), "hard", True)
+    _, s = fire(v, 30.0, -65.0, jnp.zeros(3, bool), Spiking())
     np.testing.assert_array_equal(s, [0.0, 0.0, 1.0])
+    assert Izhikevich(1, scheme="izhikevich2003").spiking.inclusive
+    assert not Izhikevich(1).spiking.inclusive
