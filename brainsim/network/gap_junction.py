@@ -43,11 +43,14 @@ class GapJunction(AbstractProjection):
     def init_state(self, dt):
         return None
 
-    def deliver(self, state, pre, k, dt):
+    def deliver(self, state, source, k, dt):
         return state
 
     def update_weights(self, state, pre, post, dt, modulator=None):
         return state
+
+    def transmit(self, state, pre):
+        return pre
 
     def check_state(self, state, dt: float):
         pass

@@ -240,7 +240,10 @@ class DelayLearningProjection(AbstractProjection):
     def update_weights(self, state, pre, post, dt, modulator=None):
         return state
 
-    def deliver(self, state, pre, k, dt):
+    def transmit(self, state, pre):
+        return pre
+
+    def deliver(self, state, source, k, dt):
         """The synaptic variables decay over step ``k``; each synapse's event is spread over the ring buffer by the
         kernel's taps; then the row due at the next step is taken into the synaptic variables."""
         self.check_state(state, dt)  # shapes are static: checked while tracing, also when stepped by hand
@@ -248,7 +251,7 @@ class DelayLearningProjection(AbstractProjection):
         syn = kinetics.decay(state.syn, dt)
         buffer = state.buffer
         steps, w = self.kernel_taps(dt)
-        spikes = jnp.asarray(pre).astype(buffer.dtype)
+        spikes = jnp.asarray(source).astype(buffer.dtype)
         x = spikes[self.conn.pre_ids()] * self.conn.synapse_weights().astype(buffer.dtype)  # (nnz,)
         L = buffer.shape[0]
         buffer = buffer.at[(k + steps) % L, self.conn.indices[:, None]].add(x[:, None] * w)

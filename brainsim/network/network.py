@@ -41,12 +41,16 @@ class Network(eqx.Module):
        potential (conductances), plus injected currents and the step's external inputs;
     2. **populations**: neurons, sources and rate units integrate their input and emit their output (spikes, or
        graded values);
-    3. **deliver**: the delivery plan, built once at construction from what the projections declare
+    3. **plasticity**: projections with a plasticity rule update the weights that live in their state from this
+       step's pre- and postsynaptic outputs (and say what their presynaptic output transmits: short-term
+       plasticity scales it). As in NEST's ``stdp_synapse``, a spike is transmitted with the weight its own
+       pairing left (the depression it triggers applies to it; Brian2's STDP example transmits first). This order
+       also lets the rule update the weights in place before the delivery reads them, without a copy per step;
+    4. **deliver**: the delivery plan, built once at construction from what the projections declare
        (:class:`~brainsim.network.plan.DeliveryPlan`), sends this step's presynaptic outputs: the sparse
        projections together in one :func:`~brainsim.ops.event_deliver` call (which also decays their synaptic
        variables and takes in the rows of the delay buffers due next), dense ones as matrix products, others
-       through their own ``deliver``;
-    4. **plasticity**: projections with a plasticity rule update the weights that live in their state.
+       through their own ``deliver``.
 
     ``inputs`` maps population names to this step's external input (a current in pA for populations that take a
     Drive, the data itself for sources such as :class:`~brainsim.inputs.SpikeInput`). Nothing here depends on
@@ -171,8 +175,8 @@ class Network(eqx.Module):
         for _ in range(0 if state.batch is None else 1):
             integrate = jax.vmap(integrate, in_axes=(0, 0, 0, 0, None, None))
         pops, outputs, currents = integrate(state.populations, state.projections, state.currents, inputs, t, dt)
-        projs = self.plan.deliver(self.projections, state.projections, outputs, k, dt, state.batch)  # 3.
-        projs = self._plasticity(projs, outputs, dt, state.batch)  # 4.
+        projs, sources = self._plasticity(state.projections, outputs, dt, state.batch)  # 3.
+        projs = self.plan.deliver(self.projections, projs, sources, k, dt, state.batch)  # 4.
         new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
                            batch=state.batch)
         return new, outputs
@@ -200,8 +204,10 @@ class Network(eqx.Module):
         return pops, outputs, currents
 
     def _plasticity(self, projs: dict, outputs: dict, dt, batch):
-        """Stage 4: the plastic projections' weights after this step's pre- and postsynaptic outputs."""
+        """Stage 3: the plastic projections' states after this step's pre- and postsynaptic outputs, and what every
+        projection delivers (``{name: array}``: its presynaptic output, as a plastic one transmits it)."""
         out = dict(projs)
+        sources = {n: outputs[p.pre] for n, p in self.projections.items()}
         for n in self.plan.plastic:
             pr = self.projections[n]
             modulator = None if pr.modulator is None else outputs[pr.modulator]
@@ -209,12 +215,12 @@ class Network(eqx.Module):
                 modulator = modulator[..., 0]  # one unit: a scalar third factor
 
             def update(state, pre, post, modulator, pr=pr):
-                return pr.update_weights(state, pre, post, dt, modulator)
+                return pr.transmit(state, pre), pr.update_weights(state, pre, post, dt, modulator)
 
             for _ in range(0 if batch is None else 1):
                 update = jax.vmap(update, in_axes=(0, 0, 0, None if modulator is None else 0))
-            out[n] = update(projs[n], outputs[pr.pre], outputs[pr.post], modulator)
-        return out
+            sources[n], out[n] = update(projs[n], outputs[pr.pre], outputs[pr.post], modulator)
+        return out, sources
 
     def _check_step_inputs(self, inputs, batch):
         inputs = inputs or {}

@@ -34,30 +34,29 @@ class DeliveryPlan(NamedTuple):
         plastic = tuple(n for n, p in projections.items() if getattr(p, "plasticity", None) is not None)
         return cls(tuple(kinds[FUSED]), tuple(kinds[MATRIX]), tuple(kinds[OWN]), plastic)
 
-    def deliver(self, projections: dict, states: dict, outputs: dict, k, dt, batch: int | None) -> dict:
-        """Every projection's state after this step's presynaptic outputs are delivered (``states`` and
-        ``outputs`` carry a leading axis of ``batch`` samples when it is not ``None``)."""
+    def deliver(self, projections: dict, states: dict, sources: dict, k, dt, batch: int | None) -> dict:
+        """Every projection's state after this step's presynaptic outputs are delivered (``sources``: what each
+        projection delivers, by name; ``states`` and ``sources`` carry a leading axis of ``batch`` samples when it
+        is not ``None``)."""
         out = dict(states)
         apart = set(self.own) | (set(self.plastic) if batch is not None else set())
         together = [n for n in self.fused if n not in apart]
         if together:
-            out.update(_fused(projections, states, outputs, together, k, dt))
+            out.update(_fused(projections, states, sources, together, k, dt))
         for n in self.matrix:
             if n not in apart:
-                p = projections[n]
-                out[n] = p.deliver(states[n], outputs[p.pre], k, dt)  # leading batch axes pass through
+                out[n] = projections[n].deliver(states[n], sources[n], k, dt)  # leading batch axes pass through
         for n in (n for n in projections if n in apart):
-            p = projections[n]
-            deliver = p.deliver
+            deliver = projections[n].deliver
             if batch is not None:
                 deliver = jax.vmap(deliver, in_axes=(0, 0, None, None))
-            out[n] = deliver(states[n], outputs[p.pre], k, dt)
+            out[n] = deliver(states[n], sources[n], k, dt)
         return {n: out[n] for n in projections}
 
 
-def _fused(projections, states, outputs, names, k, dt) -> dict:
+def _fused(projections, states, sources, names, k, dt) -> dict:
     """One :func:`~brainsim.ops.event_deliver` call for the projections ``names`` (see ``Projection.fused``)."""
-    members = [(n, projections[n].fused(states[n], outputs[projections[n].pre], dt)) for n in names]
+    members = [(n, projections[n].fused(states[n], sources[n], dt)) for n in names]
     conns, sources, buffers, scales, drains = [], [], [], [], []
     for _, d in members:
         first = len(buffers)

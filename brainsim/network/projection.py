@@ -29,10 +29,10 @@ class AbstractProjection(eqx.Module):
     """Something that turns one population's output into input to another (see ``Network.step``).
 
     Per step the network asks every projection for its ``drive`` (the input to the targets at their current
-    potential, from the state left by the last step), steps the populations, then delivers this step's
-    presynaptic output as the projection declares (``delivery``: one of ``"fused"``, ``"matrix"``, ``"own"``,
-    ``"none"``), and finally lets a plastic projection update its weights (``update_weights``). Between steps the
-    state holds everything that acts from the next step on.
+    potential, from the state left by the last step), steps the populations, lets a plastic projection update its
+    weights (``update_weights``) and say what its presynaptic output transmits (``transmit``), then delivers that
+    as the projection declares (``delivery``: one of ``"fused"``, ``"matrix"``, ``"own"``, ``"none"``). Between
+    steps the state holds everything that acts from the next step on.
 
     ``compartment``: the compartment of the target cells the projection acts on (``None``: a point target).
     ``modulator``: the population whose output is the third factor of a plasticity rule (``None``: none).
@@ -58,9 +58,15 @@ class AbstractProjection(eqx.Module):
         """The input to the targets (``(n_post,)``) at their potential ``v_post`` (mV)."""
 
     @abc.abstractmethod
-    def deliver(self, state, pre, k, dt):
-        """The state after the presynaptic output ``pre`` of step ``k`` is scheduled and the synaptic variables have
-        decayed over the step (the reference path; the network may deliver several projections at once)."""
+    def deliver(self, state, source, k, dt):
+        """The state after ``source`` (this step's presynaptic output as the projection transmits it) is scheduled
+        at step ``k`` and the synaptic variables have decayed over the step (the reference path; the network may
+        deliver several projections at once)."""
+
+    @abc.abstractmethod
+    def transmit(self, state, pre):
+        """What is delivered for the presynaptic output ``pre``, from the state before this step's plasticity
+        (``pre`` itself unless a plasticity rule says otherwise)."""
 
     @abc.abstractmethod
     def update_weights(self, state, pre, post, dt, modulator=None):
@@ -256,7 +262,7 @@ class Projection(AbstractProjection):
         (short-term plasticity scales each presynaptic neuron's events)."""
         return pre if self.plasticity is None else self.plasticity.transmit(state.plasticity, pre)
 
-    def fused(self, state, pre, dt) -> Delivery:
+    def fused(self, state, source, dt) -> Delivery:
         """This projection's part of the network's :func:`~brainsim.ops.event_deliver` call. The kinetics declare
         which variables an event adds to and their decay over the step (:meth:`inputs`, :meth:`input_decay`); those
         are decayed in the delivery pass itself, the others here. Leading batch axes of the state pass through."""
@@ -264,7 +270,7 @@ class Projection(AbstractProjection):
         inputs = kinetics.inputs(state.syn)
         factors = kinetics.input_decay(dt)
         start = kinetics.with_inputs(kinetics.decay(state.syn, dt), inputs)  # the inputs decay in the delivery
-        conn, source = self.connectivity(state), self.transmit(state, pre)
+        conn = self.connectivity(state)
 
         def rebuild(syn_inputs, buffer):
             return ProjectionState(syn=kinetics.with_inputs(start, tuple(syn_inputs)), buffer=buffer,
@@ -275,19 +281,19 @@ class Projection(AbstractProjection):
         drains = tuple((0, x, a) for x, a in zip(inputs, factors, strict=True))
         return Delivery(conn, source, (state.buffer,), (None,), drains, lambda bufs, accs: rebuild(accs, bufs[0]))
 
-    def deliver(self, state, pre, k, dt):
+    def deliver(self, state, source, k, dt):
         if self.delivery == MATRIX:
-            return self.schedule(state, self.project(state, pre), k, dt)
-        d = self.fused(state, pre, dt)
+            return self.schedule(state, self.project(state, source), k, dt)
+        d = self.fused(state, source, dt)
         out = event_deliver([d.conn] * len(d.buffers), [d.source] * len(d.buffers), d.buffers, k, dt,
                             scales=d.scales, drains=d.drains)
         return d.finish(out[:len(d.buffers)], out[len(d.buffers):])
 
     def project(self, state, pre):
-        """The summed input of every target from presynaptic output ``pre`` ``(..., n_pre)`` through the weight matrix
-        (a ``"matrix"`` projection; leading dimensions are samples, the weight gradient summed over them)."""
+        """The summed input of every target from the transmitted presynaptic output ``pre`` ``(..., n_pre)`` through
+        the weight matrix (a ``"matrix"`` projection; leading dimensions are samples, the weight gradient summed over
+        them)."""
         w = self.connectivity(state).weight_matrix()
-        pre = self.transmit(state, pre)
         # float events in the weights' dtype, as the CSR delivery takes them (the synaptic state keeps its dtype)
         return event_matmul(pre if pre.dtype == jnp.bool_ else pre.astype(w.dtype), w)
 
