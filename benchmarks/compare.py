@@ -488,12 +488,13 @@ def run_networks(a, core, pin, log):
         "own run timer); compile s: JIT/XLA or code generation + C++/Cython build; build s: network construction",
         "- run / brainsim: this row's median run time over brainsim's median for the same work and N, "
         "measured in this invocation (> 1: brainsim is faster)",
-        "- each peer's plain row is its fastest documented form: Brian2 COBAHH with the exp(x)-1 rate functions "
-        "(Brette et al. 2007; Brian2's example before Nov 2019), '-exprel' rows with the exprel form of its current "
-        "example; NEST one thread, static_synapse, spikes counted by the kernel; BrainPy's brainpy.state form of "
-        "its own COBA / COBA_HH examples (AlignPostProj + EventFixedProb, for_loop under jit; COBAHH exp(x)-1 "
-        "rates, guarded in float32), '-exprel' with the example's exprel rates, '-old' this project's earlier "
-        "BrainPy script",
+        "- peers' forms (benchmarks/README.md): Brian2 standalone COBAHH with the exp(x)-1 rate functions "
+        "(Brette et al. 2007; Brian2's example before Nov 2019; its fastest form), '-exprel' rows with the exprel "
+        "form of its current example; NEST one thread, static_synapse, spikes counted by the kernel; BrainPy: "
+        "'brainpy' = the brainpy.state form of its own COBA / COBA_HH examples (AlignPostProj + EventFixedProb, "
+        "for_loop under jit; COBAHH exp(x)-1 rates, guarded in float32), '-exprel' with the example's exprel "
+        "rates, '-old' this project's earlier script (brainpy.state LIFRef / HH); BrainPy's forms are within "
+        "each other's noise, so compare with the fastest BrainPy row",
         brainsim_source(),
         f"- load average (1 min) at start {start_load[0]:.2f}, at end {end_load[0]:.2f}, highest seen "
         f"{busy:.2f} on {os.cpu_count()} cores"
