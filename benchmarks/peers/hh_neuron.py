@@ -14,7 +14,7 @@ screen-update clock and ``Plot()`` over the graph lists, before the compiled ste
 1.8 us of interpreter work per step (4000 steps here). ``ParallelContext().psolve(tstop)`` goes straight to
 ``ncs2nrn_integrate`` (nrncvode/netcvode.cpp), which runs all steps in C++ (``nrn_fixed_step_group``):
 the same fixed-step method, the same per-step numerics, no interpreter per step. The script checks that both
-loops give identical spike times and voltage traces (max |dv| reported).
+loops give identical spike times and voltage traces (max abs(dv) reported).
 """
 
 import json
@@ -85,6 +85,6 @@ for table in (0, 1):
                    run_ms=round(1000 * statistics.median(ts), 3), run_ms_min=round(1000 * min(ts), 3),
                    spikes=len(spikes),
                    check=(f"psolve vs continuerun: spike times {'identical' if same_spikes else 'DIFFER'}, "
-                          f"max |dv| {dv:.1e} mV over {len(v_p)} samples"),
+                          f"max abs(dv) {dv:.1e} mV over {len(v_p)} samples"),
                    peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1))
         print("RESULT " + json.dumps(out), flush=True)

@@ -98,7 +98,7 @@ for table in (0, 1):
     (sp_c, v_c), (sp_p, v_p) = traces("continuerun"), traces("psolve")
     dv = max(abs(a - b) for tc, tp in zip(v_c, v_p, strict=True) for a, b in zip(tc, tp, strict=True))
     check = (f"psolve vs continuerun: spike times {'identical' if sp_c == sp_p else 'DIFFER'}, "
-             f"max |dv| {dv:.1e} mV (soma, tip)")
+             f"max abs(dv) {dv:.1e} mV (soma, tip)")
     times = {name: [] for name in LOOPS}
     for _ in range(11):
         for name, fn in LOOPS.items():
