@@ -8,9 +8,10 @@ Models as in shared/research/anchors.md, in physical units (brainunit): the dime
 of the spec become nS relative to g_L = 10 nS (R = 100 MOhm, I_ext = 200 pA, weights 6 and 67 nS), avoiding
 the unit mix-up of BrainPy's own COBA example (which gives ~50 Hz). Connectivity is
 ``brainstate.nn.EventFixedProb``, which draws a fixed out-degree p * N_post (not Bernoulli), with brainevent's
-default CPU backend (numba; brainevent's other CPU backend, ``jax_raw``, is ~3x slower here).
+default CPU backend (numba; brainevent's other CPU backend, ``jax_raw``, is ~3x slower for the event calls).
 
-Modes (both are BrainPy's documented state-API forms; ``state`` follows BrainPy's own examples most closely):
+Modes (both are BrainPy's documented state-API forms; ``state`` follows BrainPy's own examples most closely,
+neither is measurably faster):
 - ``state`` (default): the network as in brainpy.state's examples 103_COBA_2005.py and 106_COBA_HH_2007.py
   (chaobrain/brainpy.state): one population; ``AlignPostProj(comm=EventFixedProb, syn=Expon.desc,
   out=COBA.desc)`` per source type; spikes read back from the neuron (``get_spike() != 0`` for LIFRef, the
@@ -21,15 +22,19 @@ Modes (both are BrainPy's documented state-API forms; ``state`` follows BrainPy'
   (``--rates``): ``exp`` (default) writes alpha_m, beta_m, alpha_n as ``x / (exp(x / k) - 1)``, the form of
   BrainPy's COBAHH benchmark scripts for float64; in float32 (used here, BrainPy's default) it is guarded
   with ``where(|x| < 1e-4, k * (1 - x / (2k)), ...)`` (a two-term Taylor limit) because ``exp(x) - 1`` is
-  0/0 when V lands exactly on a singular voltage, which a float32 V does; ``exprel`` writes them as
-  ``k / exprel(x / k)`` as the 106 example does (BrainPy's exprel evaluates expm1 and a Taylor polynomial).
+  0/0 when V lands exactly on a singular voltage: unguarded, 4 and 1 of 4000 neurons ended with a NaN V
+  after 2 s (seeds 0 and 1); ``exprel`` writes them as ``k / exprel(x / k)`` as the 106 example does
+  (BrainPy's exprel evaluates expm1 and a Taylor polynomial and selects).
 - ``state-old``: this script's earlier form: the same projections, ``LIFRef`` or a subclass of
   ``brainpy.state.HH`` (exprel rates, gating at steady state), spikes kept in a separate ``ShortTermState``.
 
 Where the time goes (COBA 4000, one core): each ``EventFixedProb`` call runs brainevent's numba kernel through
-a ctypes FFI callback into Python, ~35 us per call whatever the spike count, so the two projections cost
-~75 us of the ~85 us per step; the neuron update is the rest. No documented BrainPy form avoids one call per
-projection and step.
+a ctypes FFI callback into Python, ~35 us per call whatever the spike count (a scan of only the two calls on
+random spikes: 77 us per step, 2 us without them, load 4.5), of BrainPy's ~95 us per step; the neuron update is
+the rest. brainevent's ``jax_raw`` backend took 222 us for the same two calls. No documented BrainPy form avoids one call per
+projection and step, and the three forms here (state, state --rates exprel, state-old) ran within each
+other's noise on 2026-12-07 (COBA 4000: 0.94-0.96 s at load 1-3; COBAHH 4000: 1.28-1.65 s; COBAHH 16000:
+0.64-0.84 s, state-old fastest there), so comparisons take the fastest BrainPy row of a run.
 compile = first call (trace + XLA compile + one run) minus the second; warm-up = that first call; run = the
 second call of the same compiled loop (state carried on).
 """
