@@ -58,3 +58,51 @@ def test_train_table_gives_ratios_to_brainsim():
     assert "| 1.00x |" in lines[0]
     assert "| 2.50x |" in lines[1] and "| 1.10x |" in lines[1]  # 50 / 20 ms, 440 / 400 MB
     assert "not installed" in lines[2]
+
+
+def _compare():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import compare
+    finally:
+        sys.path.remove(str(BENCH))
+    return compare
+
+
+def test_measure_group_interleaves_seeds_across_simulators(monkeypatch):
+    compare = _compare()
+    calls = []
+
+    def fake_run_one(sim, work, n, duration, seed, core, timeout):
+        calls.append((sim, seed))
+        return dict(version="x", mode="m", build_s=1.0, compile_s=0.5, run_s=1.0 + seed, peak_rss_mb=10.0,
+                    rate_hz=20.0, note="")
+
+    monkeypatch.setattr(compare, "run_one", fake_run_one)
+    rows = compare.measure_group(["brainsim", "brian2-standalone"], "coba", 4000, 1000.0, 2, None, 10, lambda e: None)
+    # warm-up of the simulators that want one (standalone compiles anyway), then seed 0 of each, then seed 1
+    assert calls == [("brainsim", 1000), ("brainsim", 0), ("brian2-standalone", 0), ("brainsim", 1),
+                     ("brian2-standalone", 1)]
+    assert [r["sim"] for r in rows] == ["brainsim", "brian2-standalone"]
+    assert rows[0]["run"] == (1.5, 1.0, 2.0) and rows[0]["warm"]["run_s"] == 1000.0 + 1.0
+    assert rows[1]["warm"] is None
+
+
+def test_slower_forms_run_only_where_they_differ():
+    compare = _compare()
+    assert compare.runs_work("brian2-standalone-exprel", "cobahh")
+    assert not compare.runs_work("brian2-standalone-exprel", "coba")  # COBA has no rate functions
+    assert compare.runs_work("brian2-standalone", "coba") and compare.runs_work("brainpy-old", "coba")
+    # every simulator's arguments are a list passed to its script
+    assert all(isinstance(spec[2], list) for spec in compare.SIMULATORS.values())
+
+
+def test_peer_scripts_parse_their_extra_flags():
+    sys.path.insert(0, str(BENCH / "peers"))
+    try:
+        import _common
+    finally:
+        sys.path.remove(str(BENCH / "peers"))
+    a = _common.parse_args(("standalone",), ["--work", "cobahh", "--rates", "exprel"],
+                           extra=(("--rates", dict(choices=("exp", "exprel"), default="exp")),))
+    assert a.rates == "exprel" and a.mode == "standalone" and a.n == 4000
