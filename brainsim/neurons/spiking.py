@@ -89,10 +89,10 @@ def spiking_from(owner: str, spiking, keywords: dict, **model) -> "Spiking":
                    **keywords, **model}
         check_options(owner, **options)
         return Spiking(**options)
-    given = [k for k, v in keywords.items() if not _is_default(v, _KEYWORDS[k])]
+    given = [f"{k}=" for k, v in keywords.items() if not _is_default(v, _KEYWORDS[k])]
     if given:
         raise TypeError(f"{owner}: pass the spike options either as spiking=Spiking(...) or as "
-                        f"reset=/detach_reset=/surrogate=, not both (got spiking= and {', '.join(given)}=)")
+                        f"reset=/detach_reset=/surrogate=, not both (got spiking= and {', '.join(given)})")
     return spiking
 
 
