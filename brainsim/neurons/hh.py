@@ -73,10 +73,9 @@ class HH(AbstractNeuron):
     A spike is an upward crossing of ``v_spike`` within a step (NEURON's NetCon convention); there
     is no reset. The surrogate argument is ``(v - v_spike) / max(|v_spike - E_L|, 1 mV)``. The spike options
     are held in ``spiking`` (a :class:`~brainsim.neurons.Spiking` with ``reset=None``), built from ``surrogate=``
-    or passed whole (``spiking=``). By default
-    v and the gates are advanced by exponential Euler in the ``(a, b)`` form, v linear in itself with
-    all conductances (Brian2's ``exponential_euler``; NEURON's ``cnexp`` treats the gates so), which
-    is stable at any dt. It is first order: spike times drift by ~0.07 ms per spike at dt 0.01 ms
+    or passed whole (``spiking=``). By default v and the gates are advanced by exponential Euler in the ``(a, b)``
+    form, v linear in itself with all conductances (Brian2's ``exponential_euler``; NEURON's ``cnexp`` treats the
+    gates so), which is stable at any dt. It is first order: spike times drift by ~0.07 ms per spike at dt 0.01 ms
     against the converged solution; RK4 at dt 0.025 ms matches NEURON at dt 0.001 ms to 0.015 ms.
 
     dt limits (:meth:`dt_limits`): exponential Euler warns above dt = 0.15 ms and raises above 0.4 ms at
