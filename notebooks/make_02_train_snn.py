@@ -62,7 +62,7 @@ nb.cells = [
     code("net = dg.build_network(N_IN, cfg)\n"
          "print(f'{net.n_neurons} neurons, {net.n_synapses} synapses (all trainable)')\n"
          "for name, p in net.projections.items():\n"
-         "    print(f'{name:16s} {p.conn.n_pre:4d} x {p.conn.n_post:3d}, delivered as a matrix product: {p.matrix_product}')"),
+         "    print(f'{name:16s} {p.conn.n_pre:4d} x {p.conn.n_post:3d}, delivered as: {p.delivery}')"),
     md("## Running a batch\n"
        "`dg.run` simulates the whole batch at once on a batched state (`net.init_state(None, DT, batch=B)`, inputs "
        "`(steps, batch, neurons)`): the neurons step per sample, and each all-to-all projection sends the batch's "

@@ -25,7 +25,7 @@ def test_encode_is_a_regular_rate_code_with_two_silent_steps():
 
 def test_network_projections_are_matrix_products_and_only_weights_train():
     net = dg.build_network(16, dataclasses.replace(dg.Config(), n_hidden=8))
-    assert all(p.matrix_product for p in net.projections.values())
+    assert all(p.delivery == "matrix" for p in net.projections.values()) and net.plan.matrix == tuple(net.projections)
     params, _ = eqx.partition(net, dg.weights_only(net))
     leaves = jax.tree.leaves(params)
     assert sum(x.size for x in leaves) == 16 * 8 + 8 * 8 + 8 * 10 == net.n_synapses
