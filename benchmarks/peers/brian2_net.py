@@ -17,7 +17,9 @@ alternately on one core): with ``exprel`` the state updater calls glibc's ``expm
 branches and sympy cannot merge the exprel terms of the exponential-Euler update, while it folds the ``exp``
 terms into 12 ``exp`` calls). Neither form is vectorised. So ``exp`` is Brian2's fastest documented form and the
 default; ``exprel`` is kept for comparison. Build flags are Brian2's defaults (-O3 -ffast-math -march=native).
-``--float32`` sets ``prefs.core.default_float_dtype = float32`` (Brian2's float_32_64_benchmark example).
+``--float32`` sets ``prefs.core.default_float_dtype = float32`` (Brian2's float_32_64_benchmark example); it was
+not faster: COBAHH 4000 binaries run alternately on one core, float64 5.0 / 6.3 / 5.5 s, float32 7.7 / 10.1 / 6.0 s
+(2026-12-07, load ~10), so float64 stays the default.
 runtime: build = network construction; compile = a 0 ms run (code generation, Cython, cached on
 disk across processes); run = the timed ``net.run`` of the full duration.
 standalone: compile = code generation + g++ build; run = the binary's own network-run timer
