@@ -87,7 +87,9 @@ def simulate(net, state=None, *, duration, dt=0.1, inputs=None, record=None, chu
                      check_finite=check_finite, progress=progress, backend=ops.get_backend())
     args = (net, state, inputs)
     if _is_traced(args):
-        final, recorded = _run(config, *args)
+        # inside a user's transformation the host checks saw shapes only: the run checks traced parameters itself
+        # (delays beyond the state's buffers, negative conductances), once per run
+        final, recorded = _run(config, net.guard(state, dt), state, inputs)
         return final, _results(config, net, state, recorded)
 
     key_ = _cache_key(config, args)
@@ -160,7 +162,6 @@ def _trace_globals():
 
 def _run(config: "_Config", net, state, inputs):
     rec, every, dt = config.record, config.record.every, config.dt
-    net = net.guard(state, dt)  # run-time checks of traced parameters (delays beyond the buffers, ...), once
 
     def one_step(state, x):
         t = state.step * dt
