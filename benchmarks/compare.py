@@ -443,7 +443,8 @@ def brainsim_source():
     dirty = [ln[3:] for ln in git("status", "--porcelain", "--", "brainsim", "ops", cwd=repo).splitlines() if ln]
     if BRAINSIM_ENV:
         root = BRAINSIM_ENV["BRAINSIM_ROOT"]
-        return (f"- brainsim rows: imported from a clean checkout at commit {git('rev-parse', '--short', 'HEAD', cwd=root)}"
+        commit = git("rev-parse", "--short", "HEAD", cwd=root)
+        return (f"- brainsim rows: imported from a clean checkout at commit {commit}"
                 f" (--brainsim-root; native library copied from the installed build)"
                 + (f"; the shared checkout had uncommitted changes in {len(dirty)} files of brainsim/ and ops/"
                    if dirty else ""))

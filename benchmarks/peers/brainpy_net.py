@@ -31,7 +31,8 @@ neither is measurably faster):
 Where the time goes (COBA 4000, one core): each ``EventFixedProb`` call runs brainevent's numba kernel through
 a ctypes FFI callback into Python, ~35 us per call whatever the spike count (a scan of only the two calls on
 random spikes: 77 us per step, 2 us without them, load 4.5), of BrainPy's ~95 us per step; the neuron update is
-the rest. brainevent's ``jax_raw`` backend took 222 us for the same two calls. No documented BrainPy form avoids one call per
+the rest. brainevent's ``jax_raw`` backend took 222 us for the same two calls. No documented BrainPy form avoids
+one call per
 projection and step, and the three forms here (state, state --rates exprel, state-old) ran within each
 other's noise on 2026-12-07 (COBA 4000: 0.94-0.96 s at load 1-3; COBAHH 4000: 1.28-1.65 s; COBAHH 16000:
 0.64-0.84 s, state-old fastest there), so comparisons take the fastest BrainPy row of a run.

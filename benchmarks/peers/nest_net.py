@@ -12,7 +12,8 @@ Fastest documented form, checked: one thread (``local_num_threads`` 1; the proce
 every peer), ``static_synapse`` (NEST's cheapest synapse model), spikes counted with the kernel's
 ``local_spike_counter`` instead of a ``spike_recorder`` (``--count recorder`` keeps the recorder: same spike
 counts; run time within the noise, 1.56-1.89 s with it and 1.72-1.84 s without at N 2000 / 200 ms on a busy
-machine, but 162 instead of 98 MB peak RSS). The integration itself is fixed by the models: ``iaf_cond_exp`` and ``hh_cond_exp_traub``
+machine, but 162 instead of 98 MB peak RSS). The integration itself is fixed by the models: ``iaf_cond_exp`` and
+``hh_cond_exp_traub``
 integrate with GSL's adaptive RKF45 and NEST has no exponential-Euler version of them (a NESTML-generated model
 could choose another solver; that is a different simulator build, not tried). The one-step delay makes
 ``min_delay`` = dt, so NEST exchanges spikes every step, as the spec requires.
