@@ -12,6 +12,9 @@ from ._base import AbstractCurrent
 
 
 class OUState(eqx.Module):
+    """The state of :class:`OUCurrent`: ``x``, the current of each target neuron (pA, shape ``(n,)``); ``key``, the
+    PRNG key of the noise, split once per step."""
+
     x: Float[Array, " n"]  # current, pA
     key: PRNGKeyArray  # split once per step
 

@@ -16,6 +16,8 @@ from ._base import AbstractSource
 
 
 class PoissonState(eqx.Module):
+    """The state of :class:`PoissonSource`: ``key``, the PRNG key of the spike trains, split once per step."""
+
     key: PRNGKeyArray  # split once per step
 
 

@@ -69,7 +69,7 @@ class ExactLinear(AbstractIntegrator):
     ``(c0 + c1 s) exp(-s / tau)`` at ``s`` ms into the step, whose start values ``sum(c0)`` are already part of
     ``a``. The update is the closed-form solution (the propagator matrix of NEST's ``iaf_psc_exp`` and
     ``iaf_psc_alpha``, Rotter & Diesmann 1999; Brian2's ``exact`` method):
-    ``y(dt) = e^{b dt} y + dt phi1(b dt) (a - sum c0) + sum(c0 P0 + c1 P1)`` with :func:`propagators`, so a
+    ``y(dt) = e^{b dt} y + dt phi1(b dt) (a - sum c0) + sum(c0 P0 + c1 P1)`` with ``propagators`` (in this module), so a
     membrane that is linear in y under current synapses with exponential, alpha or dual-exponential kinetics
     is integrated without error (up to round-off); ``tau`` equal to the membrane time constant is handled.
     Conductances (``b``) stay frozen over the step. Without forcing it is exponential Euler (with phi1

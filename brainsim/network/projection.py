@@ -264,8 +264,9 @@ class Projection(AbstractProjection):
 
     def fused(self, state, source, dt) -> Delivery:
         """This projection's part of the network's :func:`~brainsim.ops.event_deliver` call. The kinetics declare
-        which variables an event adds to and their decay over the step (:meth:`inputs`, :meth:`input_decay`); those
-        are decayed in the delivery pass itself, the others here. Leading batch axes of the state pass through."""
+        which variables an event adds to and their decay over the step
+        (:meth:`~brainsim.synapses.AbstractKinetics.inputs`, :meth:`~brainsim.synapses.AbstractKinetics.input_decay`);
+        those are decayed in the delivery pass itself, the others here. Leading batch axes of the state pass through."""
         kinetics = self.synapse.kinetics
         inputs = kinetics.inputs(state.syn)
         factors = kinetics.input_decay(dt)

@@ -41,8 +41,8 @@ class AbstractNeuron(AbstractPopulation):
     default, ``None``, is for units without a membrane). ``check_dt`` is not overridden.
 
     Construction: ``__init__`` converts (units to model units, scalars to ``(n,)`` arrays, keywords to a
-    :class:`~brainsim.neurons.Spiking`); ``__check_init__`` validates: parameter ranges (:func:`check_ranges`),
-    orders between parameters (:func:`require_below`), the integrator and the spike options. Parameters are made
+    :class:`~brainsim.neurons.Spiking`); ``__check_init__`` validates: parameter ranges (``check_ranges``),
+    orders between parameters (``require_below``), the integrator and the spike options. Parameters are made
     concrete even when a model is built inside ``jax.jit``, so these checks always see values.
     """
 
@@ -119,7 +119,7 @@ def param(owner: str, name: str, value, n: int, unit: str | None = None):
     """``value`` converted to a per-neuron float array of shape ``(n,)`` (:func:`brainsim._param.param`: units to
     model units; a wrong shape, a non-finite or non-numeric value raise, naming owner and name), rejecting booleans
     and, for a parameter without a unit, quantities with units (``TypeError``). Its range is the model's
-    ``__check_init__``'s (:func:`check_ranges`). The array is concrete even when the model is built inside
+    ``__check_init__``'s (``check_ranges``). The array is concrete even when the model is built inside
     ``jax.jit``, so that the checks of ``__check_init__`` see its values."""
     if isinstance(value, bool | np.bool_) or (isinstance(value, np.ndarray | jax.Array)
                                              and np.asarray(value).dtype == bool):

@@ -39,6 +39,9 @@ TAU_M_DEFAULT = 281.0 / 30.0
 
 @final
 class AdExState(eqx.Module):
+    """The state of :class:`AdEx` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``w``: adaptation current, pA; ``t_ref_left``: remaining refractory time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     w: Float[Array, " n"]  # adaptation current, pA
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
@@ -52,7 +55,7 @@ class AdEx(AbstractNeuron):
     ``tau_w dw/dt = a (v - E_L) - w``. When ``v > v_peak``: v is reset (``'hard'``: to
     ``v_reset``; ``'soft'``: minus ``v_peak - v_reset``), ``w += b``, and v is clamped for
     ``t_ref`` while w keeps evolving (as NEST's ``aeif`` models). The exponential is guarded
-    against overflow (:func:`~brainsim.neurons.expif.exponential_current`; v is capped at v_peak
+    against overflow (``brainsim.neurons.expif.exponential_current``; v is capped at v_peak
     in both equations).
 
     Defaults: Brette & Gerstner (2005): C_m 281 pF, g_L 30 nS, E_L -70.6 mV, V_T -50.4 mV,

@@ -34,6 +34,10 @@ from .spiking import Spiking, check_spiking, fire, spiking_from
 
 @final
 class ALIFState(eqx.Module):
+    """The state of :class:`ALIF` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``a``: threshold adaptation variable, dimensionless (spikes, decaying); ``t_ref_left``: remaining refractory
+    time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     a: Float[Array, " n"]  # threshold adaptation variable, dimensionless (spikes, decaying)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms

@@ -52,6 +52,9 @@ def exponential_current(v, g_L, V_T, Delta_T, v_peak):
 
 @final
 class ExpIFState(eqx.Module):
+    """The state of :class:`ExpIF` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``t_ref_left``: remaining refractory time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 
@@ -64,7 +67,7 @@ class ExpIF(AbstractNeuron):
     emitted when ``v > v_peak``; then v is reset (``'hard'``: to ``v_reset``; ``'soft'``: minus
     ``v_peak - v_reset``) and clamped for ``t_ref``. The rheobase (for current input) is
     ``g_L (V_T - E_L - Delta_T)``. The leak is integrated exactly by exponential Euler, the
-    exponential term explicitly; see :func:`exponential_current` for the overflow guard.
+    exponential term explicitly; see ``exponential_current`` (in this module) for the overflow guard.
 
     Defaults: the AdEx values of Brette & Gerstner (2005) without adaptation (C_m 281 pF, g_L 30 nS,
     E_L -70.6 mV, V_T -50.4 mV, Delta_T 2 mV, v_reset -70.6 mV), v_peak 0 mV. Units: C_m in pF;

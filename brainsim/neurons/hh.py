@@ -55,6 +55,9 @@ def hh_rates(v):
 
 @final
 class HHState(eqx.Module):
+    """The state of :class:`HH` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV; ``m``:
+    Na activation; ``h``: Na inactivation; ``n``: K activation."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     m: Float[Array, " n"]  # Na activation
     h: Float[Array, " n"]  # Na inactivation
@@ -66,7 +69,7 @@ class HH(AbstractNeuron):
     """Hodgkin & Huxley (1952) squid giant axon, one isopotential compartment of membrane ``area``.
 
     ``c_m dv/dt = g_Na m^3 h (E_Na - v) + g_K n^4 (E_K - v) + g_L (E_L - v) + (I_e + I(v)) / area``,
-    gates ``dx/dt = phi (alpha_x (1 - x) - beta_x x)`` with :func:`hh_rates` and the temperature
+    gates ``dx/dt = phi (alpha_x (1 - x) - beta_x x)`` with ``hh_rates`` and the temperature
     factor ``phi = q10 ** ((celsius - 6.3) / 10)``. Densities times ``area`` give the capacitance
     (pF) and conductances (nS), so :class:`Drive` currents (pA) and conductances (nS) apply.
 

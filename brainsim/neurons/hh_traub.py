@@ -58,6 +58,10 @@ def traub_rates(v, V_T=-63.0):
 
 @final
 class HHTraubState(eqx.Module):
+    """The state of :class:`HHTraub` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``m``: Na activation; ``h``: Na inactivation; ``n``: K (delayed rectifier) activation; ``t_ref_left``: remaining
+    time during which no spike is detected, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     m: Float[Array, " n"]  # Na activation
     h: Float[Array, " n"]  # Na inactivation
@@ -70,7 +74,7 @@ class HHTraub(AbstractNeuron):
     """Traub-Miles HH point neuron of the COBAHH benchmark, in the form of Brian2's ``COBAHH.py``.
 
     ``C_m dv/dt = g_L (E_L - v) - g_Na m^3 h (v - E_Na) - g_Kd n^4 (v - E_K) + (I_e + I(v)) / area``
-    with gates ``dx/dt = alpha_x (1 - x) - beta_x x`` (:func:`traub_rates`, no temperature factor).
+    with gates ``dx/dt = alpha_x (1 - x) - beta_x x`` (``traub_rates``, no temperature factor).
 
     Spikes follow Brian2's ``threshold='v > v_spike', refractory=t_ref`` without reset: a spike is
     emitted at a step whose new v is above ``v_spike`` unless the cell spiked less than ``t_ref``

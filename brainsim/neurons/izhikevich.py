@@ -55,6 +55,9 @@ CELL_TYPES = {
 
 @final
 class IzhikevichState(eqx.Module):
+    """The state of :class:`Izhikevich` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential,
+    mV; ``u``: recovery variable, model units (mV/ms); ``t_ref_left``: remaining refractory time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     u: Float[Array, " n"]  # recovery variable, model units (mV/ms)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms

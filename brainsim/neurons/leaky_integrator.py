@@ -29,6 +29,9 @@ from ._base import (
 
 @final
 class LeakyIntegratorState(eqx.Module):
+    """The state of :class:`LeakyIntegrator` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane
+    potential, mV."""
+
     v: Float[Array, " n"]  # membrane potential, mV
 
 

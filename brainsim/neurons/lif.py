@@ -39,6 +39,9 @@ GRID_LIMITS = (1.0, 3.0)
 
 @final
 class LIFState(eqx.Module):
+    """The state of :class:`LIF` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``t_ref_left``: remaining refractory time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 

@@ -39,6 +39,9 @@ TAU_DEFAULT = 100.0 / (0.7 * 20.0)
 
 @final
 class QIFState(eqx.Module):
+    """The state of :class:`QIF` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
+    ``t_ref_left``: remaining refractory time, ms."""
+
     v: Float[Array, " n"]  # membrane potential, mV
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
 

@@ -53,7 +53,7 @@ class AbstractPlasticity(eqx.Module):
     @abc.abstractmethod
     def transmit(self, state: PyTree, pre: Float[Array, " n_pre"]) -> Float[Array, " n_pre"]:
         """What the projection delivers for this step's presynaptic output ``pre``, given the state left by the
-        previous step's :meth:`update`."""
+        previous step's :meth:`~brainsim.plasticity.AbstractPlasticity.update`."""
 
     @abc.abstractmethod
     def check(self, conn, *, name: str, pre_kind: str, post_kind: str) -> None:

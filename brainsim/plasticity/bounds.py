@@ -3,16 +3,16 @@
 For a synapse of weight ``w`` in ``[w_min, w_max]``, a potentiation step ``A+ x`` and a depression step ``A- x`` are
 scaled by
 
-==================  ======================  ======================  ==============================================
-``dependence``      potentiation factor     depression factor       reference
-==================  ======================  ======================  ==============================================
-``"additive"``      1                       1                       Song, Miller & Abbott (2000); hard bounds
-``"multiplicative"``  ``w_max - w``         ``w - w_min``           soft bounds (Kistler & van Hemmen 2000;
+======================  ====================  ====================  ==============================================
+``dependence``          potentiation factor   depression factor     reference
+======================  ====================  ====================  ==============================================
+``"additive"``          1                     1                     Song, Miller & Abbott (2000); hard bounds
+``"multiplicative"``    ``w_max - w``         ``w - w_min``         soft bounds (Kistler & van Hemmen 2000;
                                                                     Rubin, Lee & Sompolinsky 2001; Guetig et al.
                                                                     2003 with mu = 1)
-``"van_rossum"``    1                       ``w - w_min``           van Rossum, Bi & Turrigiano (2000): additive
+``"van_rossum"``        1                     ``w - w_min``         van Rossum, Bi & Turrigiano (2000): additive
                                                                     potentiation, multiplicative depression
-==================  ======================  ======================  ==============================================
+======================  ====================  ====================  ==============================================
 
 Amplitudes are in the unit of the weights where the factor is 1 and dimensionless where it is a weight difference.
 Every rule also clips the updated weights to ``[w_min, w_max]`` (for the soft forms this only matters when a single

@@ -14,6 +14,10 @@ from ._event import SynapseIndex, pair_update, synapse_index
 
 
 class VogelsSprekelerState(NamedTuple):
+    """The state of :class:`VogelsSprekeler` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``): ``x_pre``:
+    presynaptic (inhibitory) traces, tau; ``x_post``: postsynaptic traces, tau; ``index``: the synapse index the
+    event-driven kernels use (built by ``init``)."""
+
     x_pre: Float[Array, " n_pre"]  # presynaptic (inhibitory) traces, tau
     x_post: Float[Array, " n_post"]  # postsynaptic traces, tau
     index: SynapseIndex

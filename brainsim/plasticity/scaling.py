@@ -11,6 +11,9 @@ from ._base import AbstractWeightRule, Spec, check_kinds, check_params, check_st
 
 
 class SynapticScalingState(NamedTuple):
+    """The state of :class:`SynapticScaling` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``): ``rate``:
+    slow estimate of each postsynaptic neuron's rate, Hz."""
+
     rate: Float[Array, " n_post"]  # slow estimate of each postsynaptic neuron's rate, Hz
 
 

@@ -24,6 +24,10 @@ PAIRINGS = ("all_to_all", "nearest")
 
 
 class PairSTDPState(NamedTuple):
+    """The state of :class:`PairSTDP` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``): ``x_pre``:
+    presynaptic traces (dimensionless), decayed with tau_plus; ``x_post``: postsynaptic traces, decayed with
+    tau_minus; ``index``: the synapse index the event-driven kernels use (built by ``init``)."""
+
     x_pre: Float[Array, " n_pre"]  # presynaptic traces (dimensionless), decayed with tau_plus
     x_post: Float[Array, " n_post"]  # postsynaptic traces, decayed with tau_minus
     index: SynapseIndex

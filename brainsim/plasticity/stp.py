@@ -11,6 +11,10 @@ from ._base import AbstractPlasticity, Spec, check_kinds, check_params, check_st
 
 
 class TsodyksMarkramState(NamedTuple):
+    """The state of :class:`TsodyksMarkram` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``): ``u``:
+    utilisation at the next step, before that step's spike increment; ``x``: available resources at the next step,
+    before that step's release."""
+
     u: Float[Array, " n_pre"]  # utilisation at the next step, before that step's spike increment
     x: Float[Array, " n_pre"]  # available resources at the next step, before that step's release
 

@@ -14,6 +14,11 @@ from ._event import SynapseIndex, pair_update, synapse_index
 
 
 class RewardModulatedSTDPState(NamedTuple):
+    """The state of :class:`RewardModulatedSTDP` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``):
+    ``x_pre``: presynaptic traces, tau_plus; ``x_post``: postsynaptic traces, tau_minus; ``eligibility``:
+    per-synapse eligibility traces, tau_e; ``index``: the synapse index the event-driven kernels use (built by
+    ``init``)."""
+
     x_pre: Float[Array, " n_pre"]  # presynaptic traces, tau_plus
     x_post: Float[Array, " n_post"]  # postsynaptic traces, tau_minus
     eligibility: Float[Array, " nnz"]  # per-synapse eligibility traces, tau_e

@@ -34,6 +34,10 @@ PFISTER_GERSTNER_2006 = {
 
 
 class TripletSTDPState(NamedTuple):
+    """The state of :class:`TripletSTDP` (per-neuron traces have shape ``(n_pre,)`` or ``(n_post,)``): ``r1``:
+    presynaptic traces, tau_plus; ``r2``: presynaptic traces, tau_x; ``o1``: postsynaptic traces, tau_minus; ``o2``:
+    postsynaptic traces, tau_y; ``index``: the synapse index the event-driven kernels use (built by ``init``)."""
+
     r1: Float[Array, " n_pre"]  # presynaptic traces, tau_plus
     r2: Float[Array, " n_pre"]  # presynaptic traces, tau_x
     o1: Float[Array, " n_post"]  # postsynaptic traces, tau_minus

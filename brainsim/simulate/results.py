@@ -10,11 +10,13 @@ class Results(eqx.Module):
     """What ``simulate`` recorded.
 
     Arrays (pytree leaves, so ``Results`` can leave ``jit`` and carry gradients):
-        spikes: ``{pop: (T, ceil(n/8)) uint8}`` bit-packed, or ``(T, n)`` float when recorded dense.
-        variables: ``{"pop.var": (K, k)}`` sampled at the end of each window of ``every`` steps.
-        rates: ``{pop: (K,)}`` population rate in Hz, averaged over each window.
-        outputs: ``{pop: (T, n)}`` the outputs of populations recorded as values (graded outputs, e.g. rates),
-            the value emitted by step ``i`` labelled with the end of that step (:meth:`output`).
+
+    - ``spikes``: ``{pop: (T, ceil(n/8)) uint8}`` bit-packed, or ``(T, n)`` float when recorded dense.
+    - ``variables``: ``{"pop.var": (K, k)}`` sampled at the end of each window of ``every`` steps.
+    - ``rates``: ``{pop: (K,)}`` population rate in Hz, averaged over each window.
+    - ``outputs``: ``{pop: (T, n)}`` the outputs of populations recorded as values (graded outputs, e.g. rates),
+      the value emitted by step ``i`` labelled with the end of that step (:meth:`output`).
+
     Static metadata: ``dt`` (ms), ``t_start`` (ms), ``n_steps``, ``every``, population sizes,
     recorded indices; ``compile_s`` and ``run_s`` when ``simulate`` ran from the host.
 

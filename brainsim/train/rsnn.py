@@ -12,6 +12,9 @@ from ..neurons._base import AbstractNeuron
 
 
 class RSNNState(eqx.Module):
+    """The state of :class:`RSNN`: ``neuron``: the population's state pytree; ``z``: spikes of the last step (0 or 1);
+    ``y``: readout."""
+
     neuron: object  # the population's state pytree
     z: Float[Array, " n"]  # spikes of the last step (0 or 1)
     y: Float[Array, " n_out"]  # readout
