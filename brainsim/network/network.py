@@ -169,6 +169,14 @@ class Network(eqx.Module):
 
     # -- the step ------------------------------------------------------------------------------
     def step(self, state: NetworkState, inputs, t, dt):
+        """One step ``[t, t + dt)`` (ms) from ``state``: returns ``(state, outputs)``. Pure; ``simulate`` scans it.
+
+        ``inputs``: ``{population: array}``, this step's row of ``simulate``'s inputs (currents in pA for neurons,
+        data for sources; a leading batch axis for a batched state), or ``None``. ``outputs``: ``{population:
+        array}``, what each population emitted in the step (spikes as 0./1. floats, or graded values). In order:
+        every population's synaptic drive and integration (per sample), the plasticity rules, then the delivery
+        plan sends the outputs through the projections into the state that acts from the next step on.
+        """
         inputs = self._check_step_inputs(inputs, state.batch)
         k = state.step
         integrate = self._integrate  # 1.-2. per sample: drives, then the populations
@@ -271,6 +279,7 @@ class Network(eqx.Module):
 
     @property
     def n_synapses(self) -> int:
+        """The total number of synapses of the projections."""
         return sum(p.conn.nnz for p in self.projections.values())
 
 
