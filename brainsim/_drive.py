@@ -34,10 +34,12 @@ class Drive(eqx.Module):
 
     @classmethod
     def zero(cls, n: int, dtype=jnp.float32) -> "Drive":
+        """No input to ``n`` neurons: ``i`` and ``g`` zero arrays of shape ``(n,)`` in ``dtype``."""
         return cls(jnp.zeros((n,), dtype), jnp.zeros((n,), dtype))
 
     @classmethod
     def current(cls, i) -> "Drive":
+        """A pure current input ``i`` (pA, any shape) with no conductance."""
         i = jnp.asarray(i)
         return cls(i, jnp.zeros_like(i))
 

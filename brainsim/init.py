@@ -8,11 +8,16 @@ import jax.numpy as jnp
 
 
 class AbstractInit(eqx.Module):
+    """A distribution of initial values, drawn in ``init_state``: ``init(key, shape, dtype)`` returns an array of
+    ``shape`` in the unit of the variable it initialises (e.g. mV for ``v_init``)."""
+
     @abc.abstractmethod
     def __call__(self, key, shape, dtype=None): ...
 
 
 class Constant(AbstractInit):
+    """Every value equal to ``value`` (in the variable's unit); needs no key."""
+
     value: float
 
     def __call__(self, key, shape, dtype=None):

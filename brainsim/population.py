@@ -4,11 +4,11 @@ A population is ``n`` units of one kind: point neurons, spike sources, rate unit
 declares, as class-level constants, what it emits and what it takes, and the network plans its step from these
 declarations alone (no routing on the class):
 
-- ``output``: :data:`SPIKES` (0./1. per unit and step: recorded bit-packed, analysed as spike trains, and the
-  presynaptic events of projections) or :data:`GRADED` (a value per unit and step, e.g. a rate in Hz: recorded
+- ``output``: ``SPIKES`` (0./1. per unit and step: recorded bit-packed, analysed as spike trains, and the
+  presynaptic events of projections) or ``GRADED`` (a value per unit and step, e.g. a rate in Hz: recorded
   as values, delivered through projections as the value times the weight);
-- ``takes``: :data:`DRIVE` (synaptic and injected input as a :class:`~brainsim.Drive` summed by the network, plus
-  the step's external input from ``simulate(inputs=...)`` as a current) or :data:`DATA` (no synaptic input; the
+- ``takes``: ``DRIVE`` (synaptic and injected input as a :class:`~brainsim.Drive` summed by the network, plus
+  the step's external input from ``simulate(inputs=...)`` as a current) or ``DATA`` (no synaptic input; the
   step's external input is passed as it is, e.g. spikes fed from data);
 - ``n_compartments``: 1 for point units; a multi-compartment cell takes one Drive column per compartment
   (``(n, n_compartments)``), and a projection targets one compartment.

@@ -51,7 +51,8 @@ class AbstractSurrogate(eqx.Module):
     """
 
     @abc.abstractmethod
-    def derivative(self, x): ...
+    def derivative(self, x):
+        """The pseudo-derivative at the distance to threshold ``x`` (any shape; elementwise, finite, >= 0)."""
 
     def __call__(self, x):
         return spike(x, self)

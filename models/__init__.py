@@ -15,11 +15,19 @@ from .izhikevich2003 import izhikevich2003
 
 
 def _default_state(net, key, dt):
+    """The initial state of a model without its own: ``net.init_state(key, dt)``."""
     return net.init_state(key, dt)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
+    """A reference model of :data:`MODELS`: how to build it and what to expect of it.
+
+    ``build(n_neurons, seed=...)`` returns the ``Network``; ``initial_state(net, key, dt)`` its initial state;
+    ``expected_rate_hz``: ``(low, high)`` spread of the peers' mean rates (Hz) at the default size and duration;
+    ``recorded``: the populations the CLI records; ``unroll``: the ``lax.scan`` unroll ``simulate`` uses; ``dt``: the
+    step (ms) the model is defined and validated at; ``min_neurons``: the smallest size its builder accepts."""
+
     name: str
     build: Callable  # (n_neurons, seed=...) -> Network
     initial_state: Callable = _default_state  # (net, key, dt) -> NetworkState
@@ -33,6 +41,8 @@ class ModelSpec:
     min_neurons: int = 3  # the smallest size the builder accepts (the 80/20 E/I split needs 3)
 
 
+#: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``): each a
+#: :class:`ModelSpec` (the CLI's ``brainsim run MODEL`` builds and runs them).
 MODELS = {
     "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
                       expected_rate_hz=(17.0, 24.0)),

@@ -84,14 +84,17 @@ class Connectivity(eqx.Module):
 
     @property
     def nnz(self) -> int:
+        """The number of synapses (stored connections)."""
         return int(self.indices.shape[0])
 
     @property
     def homogeneous_weights(self) -> bool:
+        """Whether all synapses share one scalar weight (``weights`` of shape ``()``)."""
         return self.weights.ndim == 0
 
     @property
     def homogeneous_delays(self) -> bool:
+        """Whether all synapses share one scalar delay (``delays`` of shape ``()``, ms)."""
         return self.delays.ndim == 0
 
     def synapse_weights(self):
@@ -118,9 +121,11 @@ class Connectivity(eqx.Module):
         return dense.at[self.pre_ids(), self.indices].add(self.synapse_weights())
 
     def in_degrees(self) -> np.ndarray:
+        """The number of incoming synapses of each postsynaptic neuron, shape ``(n_post,)`` (numpy)."""
         return np.bincount(np.asarray(self.indices), minlength=self.n_post)
 
     def out_degrees(self) -> np.ndarray:
+        """The number of outgoing synapses of each presynaptic neuron, shape ``(n_pre,)`` (numpy)."""
         return np.diff(np.asarray(self.indptr))
 
     def to_scipy(self):

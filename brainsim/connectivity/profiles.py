@@ -16,12 +16,18 @@ from ._checks import probability
 
 
 class AbstractProfile(eqx.Module):
+    """A connection probability as a function of distance (um), for :func:`~brainsim.connectivity.distance_dependent`.
+
+    Called on an array of distances, it returns the probabilities (same shape, in [0, 1]); ``support`` is the
+    distance beyond which the probability is 0 (``inf`` when it never is)."""
+
     @abc.abstractmethod
     def __call__(self, distance: np.ndarray) -> np.ndarray: ...
 
     @property
     @abc.abstractmethod
-    def support(self) -> float: ...
+    def support(self) -> float:
+        """The distance (um) beyond which the probability is 0 (``math.inf`` for profiles without a cutoff)."""
 
 
 class GaussianProfile(AbstractProfile):

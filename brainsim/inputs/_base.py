@@ -20,10 +20,13 @@ class AbstractSource(AbstractPopulation):
     takes: ClassVar[str] = DATA
 
     @abc.abstractmethod
-    def init_state(self, key=None): ...
+    def init_state(self, key=None):
+        """The source's state at t = 0 (``key`` seeds it, for random sources)."""
 
     @abc.abstractmethod
-    def step(self, state, x, t, dt): ...
+    def step(self, state, x, t, dt):
+        """``(state, spikes)`` after the step ``[t, t + dt)`` (ms); ``x``: this source's entry of ``simulate``'s
+        ``inputs`` at this step, or ``None``. Spikes are 0./1. floats of shape ``(n,)``."""
 
 
 class AbstractCurrent(eqx.Module):
@@ -35,7 +38,9 @@ class AbstractCurrent(eqx.Module):
     target: eqx.AbstractVar[str]
 
     def init_state(self, n: int, key=None):
+        """The current's state at t = 0 for a target of ``n`` neurons (``None`` when it has none)."""
         return None
 
     @abc.abstractmethod
-    def step(self, state, t, dt): ...
+    def step(self, state, t, dt):
+        """``(state, I)``: the current ``I`` (pA, shape ``()`` or ``(n,)``) that acts over ``[t, t + dt)`` (ms)."""

@@ -22,6 +22,9 @@ from ..population import AbstractPopulation, DtAccuracyWarning, DtLimits  # noqa
 # max(3 ms, 6 %). The limit is the largest dt of the grid 0.005, 0.01, 0.02, 0.025, 0.04, 0.05, 0.08, 0.1, 0.125,
 # ..., 5 ms up to which every dt meets the criterion; it scales with a model's time scale where one sets its speed
 # (e.g. tau_m, or the HH temperature factor). Explicit integrators are also bounded by their stability limit.
+#: The accuracy criteria of the dt limits, quoted in their messages: ``(warning, error)``, each a sentence. A dt
+#: above a model's warning limit degrades its spike counts or first-spike times beyond the first; above its error
+#: limit, beyond the second (measured per model by ``tests/neurons/dt_convergence.py``).
 ACCURACY_CRITERION = ("spike counts within 10 % and first spikes within max(1 ms, 2 %) of the converged "
                       "solution, f-I protocol", "spike counts within 30 % and first spikes within max(3 ms, 6 %)")
 

@@ -150,6 +150,8 @@ class HHTraub(AbstractNeuron):
         return 1.0
 
     def rates(self, v):
+        """The gating rates ``(alpha_m, beta_m, alpha_h, beta_h, alpha_n, beta_n)`` (1/ms) at ``v`` (mV), shifted by
+        ``V_T``."""
         return traub_rates(v, self.V_T)
 
     def init_state(self, key=None) -> HHTraubState:

@@ -40,8 +40,9 @@ SCHEMES = ("continuous", "izhikevich2003")
 DT_LIMITS = {ExponentialEuler: (0.2, 1.0), Euler: (0.2, 1.0), RK2: (0.4, 1.5), RK4: (0.5, 1.5)}
 
 
-# (a, b, c, d) of Izhikevich (2003), IEEE Trans. Neural Netw. 14:1569, Fig. 2, and Izhikevich
-# (2004), IEEE Trans. Neural Netw. 15:1063.
+#: The ``(a, b, c, d)`` parameters of Izhikevich's cell types by name (``"RS"`` regular spiking, ``"IB"``
+#: intrinsically bursting, ``"CH"`` chattering, ``"FS"`` fast spiking, ...): Izhikevich (2003), IEEE Trans. Neural
+#: Netw. 14:1569, Fig. 2, and Izhikevich (2004), IEEE Trans. Neural Netw. 15:1063.
 CELL_TYPES = {
     "RS": (0.02, 0.2, -65.0, 8.0),  # regular spiking (excitatory, adapting)
     "IB": (0.02, 0.2, -55.0, 4.0),  # intrinsically bursting

@@ -34,7 +34,9 @@ from jaxtyping import Array, Float, PyTree
 from ..units import to_canonical
 from . import bounds
 
+#: The output kinds a rule sees on either side: ``"spikes"`` (0./1. floats) or ``"graded"`` (values, e.g. rates).
 SPIKES, GRADED = "spikes", "graded"
+#: Both output kinds, ``(SPIKES, GRADED)``.
 KINDS = (SPIKES, GRADED)
 
 

@@ -25,14 +25,19 @@ DEPENDENCES = ("additive", "multiplicative", "van_rossum")
 
 
 def potentiation_factor(w, w_max, dependence: str):
+    """The factor of a potentiation step at weights ``w`` (table above): ``w_max - w`` for ``"multiplicative"``,
+    else 1 (same shape as ``w``)."""
     return w_max - w if dependence == "multiplicative" else jnp.ones_like(w)
 
 
 def depression_factor(w, w_min, dependence: str):
+    """The factor of a depression step at weights ``w`` (table above): 1 for ``"additive"``, else ``w - w_min``
+    (same shape as ``w``)."""
     return jnp.ones_like(w) if dependence == "additive" else w - w_min
 
 
 def clip(w, w_min, w_max):
+    """The weights ``w`` clipped to ``[w_min, w_max]`` (bounds may be infinite)."""
     return jnp.clip(w, w_min, w_max)
 
 

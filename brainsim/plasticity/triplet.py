@@ -21,6 +21,9 @@ INTERACTIONS = ("all_to_all", "nearest")
 # Transcribed without the paper at hand: the minimal visual-cortex all-to-all row matches GeNN's sjostrom_triplet
 # example (tau_y 114 ms, A3+ 6.5e-3, A2- 7.1e-3); the other rows, the minimal hippocampal ones above all, are
 # still to be checked against Table 4. The Brian2 reference uses the same values, so it tests the rule, not them.
+#: The parameter sets of Pfister & Gerstner (2006), Table 4, keyed by ``(preparation, interaction, minimal)``
+#: (``"visual_cortex"`` or ``"hippocampal"``; ``"all_to_all"`` or ``"nearest"``; the minimal model or not): values
+#: ``(tau_x, tau_y, A2+, A3+, A2-, A3-)`` in ms and dimensionless amplitudes (see the comment above on provenance).
 PFISTER_GERSTNER_2006 = {
     ("visual_cortex", "all_to_all", False): (101.0, 125.0, 5e-10, 6.2e-3, 7e-3, 2.3e-4),
     ("visual_cortex", "nearest", False): (714.0, 40.0, 8.8e-11, 5.3e-2, 6.6e-3, 3.1e-3),

@@ -173,6 +173,8 @@ class Record(eqx.Module):
                                  f"got range [{idx.min()}, {idx.max()}]")
 
     def indices(self, var, pop, n):
+        """The neuron indices recorded of variable ``var`` of population ``pop`` (of ``n`` neurons), or ``None``
+        for all."""
         for v, p, is_slice, key in self.variables:
             if (v, p) == (var, pop):
                 if key is None:
@@ -190,10 +192,13 @@ class Record(eqx.Module):
         raise KeyError(name)
 
     def labels(self):
+        """The labels of the recorded variables (``'pop.var'``) and weights (``'proj.weights'``), in recording order."""
         return [f"{pop}.{var}" for var, pop, _, _ in self.variables] + [f"{p}.weights" for p, _, _ in self.weights]
 
     # -- inside the scan ------------------------------------------------------------------------
     def spikes_now(self, outputs):
+        """The recorded spikes of one step from the populations' ``outputs`` (inside the scan; bit-packed unless
+        recorded dense)."""
         out = {}
         for name in self.spikes:
             s = outputs[name]
@@ -201,9 +206,12 @@ class Record(eqx.Module):
         return out
 
     def outputs_now(self, outputs):
+        """The recorded graded outputs of one step (inside the scan)."""
         return {name: outputs[name] for name in self.outputs}
 
     def sample(self, net, state):
+        """The recorded variables and weights of ``state`` (inside the scan, at the end of a window of ``every``
+        steps)."""
         out = {}
         for var, pop, _, _ in self.variables:
             x = getattr(state.populations[pop], var)

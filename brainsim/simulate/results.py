@@ -47,10 +47,12 @@ class Results(eqx.Module):
     # -- metadata ------------------------------------------------------------------------------
     @property
     def t_stop(self) -> float:
+        """The end of the run, ms."""
         return self.t_start + self.n_steps * self.dt
 
     @property
     def duration(self) -> float:
+        """The length of the run, ms."""
         return self.n_steps * self.dt
 
     @property
@@ -60,6 +62,7 @@ class Results(eqx.Module):
 
     @property
     def variable_names(self) -> tuple:
+        """Labels of the recorded state variables and weights (``'E.v'``, ``'E->E.weights'``)."""
         return tuple(self.variables)
 
     @property
@@ -69,9 +72,11 @@ class Results(eqx.Module):
 
     @property
     def rate_names(self) -> tuple:
+        """Populations whose population rates were recorded."""
         return tuple(self.rates)
 
     def size(self, pop: str) -> int:
+        """The number of neurons of population ``pop`` (``KeyError`` naming the populations when unknown)."""
         sizes = dict(self.sizes)
         if pop not in sizes:
             raise KeyError(f"Results: no population '{pop}' in the network that ran; populations: {sorted(sizes)}")

@@ -23,8 +23,14 @@ from .._param import scalar
 
 
 class AbstractKinetics(eqx.Module):
+    """The protocol of synaptic kinetics (see the module docstring): a linear system per target neuron whose
+    ``value`` a synaptic output turns into current, declaring its linear structure (``inputs``, ``with_inputs``,
+    ``input_decay``) so that the network delivers spikes into it without tracing it. Kinetics are final Modules;
+    their array fields (time constants, ms) are parameters."""
+
     @abc.abstractmethod
-    def init_state(self, n: int): ...
+    def init_state(self, n: int):
+        """The state for ``n`` target neurons, zero (no input)."""
 
     @abc.abstractmethod
     def inputs(self, state) -> tuple:
@@ -39,14 +45,17 @@ class AbstractKinetics(eqx.Module):
         """Per input variable, the factor (shape ``()`` or ``(n,)``) it decays by over ``dt`` ms on its own."""
 
     @abc.abstractmethod
-    def decay(self, state, dt): ...
+    def decay(self, state, dt):
+        """The state after ``dt`` ms without new input (exact: the equations are linear). Each input variable is
+        multiplied by its :meth:`input_decay` factor, whatever the other variables hold."""
 
     def arrive(self, state, x):
         """``state`` with the increment ``x`` (``(..., n)``) added to every input variable."""
         return self.with_inputs(state, tuple(v + x for v in self.inputs(state)))
 
     @abc.abstractmethod
-    def value(self, state): ...
+    def value(self, state):
+        """The conductance (nS) or current (pA) the output sees, shape ``(..., n)``."""
 
     @abc.abstractmethod
     def time_course(self, state) -> tuple:

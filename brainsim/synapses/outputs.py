@@ -10,6 +10,9 @@ from .._param import scalar
 
 
 class AbstractOutput(eqx.Module):
+    """How a synaptic variable acts on its targets: ``drive(g, v)`` returns the :class:`~brainsim.Drive` of the
+    variable's value ``g`` (nS for conductances, pA for currents) at the target potential ``v`` (mV)."""
+
     @abc.abstractmethod
     def drive(self, g, v) -> Drive:
         """The input to the target given the synaptic variable ``g`` and the target's ``v`` (mV)."""
@@ -76,6 +79,8 @@ class MgBlock(AbstractOutput):
         self.mg = scalar(name, "mg", mg, "mM", nonnegative=True)
 
     def block(self, v):
+        """The fraction of NMDA conductance not blocked by Mg2+ at ``v`` (mV), Jahr & Stevens (1990):
+        ``1 / (1 + [Mg] / 3.57 exp(-0.062 v))``, ``[Mg]`` in mM."""
         return 1.0 / (1.0 + self.mg / 3.57 * jnp.exp(-0.062 * v))
 
     def drive(self, g, v):

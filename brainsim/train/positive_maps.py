@@ -24,7 +24,8 @@ class AbstractPositiveMap(eqx.Module):
     def __call__(self, raw): ...
 
     @abc.abstractmethod
-    def inverse(self, value): ...
+    def inverse(self, value):
+        """The unconstrained value that maps onto ``value`` (>= 0; values at 0 map to a large negative number)."""
 
 
 class Softplus(AbstractPositiveMap):

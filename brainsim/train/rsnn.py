@@ -69,14 +69,17 @@ class RSNN(eqx.Module):
 
     @property
     def n(self) -> int:
+        """The number of recurrent neurons."""
         return self.neuron.n
 
     @property
     def n_in(self) -> int:
+        """The number of inputs."""
         return self.w_in.shape[1]
 
     @property
     def n_out(self) -> int:
+        """The number of readout units."""
         return self.w_out.shape[0]
 
     def rec_mask(self):
@@ -90,6 +93,7 @@ class RSNN(eqx.Module):
         return jnp.exp(-dt / self.tau_out)
 
     def init_state(self, key=None) -> RSNNState:
+        """The state at t = 0: the population's initial state (``key`` seeds it), no spikes, a zero readout."""
         dtype = jnp.result_type(self.w_in, self.w_out)
         return RSNNState(neuron=self.neuron.init_state(key), z=jnp.zeros(self.n, dtype),
                          y=jnp.zeros(self.n_out, dtype))

@@ -75,8 +75,9 @@ def _assigned(mod):
         return []
     names = []
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
-        names += [t.id for t in targets if isinstance(t, ast.Name)]
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for t in targets:
+            names += [e.id for e in (t.elts if isinstance(t, ast.Tuple) else [t]) if isinstance(e, ast.Name)]
     return names
 
 
@@ -200,13 +201,14 @@ def copy_notebooks(app):
 
 
 def check_docstring(app, what, name, obj, options, lines):
-    if name.rsplit(".", 1)[-1].startswith("_") or what == "attribute":  # fields are described (with units) by their class
+    if name.rsplit(".", 1)[-1].startswith("_") or what == "attribute":  # fields: described (units) by their class
         return
     if what == "data" and type(obj).__doc__ and lines and lines[0].strip() == type(obj).__doc__.strip().split("\n")[0]:
         lines.clear()  # no ``#:`` comment: autodoc fell back to the docstring of the value's type
     if what == "class":
         own = obj.__dict__.get("__doc__")
-        if not own or own.startswith(obj.__name__ + "("):  # none, or the signature a dataclass writes
+        generated = own and own.startswith(obj.__name__ + "(") and own.rstrip().endswith(")") and "\n" not in own
+        if not own or generated:  # none, or the signature a dataclass writes
             lines.clear()
     if not any(line.strip() for line in lines):
         logger.warning(f"missing docstring: {what} {name} (every public name needs one: units, shapes, defaults)",
