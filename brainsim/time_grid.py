@@ -45,7 +45,11 @@ def delay_steps(delay, dt):
     """Delay(s) in ms as whole steps of ``dt``: nearest, halves up, at least one (the module's rule), with the
     tolerance of the delays' dtype (the dtype the kernels compute in).
 
-    numpy in, numpy (int64) out; a JAX array or tracer in, int32 JAX array out (the kernels' dtype)."""
+    numpy in, numpy (int64) out; a JAX array or tracer in, int32 JAX array out (the kernels' dtype).
+
+    >>> delay_steps([0.0, 0.05, 0.15, 0.3, 1.25], 0.1)   # at least one step; halves up; 0.3 / 0.1 is 3
+    array([ 1,  1,  2,  3, 13])
+    """
     if _is_jax(delay) or _is_jax(dt):
         x = jnp.asarray(delay) / dt
         return jnp.maximum(jnp.floor(x * (1.0 + tolerance(x.dtype)) + 0.5), 1).astype(jnp.int32)
