@@ -23,7 +23,7 @@ from .projection import FUSED, MATRIX, NONE, OWN
 class DeliveryPlan(NamedTuple):
     """The projections' names by how they are delivered (see the module docstring): ``fused``, ``matrix``,
     ``own``, and ``plastic`` (those whose weights live in their state). Built once by ``Network.__init__``
-    (:meth:`build`); :meth:`deliver` follows it every step."""
+    (``build``); :meth:`deliver` follows it every step."""
 
     fused: tuple[str, ...]
     matrix: tuple[str, ...]
