@@ -295,7 +295,8 @@ class DtTable(Directive):
                 except (TypeError, ValueError):
                     continue
                 lim = model.dt_limits()
-                rows.append((name, type(integrator).__name__, _ms(model.max_dt()), _ms(lim.warn), _ms(lim.error)))
+                rows.append((name, type(integrator).__name__, _ms(model.max_dt(), "none (stable)"),
+                             _ms(lim.warn, "none stated"), _ms(lim.error, "none stated")))
         table = nodes.table()
         group = nodes.tgroup(cols=len(rows[0]))
         table += group
@@ -310,8 +311,8 @@ class DtTable(Directive):
         return [table]
 
 
-def _ms(x):
-    return "no limit" if x is None or x == float("inf") else f"{x:g} ms"
+def _ms(x, unlimited):
+    return unlimited if x is None or x == float("inf") else f"{x:.3g} ms"
 
 
 def setup(app):
