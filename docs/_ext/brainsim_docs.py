@@ -38,6 +38,7 @@ ORDER = ["brainsim", "brainsim.network", "brainsim.population", "brainsim.neuron
          "brainsim.surrogate", "brainsim.time_grid", "brainsim.units", "brainsim.models", "brainsim.cli"]
 # Public modules that no ``__all__`` exports but whose objects the API names (the delivery plan and kinds).
 EXTRA = ["brainsim.network.plan", "brainsim.network.projection", "brainsim.neurons.spiking"]
+TITLES = {}  # page titles of modules exported under another name (brainsim.ops.reference is brainsim.ops._reference)
 EXTERNAL = {"jax", "jaxlib", "jaxtyping", "numpy", "np", "jnp", "equinox", "eqx", "optax", "typing", "collections",
             "abc", "enum", "dataclasses", "pathlib", "os", "matplotlib", "xarray", "pint", "brainunit", "scipy",
             "flax", "diffrax", "sklearn", "types", "functools", "numbers", "warnings", "tqdm", "Array", "ArrayLike",
@@ -63,6 +64,8 @@ def public_modules():
             if isinstance(obj, types.ModuleType) and obj.__name__.startswith("brainsim") and obj.__name__ not in found:
                 found.add(obj.__name__)
                 todo.append(obj.__name__)
+                if obj.__name__ != f"{mod.__name__}.{name}":  # a private module exported under a public name
+                    TITLES[obj.__name__] = f"{mod.__name__}.{name}"
     del brainsim
     return sorted(found, key=lambda m: (ORDER.index(m) if m in ORDER else len(ORDER), m))
 
@@ -153,8 +156,9 @@ def write_api(app):
              "pA, pF, Hz (:doc:`/guide/units`).", "", ".. toctree::", "   :maxdepth: 1", ""]
     aliases_done = {}  # data: the one page that documents it
     for modname, names in pages.items():
-        index.append(f"   {modname}")
-        lines = [modname, "=" * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
+        title = TITLES.get(modname, modname)
+        index.append(f"   {title} <{modname}>")
+        lines = [title, "=" * len(title), "", f".. automodule:: {modname}", "   :no-members:", ""]
         if names:
             lines += [".. rubric:: Contents", "", ".. autosummary::", "   :nosignatures:", ""]
             for name, obj in names.items():
