@@ -26,8 +26,13 @@ def _runner():
 def test_every_notebook_found():
     assert NOTEBOOKS, "no notebooks in notebooks/"
     scripts = {p.stem for p in HERE.glob("*.py")} - {"run_notebooks"}
+    generators = sorted(s for s in scripts if s.startswith("make_"))
+    assert not generators, (f"{generators}: notebooks are no longer generated; write the notebook as a jupytext "
+                            "percent script NN_name.py and run python notebooks/run_notebooks.py NN_name "
+                            "(notebooks/README.md)")
     orphans = scripts - {p.stem for p in NOTEBOOKS}
-    assert not orphans, f"notebook scripts without their executed .ipynb: {sorted(orphans)} (run_notebooks.py)"
+    assert not orphans, (f"notebook scripts without their executed .ipynb: {sorted(orphans)} "
+                         "(python notebooks/run_notebooks.py NAME writes it)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
