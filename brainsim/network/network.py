@@ -17,7 +17,9 @@ class NetworkState(eqx.Module):
     """Everything that changes during a run. ``step`` counts steps since t = 0; ``dt`` (static) is the
     step the state was built for (delay buffers are sized for it); ``batch`` (static) is the number of
     independent samples the state holds (a leading axis of every population, projection and current state),
-    or ``None`` for one network."""
+    or ``None`` for one network. ``params``: per-sample parameters of a batched state (``init_state(...,
+    params=...)``): a tree shaped like the network, ``None`` where the samples share the network's value, else the
+    samples' values along a leading batch axis; ``None`` when every sample runs the network's own parameters."""
 
     step: Int[Array, ""]
     populations: dict
@@ -25,6 +27,7 @@ class NetworkState(eqx.Module):
     currents: tuple
     dt: float = eqx.field(static=True)
     batch: int | None = eqx.field(static=True, default=None)
+    params: object = None
 
     @property
     def t(self):
@@ -112,7 +115,7 @@ class Network(eqx.Module):
                 continue  # inside a transformation (e.g. grad w.r.t. parameters): checked on the host
             p.check_dt(dt)
 
-    def init_state(self, key=None, dt: float = 0.1, *, batch: int | None = None) -> NetworkState:
+    def init_state(self, key=None, dt: float = 0.1, *, batch: int | None = None, params=None) -> NetworkState:
         """The state at t = 0 for steps of ``dt`` ms (delay buffers are sized for ``dt``).
 
         ``batch``: that many independent copies of the network's state along a leading axis, each drawn with its
@@ -121,17 +124,65 @@ class Network(eqx.Module):
         batch whose weight gradients are summed over it in the kernel. This is how to train on a batch of examples
         (``jax.vmap`` over the samples works too, but forms every sample's weight gradient before summing them).
         Inputs then carry the batch axis after the step axis. Plastic weights are per sample.
+
+        ``params``: per-sample parameters (:meth:`sample_params`), e.g. a weight per sample for a parameter sweep;
+        every sample's state is then drawn from its own parameters, and the run steps each sample with its own
+        values while the sparse projections still share one native delivery call (a per-sample weight or synaptic
+        decay is a per-sample operand of the kernel).
         """
         if batch is None:
+            if params is not None:
+                raise ValueError("Network.init_state: per-sample params need a batch (batch=B)")
             return self._init_state(key, dt)
         if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
             raise ValueError(f"Network.init_state: batch must be a positive number of samples, got {batch!r}")
         self.check_dt(dt)
         keys = _sample_keys(key, int(batch))
-        states = jax.vmap(lambda k: self._init_state(k, dt))(keys)
+        if params is None:
+            states = jax.vmap(lambda k: self._init_state(k, dt))(keys)
+        else:
+            self._check_params(params, int(batch))
+            states = jax.vmap(lambda p, k: eqx.combine(p, self)._init_state(k, dt))(params, keys)
         return NetworkState(step=jnp.zeros((), jnp.int32), populations=states.populations,
                             projections=states.projections, currents=states.currents, dt=float(dt),
-                            batch=int(batch))
+                            batch=int(batch), params=params)
+
+    def sample_params(self, where, values):
+        """Per-sample parameters for :meth:`init_state`: ``where`` picks leaves of the network as in ``eqx.tree_at``
+        (``lambda net: net.projections['E->E'].conn.weights``, or a sequence of them), ``values`` gives each leaf's
+        values with a leading batch axis (shape ``(B,) + leaf.shape``). The other leaves stay shared."""
+        leaves = where(self)
+        many = isinstance(leaves, list | tuple)
+        leaves, values = (tuple(leaves), tuple(values)) if many else ((leaves,), (values,))
+        if len(leaves) != len(values):
+            raise ValueError(f"Network.sample_params: {len(leaves)} leaves but {len(values)} value arrays")
+        cast = []
+        for k, (leaf, v) in enumerate(zip(leaves, values, strict=True)):
+            if not eqx.is_inexact_array(leaf):
+                raise TypeError(f"Network.sample_params: leaf {k} is not a floating-point array of the network")
+            v = jnp.asarray(v, leaf.dtype)
+            if v.ndim < 1 or v.shape[1:] != leaf.shape:
+                raise ValueError(f"Network.sample_params: values {k} must have shape (B,) + {leaf.shape}, got "
+                                 f"{v.shape}")
+            cast.append(v)
+        swap = dict(zip((id(x) for x in leaves), cast, strict=True))
+        return jax.tree.map(lambda x: swap.get(id(x)) if eqx.is_array(x) else None, self)
+
+    def _check_params(self, params, batch: int):
+        """Per-sample params fit this network: its tree, and each given leaf shaped ``(batch,) + the leaf's``."""
+        if jax.tree.structure(eqx.filter(params, lambda _: False), is_leaf=lambda x: x is None) != \
+                jax.tree.structure(eqx.filter(self, lambda _: False), is_leaf=lambda x: x is None):
+            raise ValueError("the state's per-sample params are not shaped like this network; build them with "
+                             "net.sample_params(where, values)")
+        mine = jax.tree_util.tree_leaves_with_path(self, is_leaf=lambda x: x is None)
+        theirs = jax.tree_util.tree_leaves_with_path(params, is_leaf=lambda x: x is None)
+        for (path, leaf), (_, value) in zip(mine, theirs, strict=True):
+            if value is None:
+                continue
+            if jnp.shape(value) != (batch,) + jnp.shape(leaf) or jnp.result_type(value) != jnp.result_type(leaf):
+                raise ValueError(f"per-sample parameter net{jax.tree_util.keystr(path)} must have shape "
+                                 f"{(batch,) + jnp.shape(leaf)} and dtype {jnp.result_type(leaf)} (a batch of "
+                                 f"{batch}), got {jnp.shape(value)} {jnp.result_type(value)}")
 
     def _init_state(self, key, dt: float) -> NetworkState:
         self.check_dt(dt)
@@ -160,6 +211,11 @@ class Network(eqx.Module):
                     raise ValueError(f"the state holds a batch of {state.batch} but "
                                      f"{jax.tree_util.keystr(name)} has shape {jnp.shape(leaf)}; build it with "
                                      f"init_state(key, dt, batch={state.batch})")
+        if state.params is not None:
+            if state.batch is None:
+                raise ValueError("the state holds per-sample params but no batch; build it with "
+                                 "init_state(key, dt, batch=B, params=...)")
+            self._check_params(state.params, state.batch)
 
     def guard(self, state: NetworkState, dt: float) -> "Network":
         """The network with run-time checks (``eqx.error_if``) of what the host checks cannot see when its parameters
@@ -179,14 +235,21 @@ class Network(eqx.Module):
         """
         inputs = self._check_step_inputs(inputs, state.batch)
         k = state.step
+        params = state.params  # per-sample parameters (a batched state), or None
         integrate = self._integrate  # 1.-2. per sample: drives, then the populations
-        for _ in range(0 if state.batch is None else 1):
-            integrate = jax.vmap(integrate, in_axes=(0, 0, 0, 0, None, None))
-        pops, outputs, currents = integrate(state.populations, state.projections, state.currents, inputs, t, dt)
-        projs, sources = self._plasticity(state.projections, outputs, dt, state.batch)  # 3.
-        projs = self.plan.deliver(self.projections, projs, sources, k, dt, state.batch)  # 4.
+        if params is not None:  # each sample integrates with its own parameters
+            pops, outputs, currents = jax.vmap(
+                lambda p, *a: eqx.combine(p, self)._integrate(*a), in_axes=(0, 0, 0, 0, 0, None, None))(
+                params, state.populations, state.projections, state.currents, inputs, t, dt)
+        else:
+            for _ in range(0 if state.batch is None else 1):
+                integrate = jax.vmap(integrate, in_axes=(0, 0, 0, 0, None, None))
+            pops, outputs, currents = integrate(state.populations, state.projections, state.currents, inputs, t, dt)
+        projs, sources = self._plasticity(state.projections, outputs, dt, state.batch, params)  # 3.
+        projs = self.plan.deliver(self.projections, projs, sources, k, dt, state.batch,
+                                  None if params is None else params.projections)  # 4.
         new = NetworkState(step=k + 1, populations=pops, projections=projs, currents=tuple(currents), dt=state.dt,
-                           batch=state.batch)
+                           batch=state.batch, params=params)
         return new, outputs
 
     def _integrate(self, pop_states, proj_states, current_states, inputs, t, dt):
@@ -211,9 +274,10 @@ class Network(eqx.Module):
             pops[n], outputs[n] = p.step(pop_states[n], x, t, dt)
         return pops, outputs, currents
 
-    def _plasticity(self, projs: dict, outputs: dict, dt, batch):
+    def _plasticity(self, projs: dict, outputs: dict, dt, batch, params=None):
         """Stage 3: the plastic projections' states after this step's pre- and postsynaptic outputs, and what every
-        projection delivers (``{name: array}``: its presynaptic output, as a plastic one transmits it)."""
+        projection delivers (``{name: array}``: its presynaptic output, as a plastic one transmits it). ``params``:
+        the state's per-sample parameters, or ``None``."""
         out = dict(projs)
         sources = {n: outputs[p.pre] for n, p in self.projections.items()}
         for n in self.plan.plastic:
@@ -222,12 +286,14 @@ class Network(eqx.Module):
             if modulator is not None and self.populations[pr.modulator].n != self.populations[pr.post].n:
                 modulator = modulator[..., 0]  # one unit: a scalar third factor
 
-            def update(state, pre, post, modulator, pr=pr):
+            def update(p, state, pre, post, modulator, pr=pr):
+                pr = pr if p is None else eqx.combine(p, pr)
                 return pr.transmit(state, pre), pr.update_weights(state, pre, post, dt, modulator)
 
+            p = None if params is None else params.projections[n]
             for _ in range(0 if batch is None else 1):
-                update = jax.vmap(update, in_axes=(0, 0, 0, None if modulator is None else 0))
-            sources[n], out[n] = update(projs[n], outputs[pr.pre], outputs[pr.post], modulator)
+                update = jax.vmap(update, in_axes=(0, 0, 0, 0, None if modulator is None else 0))
+            sources[n], out[n] = update(p, projs[n], outputs[pr.pre], outputs[pr.post], modulator)
         return out, sources
 
     def _check_step_inputs(self, inputs, batch):

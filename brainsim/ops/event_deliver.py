@@ -3,6 +3,7 @@
 import functools
 import math
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -48,15 +49,15 @@ def _deliver_reference(head, dt, *flat, ring, source, drain):
     h, step = head.reshape(-1)[0], dt.reshape(-1)[0]
     out = []
     for (w, d, a, ip, ix, buf), is_ring, j in zip(groups, ring, source, strict=True):
-        w, d, a, ip, ix = (x.reshape(x.shape[b:]) for x in (w, d, a, ip, ix))
+        ip, ix = (x.reshape(x.shape[b:]) for x in (ip, ix))  # weights, delays and scales may be per sample
         if is_ring:
-            out.append(_csr_jax.over_batch(lambda s, r, w=w, d=d, ip=ip, ix=ix: _csr_jax.scatter(
-                s, w, d, h, step, ip, ix, r), spikes[j], buf, rank=b))
+            out.append(_csr_jax.over_batch(lambda s, r, w, d, ip=ip, ix=ix: _csr_jax.scatter(
+                s, w, d, h, step, ip, ix, r), spikes[j], buf, w, d, rank=b))
         else:
-            add = _csr_jax.over_batch(lambda s, w=w, ip=ip, ix=ix, n=buf.shape[-1]: _csr_jax.matvec(s, w, ip, ix, n),
-                                      spikes[j], rank=b)
+            add = _csr_jax.over_batch(lambda s, w, ip=ip, ix=ix, n=buf.shape[-1]: _csr_jax.matvec(s, w, ip, ix, n),
+                                      spikes[j], w, rank=b)
             out.append(buf * a + add.astype(buf.dtype))
-    accs = _drain(out, [(r, acc, a.reshape(-1)) for r, (a, acc) in zip(drain, drain_groups, strict=True)], h, b)
+    accs = _drain(out, [(r, acc, a) for r, (a, acc) in zip(drain, drain_groups, strict=True)], h, b)
     return tuple(out) + accs
 
 
@@ -95,7 +96,10 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
 
     A batch: spikes, buffers and accumulators may all carry the same leading dimensions (samples that share
     the connectivity, scales and step), e.g. spikes ``(B, n_pre)`` and buffers ``(B, n_post)`` or
-    ``(B, L, n_post)``. With the native backend the batch is one call, and the weight gradient is summed over it
+    ``(B, L, n_post)``. Weights, delays and scales may differ between samples: a connectivity's ``weights`` (or
+    ``delays``) of shape ``lead + (1,)`` or ``lead + (nnz,)``, a scale of shape ``lead + (1,)`` or
+    ``lead + (n_post,)`` is read per sample (e.g. a parameter sweep; the forward pass only). With the native
+    backend the batch is one call, and the weight gradient is summed over it
     inside the kernel (under ``jax.vmap`` each example would get its own, then be summed).
 
     Returns:
@@ -127,16 +131,22 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
                              f"{batch}(L >= 1, {c.n_post}), got {b.shape}")
         if b.ndim - nb == 2 and dt is None:
             raise ValueError(f"brainsim.ops.event_deliver: buffer {k} is a ring buffer {b.shape}; pass dt (ms)")
-        if a is not None and (b.ndim - nb == 2 or jnp.shape(a) not in ((), (1,), (c.n_post,))):
+        if a is not None and (b.ndim - nb == 2 or not _scale_shape(jnp.shape(a), lead, c.n_post)):
             raise ValueError(f"brainsim.ops.event_deliver: scale {k} must be None, a scalar or shape ({c.n_post},) "
-                             f"for an accumulator (ring buffers take None), got shape {jnp.shape(a)}")
+                             f"for an accumulator (ring buffers take None), or per sample {lead} + (1,) or {lead} + "
+                             f"({c.n_post},), got shape {jnp.shape(a)}")
+        for label, x, n in (("weights", c.weights, c.nnz), ("delays", c.delays, c.nnz)):
+            if jnp.ndim(x) > 1 and not (nb and jnp.shape(x)[:-1] == lead and jnp.shape(x)[-1] in (1, n)):
+                raise ValueError(f"brainsim.ops.event_deliver: connectivity {k}'s {label} must be a scalar, one per "
+                                 f"synapse ({n}), or per sample {lead} + (1,) or {lead} + ({n},), got "
+                                 f"{jnp.shape(x)}")
     drains = tuple((int(r), jnp.asarray(acc), a) for r, acc, a in drains)
     for d, (r, acc, a) in enumerate(drains):
         if not 0 <= r < len(buffers) or buffers[r].ndim - nb != 2:
             raise ValueError(f"brainsim.ops.event_deliver: drain {d} must name a ring buffer (its position in "
                              f"buffers), got {r}")
         want = lead + buffers[r].shape[-1:]
-        if acc.shape != want or (a is not None and jnp.shape(a) not in ((), (1,), want[-1:])):
+        if acc.shape != want or (a is not None and not _scale_shape(jnp.shape(a), lead, want[-1])):
             raise ValueError(f"brainsim.ops.event_deliver: drain {d} needs an accumulator of shape "
                              f"{want} and a scalar or matching scale, got {acc.shape} and "
                              f"{None if a is None else jnp.shape(a)}")
@@ -159,7 +169,11 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
             flat_of[id(s)] = s.reshape(batch + s.shape[nb:])
     flat_spikes = tuple(flat_of[id(s)] for s in spikes)
     flat_buffers = tuple(b.reshape(batch + b.shape[nb:]) for b in buffers)
-    flat_drains = tuple((r, acc.reshape(batch + acc.shape[nb:]), a) for r, acc, a in drains)
+    flat_drains = tuple((r, acc.reshape(batch + acc.shape[nb:]), _flat(a, nb, batch)) for r, acc, a in drains)
+    scales = tuple(_flat(a, nb, batch) for a in scales)
+    conns = tuple(c if jnp.ndim(c.weights) <= 1 and jnp.ndim(c.delays) <= 1 else
+                  eqx.tree_at(lambda c: (c.weights, c.delays), c, (_flat(c.weights, nb, batch),
+                                                                   _flat(c.delays, nb, batch))) for c in conns)
     if native:
         out = _native(conns, flat_spikes, flat_buffers, head, dt, scales, flat_drains, dtype)
     else:
@@ -167,19 +181,52 @@ def event_deliver(conns, spikes, buffers, head=0, dt=None, *, scales=None, drain
     return tuple(x.reshape(lead + x.shape[len(batch):]) for x in out)
 
 
+def _scale_shape(shape, lead, n: int) -> bool:
+    """A shared scale ``()``, ``(1,)``, ``(n,)``, or one per sample ``lead + (1,)``, ``lead + (n,)``."""
+    return shape in ((), (1,), (n,)) or (bool(lead) and shape[:-1] == lead and shape[-1:] in ((1,), (n,)))
+
+
+def _flat(x, nb: int, batch: tuple):
+    """A per-sample operand (``nb`` batch dimensions, then one) with its batch dimensions flattened to ``batch``;
+    shared ones (at most one dimension) as they are."""
+    if x is None or not nb or jnp.ndim(x) <= 1:
+        return x
+    return jnp.reshape(x, batch + jnp.shape(x)[-1:])
+
+
+def _own(x, rank: int) -> bool:
+    """Whether a (flattened) operand is per sample: a leading batch dimension besides its data dimension."""
+    return rank > 0 and x is not None and jnp.ndim(x) == rank + 1
+
+
 def _separately(conns, spikes, buffers, head, dt, scales, drains, backend):
     """Every connection through the single-connection ops (on the pure-JAX backend their references; with a library
     that predates the joint kernel their own native kernels), then the drains in pure JAX."""
     out, rank = [], spikes[0].ndim - 1
     for c, s, b, a in zip(conns, spikes, buffers, scales, strict=True):
+        own = _own(c.weights, rank) or _own(c.delays, rank)
         if b.ndim == rank + 1:  # an accumulator
             if a is not None:
-                b = b * jnp.reshape(jnp.asarray(a, b.dtype), (-1,))
-            out.append(b + event_matvec(c, s, backend=backend).astype(b.dtype))
+                b = b * (a.astype(b.dtype) if _own(a, rank) else jnp.reshape(jnp.asarray(a, b.dtype), (-1,)))
+            if own:  # per-sample weights: the reference, sample by sample
+                add = _csr_jax.over_batch(lambda s, w, c=c: _csr_jax.matvec(s, w, c.indptr, c.indices, c.n_post),
+                                          s, c.weights, rank=rank)
+            else:
+                add = event_matvec(c, s, backend=backend)
+            out.append(b + add.astype(b.dtype))
+        elif own:
+            out.append(_csr_jax.over_batch(lambda s, r, w, d, c=c: _csr_jax.scatter(
+                s, w, d, head, dt, c.indptr, c.indices, r), s, b, _rows(c.weights, rank), _rows(c.delays, rank),
+                rank=rank))
         else:
             out.append(delayed_event_scatter(c, s, b, head, dt, backend=backend))
     accs = _drain(out, drains, head, rank)  # clears the drained rows of `out`
     return tuple(out) + accs
+
+
+def _rows(x, rank: int):
+    """An operand as ``(1|B, n)`` rows for :func:`_csr_jax.over_batch` (shared ones get a leading 1)."""
+    return x if _own(x, rank) else jnp.reshape(x, (1, -1))
 
 
 def _native(conns, spikes, buffers, head, dt, scales, drains, dtype):
@@ -195,16 +242,18 @@ def _native(conns, spikes, buffers, head, dt, scales, drains, dtype):
     head = jnp.reshape(jnp.asarray(head, jnp.int32), (1,))
     dt = jnp.reshape(lax.stop_gradient(jnp.asarray(1.0 if dt is None else dt, dtype)), (1,))
     groups, n_weights, rank = [], [], sources[0].ndim - 1
+    def operand(x):  # per-sample operands keep their batch dimension
+        x = jnp.asarray(x, dtype)
+        return x if _own(x, rank) else jnp.reshape(x, (-1,))
+
     for c, b, a in zip(conns, buffers, scales, strict=True):
-        weights = jnp.reshape(c.weights.astype(dtype), (-1,))
-        scale = jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,))
-        delays = (jnp.reshape(lax.stop_gradient(c.delays).astype(dtype), (-1,)) if b.ndim == rank + 2
-                  else jnp.zeros((1,), dtype))
+        weights = operand(c.weights)
+        scale = jnp.ones((1,), dtype) if a is None else operand(a)
+        delays = (operand(lax.stop_gradient(c.delays)) if b.ndim == rank + 2 else jnp.zeros((1,), dtype))
         groups.append((weights, delays, scale, c.indptr, c.indices, b))
-        n_weights.append(weights.shape[0])
+        n_weights.append(weights.shape[-1])
     rings = tuple(int(b.ndim == rank + 2) for b in buffers)
-    drain_groups = tuple((jnp.ones((1,), dtype) if a is None else jnp.reshape(jnp.asarray(a, dtype), (-1,)), acc)
-                         for _, acc, a in drains)
+    drain_groups = tuple((jnp.ones((1,), dtype) if a is None else operand(a), acc) for _, acc, a in drains)
     static = (tuple(n_weights), rings, source, tuple(r for r, _, _ in drains), rank)
     return _deliver(static, tuple(sources), head, dt, tuple(groups), drain_groups)
 
@@ -217,7 +266,9 @@ def _drain(rings, drains, head, rank: int):
     out = []
     for r, acc, a in drains:
         row = lax.dynamic_index_in_dim(rings[r], (h + 1) % rings[r].shape[rank], axis=rank, keepdims=False)
-        acc = acc if a is None else acc * jnp.reshape(jnp.asarray(a, acc.dtype), (-1,))
+        if a is not None:
+            a = jnp.asarray(a, acc.dtype)
+            acc = acc * (a if a.ndim == rank + 1 else jnp.reshape(a, (-1,)))
         out.append(acc + row)
     for r in dict.fromkeys(r for r, _, _ in drains):
         nxt = (h + 1) % rings[r].shape[rank]
@@ -230,9 +281,9 @@ def _forward(static, spikes, head, dt, groups, drain_groups):
     _, rings, source, drain, b = static
     operands = [shared(head, b), shared(dt, b), *spikes]
     for weights, delays, scale, indptr, indices, buf in groups:
-        operands += [*(shared(x, b) for x in (weights, delays, scale, indptr, indices)), buf]
+        operands += [*(x if _own(x, b) else shared(x, b) for x in (weights, delays, scale, indptr, indices)), buf]
     for scale, acc in drain_groups:
-        operands += [shared(scale, b), acc]
+        operands += [scale if _own(scale, b) else shared(scale, b), acc]
     return call(DELIVER, *operands, ring=rings, source=source, drain=drain)
 
 
@@ -258,7 +309,9 @@ def _deliver_fwd(static, spikes, head, dt, groups, drain_groups):
                      d, a, ip, ix, buf if g[2].perturbed else None))  # the input buffer for the scale's
     kept_drains = tuple((a, acc if g[0].perturbed else None) for (a, acc), g in zip(drain_values, drain_groups,
                                                                                     strict=True))
-    return out, (head.value, dt.value, tuple(kept), kept_drains)
+    b = static[4]
+    own = any(_own(x, b) for g in values for x in (g[0], g[1], g[2])) or any(_own(a, b) for a, _ in drain_values)
+    return out, (head.value, dt.value, tuple(kept), kept_drains, own)
 
 
 def _zero_if_symbolic(g):
@@ -269,11 +322,14 @@ def _deliver_bwd(static, residuals, cotangents):
     """Cotangents of every operand. With a batch, the spikes, buffers and accumulators share the weights and
     scales: the cotangents of those are summed over the batch (in the kernel for the weights)."""
     n_weights, rings, source, drain, rank = static
+    if residuals[4]:
+        raise NotImplementedError("brainsim.ops.event_deliver: gradients through per-sample weights, delays or "
+                                  "scales are not implemented; differentiate a jax.vmap over the network instead")
 
     def summed(x):  # a cotangent of a shared operand: summed over the batch
         return jnp.sum(x, axis=0) if rank else x
 
-    head, dt, kept, kept_drains = residuals
+    head, dt, kept, kept_drains, _ = residuals
     n_t = len(rings)
     g_out, g_acc = list(cotangents[:n_t]), cotangents[n_t:]
     # drains: the accumulators' cotangents flow to their scale, their input and the drained row of the ring
