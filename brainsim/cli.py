@@ -1,4 +1,5 @@
-"""Command line: ``brainsim run MODEL`` simulates a reference model, prints a summary and writes a raster.
+"""Command line: ``brainsim run MODEL`` simulates a reference model, prints a summary and writes a raster;
+``brainsim sweep SPEC.toml`` runs a parameter sweep into a zarr store (resumable, see :mod:`brainsim.sweep`).
 
 Every argument is checked before any work (building, compiling, simulating): a bad one ends with argparse's
 usage line and exit status 2. Ctrl-C stops a run with a one-line message and exit status 130; the outputs are
@@ -393,7 +394,24 @@ def _parser():
     bench.add_argument("--repeats", type=int, default=3, help=">= 1")
     bench.add_argument("--seed", type=int, default=0, help=">= 0")
     bench.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    return parser, {"run": run, "bench": bench}
+    sweep = sub.add_parser("sweep", help="run a parameter sweep from a TOML spec into a zarr store (resumes an "
+                           "interrupted one)")
+    sweep.add_argument("spec", help="the sweep spec, a TOML file (examples/sweeps/coba_phase.toml)")
+    sweep.add_argument("--out", default=None, help="the zarr store (default: the spec's name with .zarr)")
+    sweep.add_argument("--memory-budget", default=None,
+                       help="device memory per chunk, e.g. '2 GB' (overrides the spec)")
+    sweep.add_argument("--max-chunk", type=int, default=None, help="at most this many samples per chunk")
+    sweep.add_argument("--overwrite", action="store_true", help="discard an existing store and start again")
+    sweep.add_argument("--no-resume", action="store_true", help="fail if the store exists (default: resume it)")
+    sweep.add_argument("--dask", default=None, metavar="ADDRESS",
+                       help="run the chunks on a Dask distributed scheduler at ADDRESS ('local:N': a local cluster "
+                       "of N worker processes)")
+    sweep.add_argument("--cache-dir", default=None, help="root of the persistent JAX compilation cache (one folder "
+                       "per machine type; default ~/.cache/brainsim/jax)")
+    sweep.add_argument("--plot", action="store_true", help="write a heat map (grid of two or more parameters) or line "
+                       "plot of every summary next to the store")
+    sweep.add_argument("--no-progress", action="store_true")
+    return parser, {"run": run, "bench": bench, "sweep": sweep}
 
 
 def main(argv=None):
@@ -407,6 +425,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sub = subparsers[args.command]
     try:
+        if args.command == "sweep":
+            return _sweep_main(args, sub)
         if args.command == "bench":
             try:
                 check_bench_args(args.names, args.sizes, args.duration, args.dt, args.repeats, args.seed)
@@ -439,6 +459,110 @@ def main(argv=None):
             os._exit(130)
         return 130
     return 0
+
+
+def check_sweep_args(args):
+    """The sweep of ``brainsim sweep``'s arguments, checked and built (the network, the design and its values, the
+    chunking), before anything is compiled; raises :class:`ArgumentError`."""
+    import dataclasses
+
+    from . import sweep
+
+    if args.max_chunk is not None:
+        _check_int("sweep", "--max-chunk", args.max_chunk, 1)
+    if args.dask is not None and not args.dask.strip():
+        raise ArgumentError("sweep", "--dask needs a scheduler address or local:N")
+    try:
+        spec = sweep.Spec.from_toml(args.spec)
+        changes = {}
+        if args.memory_budget is not None:
+            changes["memory_budget"] = args.memory_budget
+        if args.max_chunk is not None:
+            changes["max_chunk"] = args.max_chunk
+        spec = dataclasses.replace(spec, **changes) if changes else spec
+        sw = sweep.Sweep(spec)
+    except (ValueError, TypeError) as e:
+        raise ArgumentError("sweep", str(e).removeprefix("sweep: ")) from None
+    out = args.out or os.path.splitext(os.path.basename(args.spec))[0] + ".zarr"
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ArgumentError("sweep", f"--out {out!r} exists and is not a folder")
+    if args.plot:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            raise ArgumentError("sweep", "--plot needs matplotlib: pip install 'brainsim[plot]'") from None
+    return sw, out
+
+
+def _sweep_main(args, sub):
+    from . import sweep
+
+    try:
+        sw, out = check_sweep_args(args)
+    except ArgumentError as e:
+        sub.error(e.detail)
+    backend, cluster = None, None
+    if args.dask:
+        from dask.distributed import Client, LocalCluster
+
+        if args.dask.startswith("local:"):
+            cluster = LocalCluster(n_workers=int(args.dask.split(":", 1)[1]), threads_per_worker=1,
+                                   processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(args.dask)
+        backend = sweep.DaskBackend(client, cache_dir=args.cache_dir)
+    else:
+        sweep.use_compilation_cache(args.cache_dir)
+    t0 = time.perf_counter()
+    try:
+        ds = _in_worker(sw.run, out, backend=backend, progress=not args.no_progress and sys.stderr.isatty(),
+                        resume=not args.no_resume, overwrite=args.overwrite)
+    except sweep.StoreError as e:
+        print(f"brainsim sweep: {str(e).removeprefix('sweep: ')}", file=sys.stderr)
+        return 2
+    finally:
+        if cluster is not None:
+            client.close()
+            cluster.close()
+    wrote = [out]
+    if args.plot:
+        wrote += _sweep_plots(ds, out)
+    print(f"brainsim sweep {args.spec}: {sw.layout.n_samples} samples ({sw.layout.n_points} points x "
+          f"{len(sw.spec.seeds)} seeds) in {time.perf_counter() - t0:.1f} s; wrote {', '.join(wrote)}")
+    for var in ds.data_vars:
+        da = ds[var]
+        line = "  ".join(f"{p}: {float(da.sel(population=p).min()):.3g}-{float(da.sel(population=p).max()):.3g}"
+                         for p in da.population.values) if "population" in da.dims else \
+            f"{float(da.min()):.3g}-{float(da.max()):.3g}"
+        print(f"  {var:<14} {line}")
+    return 0
+
+
+def _sweep_plots(ds, out):
+    import matplotlib.pyplot as plt
+
+    from .plot import save_figure
+    from .sweep import plot
+
+    params = [d for d in ds.dims if d not in ("seed", "population", "point")]
+    paths = []
+    for var in ds.data_vars:
+        pops = [str(p) for p in ds.population.values] if "population" in ds[var].dims else [None]
+        for pop in pops:
+            if len(params) >= 2:
+                fig, _ = plot.heatmap(ds, var, params[0], params[1], population=pop)
+            elif params:
+                fig, _ = plot.lines(ds, var, params[0], population=pop)
+            else:
+                fig, _ = plot.scatter(ds, var, population=pop)
+            path = f"{os.path.splitext(out.rstrip(os.sep))[0]}.{var}{'' if pop is None else '.' + pop}.png"
+            try:
+                save_figure(fig, path)
+            finally:
+                plt.close(fig)
+            paths.append(path)
+    return paths
 
 
 def _print_bench(rows, as_json):

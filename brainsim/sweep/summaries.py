@@ -1,0 +1,157 @@
+"""Per-point summaries computed inside the compiled run, so that raw spikes need not leave the device.
+
+Accumulated while the network steps (per neuron: spike counts, and for the CV of the ISIs Welford's running mean
+and variance of the intervals; per population: spikes per bin), reduced at the end of the run:
+
+- ``rate``: mean firing rate of the population (Hz);
+- ``cv_isi``: mean over neurons with at least 3 spikes of the coefficient of variation of their ISIs
+  (as :func:`brainsim.analysis.mean_cv_isi`; NaN when no neuron has 3 spikes);
+- ``synchrony``: Golomb's chi of binned spike counts, ``sqrt(var_t(mean_i c_i) / mean_i var_t(c_i))`` in bins of
+  ``bin_ms`` (0 for independent neurons, 1 for identical ones);
+- ``spectral_peak``: the frequency (Hz) of the largest peak of the power spectrum of the population's spike count
+  in bins of ``bin_ms`` (mean removed; DC excluded; NaN for a silent population);
+- a user function ``fn(counts, series, duration_ms) -> scalar`` (``counts``: ``{population: (n,)}`` spikes per
+  neuron; ``series``: ``{population: (n_bins,)}`` spikes per bin), traced into the run.
+
+Every accumulator carries the batch axes in front; the arithmetic is elementwise, so that a sample's summary does
+not depend on the others in its chunk.
+"""
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+
+BUILTIN = ("rate", "cv_isi", "synchrony", "spectral_peak")
+
+
+@dataclass(frozen=True)
+class Summaries:
+    """Which summaries of which populations, in bins of ``bin_ms``; ``user``: ``((name, fn), ...)``."""
+
+    names: tuple = ("rate", "cv_isi")
+    populations: tuple = ()
+    bin_ms: float = 1.0
+    user: tuple = field(default=())
+
+    def __post_init__(self):
+        names = (self.names,) if isinstance(self.names, str) else tuple(self.names)
+        bad = [n for n in names if n not in BUILTIN]
+        if bad:
+            raise ValueError(f"sweep: unknown summaries {bad}; built in: {', '.join(BUILTIN)} (or pass a function)")
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "populations", tuple(self.populations))
+        user = tuple(self.user.items()) if isinstance(self.user, dict) else tuple(self.user)
+        for name, fn in user:
+            if not (isinstance(name, str) and name.isidentifier() and callable(fn)) or name in BUILTIN:
+                raise ValueError(f"sweep: a user summary is (name, function) with a new identifier name, got {name!r}")
+        object.__setattr__(self, "user", user)
+        if not self.bin_ms > 0:
+            raise ValueError(f"sweep: bin_ms must be > 0 ms, got {self.bin_ms}")
+
+    @property
+    def isi(self) -> bool:
+        """Whether the ISI accumulators are needed (``cv_isi``)."""
+        return "cv_isi" in self.names
+
+    @property
+    def per_neuron_bins(self) -> bool:
+        """Whether per-neuron binned counts are needed (``synchrony``)."""
+        return "synchrony" in self.names
+
+    def variables(self) -> tuple:
+        """Names of the result variables: the built-in ones (with a population axis), then the user ones."""
+        return self.names + tuple(n for n, _ in self.user)
+
+    # -- accumulation -------------------------------------------------------------------------------------------
+    def init(self, sizes: dict, lead: tuple, dtype) -> dict:
+        """The accumulators at the start of a run: ``sizes`` ``{population: n}``, ``lead`` the batch shape."""
+        acc = {}
+        for p in self.populations:
+            z = jnp.zeros(lead + (sizes[p],), dtype)
+            a = {"count": jnp.zeros(lead + (sizes[p],), jnp.int32)}
+            if self.isi:
+                a.update(last=jnp.full(lead + (sizes[p],), -jnp.inf, dtype), n=z, mean=z, m2=z)
+            if self.per_neuron_bins:
+                a.update(bin=z, s1=z, s2=z)
+            acc[p] = a
+        return acc
+
+    def step(self, acc: dict, outputs: dict, t) -> dict:
+        """After one step: ``outputs[p]`` the spikes (bool) of population ``p`` in the step that ended at ``t``."""
+        out = {}
+        for p, a in acc.items():
+            s = outputs[p]
+            a = dict(a, count=a["count"] + s.astype(jnp.int32))
+            if self.isi:
+                isi = t - a["last"]
+                new = s & jnp.isfinite(a["last"])
+                n = a["n"] + new
+                delta = isi - a["mean"]
+                mean = jnp.where(new, a["mean"] + delta / jnp.maximum(n, 1), a["mean"])
+                m2 = jnp.where(new, a["m2"] + delta * (isi - mean), a["m2"])
+                a.update(last=jnp.where(s, t, a["last"]), n=n, mean=mean, m2=m2)
+            if self.per_neuron_bins:
+                a["bin"] = a["bin"] + s
+            out[p] = a
+        return out
+
+    def end_bin(self, acc: dict) -> dict:
+        """The accumulators after a bin of ``bin_ms`` ends."""
+        if not self.per_neuron_bins:
+            return acc
+        return {p: dict(a, s1=a["s1"] + a["bin"], s2=a["s2"] + a["bin"] ** 2, bin=jnp.zeros_like(a["bin"]))
+                for p, a in acc.items()}
+
+    def finish(self, acc: dict, series: dict, duration_ms: float, bin_ms: float) -> dict:
+        """``{variable: array}`` from the accumulators of one sample (``series[p]``: spikes per bin, ``(n_bins,)``)."""
+        out = {}
+        counts = {p: a["count"] for p, a in acc.items()}
+        for name in self.names:
+            vals = [getattr(self, f"_{name}")(acc[p], series[p], duration_ms, bin_ms) for p in self.populations]
+            out[name] = jnp.stack(vals, axis=-1)
+        for name, fn in self.user:
+            out[name] = jnp.asarray(fn(counts, series, duration_ms))
+        return out
+
+    @staticmethod
+    def _rate(a, series, duration_ms, bin_ms):
+        return jnp.mean(a["count"].astype(jnp.float32)) * (1000.0 / duration_ms)
+
+    @staticmethod
+    def _cv_isi(a, series, duration_ms, bin_ms):
+        ok = a["n"] >= 2
+        cv = jnp.sqrt(a["m2"] / jnp.maximum(a["n"], 1)) / jnp.where(ok, a["mean"], 1.0)
+        k = jnp.sum(ok)
+        return jnp.where(k > 0, jnp.sum(jnp.where(ok, cv, 0.0)) / jnp.maximum(k, 1), jnp.nan)
+
+    @staticmethod
+    def _synchrony(a, series, duration_ms, bin_ms):
+        n_bins, n = series.shape[-1], a["s1"].shape[-1]
+        pop = series / n
+        var_pop = jnp.mean(pop**2) - jnp.mean(pop) ** 2
+        var_each = a["s2"] / n_bins - (a["s1"] / n_bins) ** 2
+        mean_var = jnp.mean(var_each)
+        return jnp.where(mean_var > 0, jnp.sqrt(jnp.maximum(var_pop, 0.0) / jnp.where(mean_var > 0, mean_var, 1.0)),
+                         jnp.nan)
+
+    @staticmethod
+    def _spectral_peak(a, series, duration_ms, bin_ms):
+        x = series - jnp.mean(series)
+        power = jnp.abs(jnp.fft.rfft(x)) ** 2
+        freqs = jnp.fft.rfftfreq(series.shape[-1], d=bin_ms / 1000.0)
+        k = jnp.argmax(power[1:]) + 1
+        return jnp.where(jnp.sum(series) > 0, freqs[k], jnp.nan)
+
+
+def bin_steps(bin_ms: float, dt: float, n_steps: int) -> int:
+    """Steps per bin: ``bin_ms`` on the dt grid, and a divisor of the run."""
+    k = max(1, round(bin_ms / dt))
+    if n_steps % k:
+        raise ValueError(f"sweep: the run of {n_steps} steps is not a whole number of bins of {bin_ms} ms "
+                         f"({k} steps); choose bin_ms so that it divides the duration")
+    return k
+
+
+def stacked(tree):
+    return jax.tree.map(lambda *x: jnp.stack(x), *tree)

@@ -1,0 +1,33 @@
+"""The same sweep on a Dask distributed LocalCluster (a chunk per task, results merged into the same store) equals
+the local one bit for bit; the workers share a persistent compilation cache per machine type."""
+
+import os
+
+import numpy as np
+import pytest
+from conftest import small_spec
+
+from brainsim import sweep
+
+distributed = pytest.importorskip("distributed")
+pytest.importorskip("zarr")
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_equals_the_local_backend(tmp_path):
+    spec = small_spec(max_chunk=6)
+    local = sweep.Sweep(spec).run(progress=False, verbose=False)
+    cache = tmp_path / "cache"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
+            distributed.Client(cl) as client:
+        sw = sweep.Sweep(spec)
+        ds = sw.run(tmp_path / "dask.zarr", backend=sweep.DaskBackend(client, cache_dir=str(cache)),
+                    progress=False, verbose=False)
+        # resuming a finished store through the cluster runs nothing
+        again = sw.run(tmp_path / "dask.zarr", backend=client, progress=False, verbose=False)
+    for var in ("rate", "cv_isi", "synchrony", "spectral_peak"):
+        np.testing.assert_array_equal(ds[var].values, local[var].values)
+        np.testing.assert_array_equal(again[var].values, local[var].values)
+    folders = os.listdir(cache)
+    assert len(folders) == 1 and folders[0].startswith("cpu-")  # one machine type
+    assert os.listdir(cache / folders[0])  # the executable, written by the first worker to compile it
