@@ -1,0 +1,121 @@
+"""A COBA parameter sweep in Brian2: the plane of excitatory x inhibitory weights, one 1 s run per point and seed.
+
+Run in the brian2 venv made by ``setup``:
+    .venvs/brian2/bin/python brian2_sweep.py --mode standalone --n 1000 --points 100 --seeds 1
+    .venvs/brian2/bin/python brian2_sweep.py --mode runtime --points 10
+
+Modes (Brian2's documented ways to run many parameter sets):
+- ``standalone``: C++ standalone built once, then ``device.run(run_args={...})`` per point (Brian2 >= 2.6): the
+  weights are shared constants of the two Synapses (``w : 1 (shared, constant)``) and the initial voltages a
+  per-seed array, set on each run without rebuilding. Brian2's fastest way; each run is a process that builds the
+  connectivity and runs the network.
+- ``runtime``: one network in runtime mode (Cython), ``net.store()`` once, then per point ``net.restore()``, set the
+  weights and voltages, ``net.run``.
+
+Per point: the mean rate and the mean CV of the ISIs (neurons with >= 3 spikes) from a SpikeMonitor, computed in
+numpy after the run, as a user of Brian2 would. Prints one ``RESULT {json}`` line: compile/build seconds, the sweep's
+wall time over all points and seeds (``sweep_s``), seconds per point (``per_point_s``), and the rates of the points.
+The model is COBA as in ``brian2_net.py`` (weights in units of g_L = 10 nS: 6 nS is 0.6).
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _common import p_connect  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--mode", choices=("standalone", "runtime"), default="standalone")
+ap.add_argument("--n", type=int, default=1000)
+ap.add_argument("--duration", type=float, default=1000.0)
+ap.add_argument("--points", type=int, default=100, help="points of the 10 x 10 grid (or more), taken in order")
+ap.add_argument("--grid", type=int, default=10, help="values per weight")
+ap.add_argument("--seeds", type=int, default=1)
+args = ap.parse_args()
+
+import brian2 as b2  # noqa: E402
+from brian2 import ms, mV  # noqa: E402
+
+b2.prefs.logging.console_log_level = "ERROR"
+workdir = tempfile.mkdtemp(prefix="brian2_sweep_")
+if args.mode == "standalone":
+    b2.set_device("cpp_standalone", build_on_run=False, directory=workdir)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 0
+else:
+    b2.prefs.codegen.target = "cython"
+b2.defaultclock.dt = 0.1 * ms
+b2.seed(0)
+
+w_e = np.linspace(2.0, 10.0, args.grid)  # nS
+w_i = np.linspace(30.0, 100.0, args.grid)
+points = [(a, b) for a in w_e for b in w_i][: args.points]
+n, n_e = args.n, int(round(0.8 * args.n))
+t0 = time.perf_counter()
+eqs = """
+dv/dt = (-(v - El) + ge*(Ee - v) + gi*(Ei - v) + Iext) / taum : volt (unless refractory)
+dge/dt = -ge / taue : 1
+dgi/dt = -gi / taui : 1
+"""
+ns = dict(taum=20 * ms, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, Iext=20 * mV, taue=5 * ms, taui=10 * ms)
+P = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
+                   method="exponential_euler", namespace=ns)
+Ce = b2.Synapses(P[:n_e], P, "w : 1 (shared, constant)", on_pre="ge += w")
+Ci = b2.Synapses(P[n_e:], P, "w : 1 (shared, constant)", on_pre="gi += w")
+Ce.connect(p=p_connect(n))
+Ci.connect(p=p_connect(n))
+Ce.w, Ci.w = 0.6, 6.7
+mon = b2.SpikeMonitor(P)
+net = b2.Network(P, Ce, Ci, mon)
+v0 = [(-55.0 + 5.0 * np.random.default_rng(s).standard_normal(n)) * mV for s in range(args.seeds)]
+
+
+def stats():
+    t, i = np.asarray(mon.t / ms), np.asarray(mon.i)
+    rate = len(t) / n / (args.duration / 1000.0)
+    order = np.lexsort((t, i))
+    t, i = t[order], i[order]
+    same = i[1:] == i[:-1]
+    isi, owner = np.diff(t)[same], i[1:][same]
+    cnt = np.bincount(owner, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(owner, isi, minlength=n) / cnt
+        sd = np.sqrt(np.bincount(owner, (isi - mean[owner]) ** 2, minlength=n) / cnt)
+        cv = np.where(cnt >= 2, sd / mean, np.nan)
+    return rate, float(np.nanmean(cv)) if np.any(np.isfinite(cv)) else float("nan")
+
+
+rates = []
+if args.mode == "standalone":
+    P.v = v0[0]
+    net.run(args.duration * ms)
+    b2.device.build(directory=workdir, compile=True, run=False, with_output=False)
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for a, b in points:
+        for s in range(args.seeds):
+            b2.device.run(run_args={Ce.w: a / 10.0, Ci.w: b / 10.0, P.v: v0[s]})
+            rates.append(stats())
+else:
+    P.v = v0[0]
+    net.store()
+    net.run(0 * ms)  # code generation and Cython compilation
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for a, b in points:
+        for s in range(args.seeds):
+            net.restore()
+            Ce.w, Ci.w, P.v = a / 10.0, b / 10.0, v0[s]
+            net.run(args.duration * ms)
+            rates.append(stats())
+sweep_s = time.perf_counter() - t0
+n_runs = len(points) * args.seeds
+print("RESULT " + json.dumps({"simulator": "brian2", "version": b2.__version__, "mode": args.mode, "n": n,
+                              "points": len(points), "seeds": args.seeds, "compile_s": compile_s,
+                              "sweep_s": sweep_s, "per_point_s": sweep_s / n_runs,
+                              "rates": [r for r, _ in rates], "cv_isi": [c for _, c in rates]}))
