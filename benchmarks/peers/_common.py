@@ -5,6 +5,7 @@ Every script takes the same arguments and prints one JSON line per run with the 
 """
 
 import argparse
+import importlib.util  # before _ModelsFinder is installed: importing it from inside find_spec would recurse
 import json
 import os
 import resource
@@ -35,8 +36,6 @@ class _ModelsFinder:
         self.folder = folder
 
     def find_spec(self, name, path=None, target=None):
-        import importlib.util
-
         if name != "brainsim.models" and not name.startswith("brainsim.models."):
             return None
         base = os.path.join(self.folder, *name.split(".")[2:])
