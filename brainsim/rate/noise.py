@@ -9,6 +9,7 @@ resumed run. The increment over a step is ``g(x) sqrt(dt) z``, as in The Virtual
 import abc
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -23,6 +24,8 @@ class AbstractNoise(eqx.Module):
         """``g(x)``, one array per state variable (broadcastable to it)."""
 
     def check(self, owner: str, n_vars: int):
+        if isinstance(self.nsig, jax.core.Tracer):  # built inside a transformation: checked where it is concrete
+            return
         nsig = np.asarray(self.nsig)
         if nsig.ndim > 1 or (nsig.ndim == 1 and nsig.shape[0] not in (1, n_vars)):
             raise ValueError(f"{owner}: noise nsig must be a scalar or one value per state variable ({n_vars}), got "
