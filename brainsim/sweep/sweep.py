@@ -170,6 +170,24 @@ class Sweep:
             tmp.cleanup()
         return ds
 
+    def simulate_point(self, values: dict, seed: int = 0, record=None, **kwargs):
+        """One sample again, with raw recordings: :func:`~brainsim.simulate` of the network with the parameters set
+        to ``values`` (``{name: value}``, every swept parameter) from the initial state of ``seed`` and for the
+        sweep's duration; ``record`` a :class:`~brainsim.Record` (e.g. ``Record(spikes=("E",))``). Its spikes are
+        those the sweep summarised for that sample (tests check it bit for bit). Returns ``(final state,
+        Results)``."""
+        from ..simulate import simulate
+
+        names = [p.name for p in self.spec.params]
+        missing, unknown = set(names) - set(values), set(values) - set(names)
+        if missing or unknown:
+            raise ValueError(f"sweep: simulate_point needs a value for each parameter {names}; missing "
+                             f"{sorted(missing)}, unknown {sorted(unknown)}")
+        net = self.apply({j: float(values[n]) for j, n in enumerate(names)})
+        key = jax.random.key(int(seed))
+        state = net.init_state(key, self.dt) if self.initial is None else self.initial(net, key, self.dt)
+        return simulate(net, state, duration=self.n_steps * self.dt, dt=self.dt, record=record, **kwargs)
+
     def run_block(self, slices) -> dict:
         """Run one block of the layout (``slices`` per dimension): ``{variable: (b, ...)}`` in the block's order."""
         values, seeds = self.layout.samples(slices)

@@ -1,6 +1,5 @@
 """A sweep equals its points run one by one (bit for bit), in any chunking; its store is one xarray Dataset."""
 
-import jax
 import numpy as np
 import pytest
 import xarray as xr
@@ -43,9 +42,7 @@ def test_equals_points_run_one_by_one_in_any_chunking(whole):
     # ... and a plain simulate of the network with the point's values, from the seed's state
     for i, w_e in enumerate(ds.w_e.values):
         for k, seed in enumerate(ds.seed.values):
-            net = sw.apply({0: w_e, 1: 90.0})
-            _, res = bs.simulate(net, net.init_state(jax.random.key(int(seed)), 0.1), duration=30.0, dt=0.1,
-                                 record=bs.Record(spikes=("E", "I")))
+            _, res = sw.simulate_point({"w_e": w_e, "w_i": 90.0}, int(seed), record=bs.Record(spikes=("E", "I")))
             for j, pop in enumerate(("E", "I")):
                 rate = np.float32(res.spike_counts(pop).mean()) * np.float32(1000.0 / 30.0)
                 assert ds.rate.values[i, 1, k, j] == pytest.approx(rate, rel=1e-6)
