@@ -1,11 +1,15 @@
 """Per-point summaries computed inside the compiled run, so that raw spikes need not leave the device.
 
-Accumulated while the network steps (per neuron: spike counts, and for the CV of the ISIs Welford's running mean
-and variance of the intervals; per population: spikes per bin), reduced at the end of the run:
+Accumulated while the network steps (per neuron: spike counts, or for the CV of the ISIs the number of intervals and
+the float32 sums of the intervals and their squares, which give the counts too; per population: spikes per bin),
+reduced at the end of the run:
 
 - ``rate``: mean firing rate of the population (Hz);
 - ``cv_isi``: mean over neurons with at least 3 spikes of the coefficient of variation of their ISIs
-  (as :func:`brainsim.analysis.mean_cv_isi`; NaN when no neuron has 3 spikes);
+  (as :func:`brainsim.analysis.mean_cv_isi`; NaN when no neuron has 3 spikes). From sums in float32: within 2e-7 of
+  the float64 analysis of the same spikes for irregular firing, 1.3e-4 (relative) for regular firing at 150 Hz
+  (CV 0.31), where the variance is a small difference of large sums; the running-mean form (Welford) is exact to
+  float32 but cost 15 % more per point;
 - ``synchrony``: Golomb's chi of binned spike counts, ``sqrt(var_t(mean_i c_i) / mean_i var_t(c_i))`` in bins of
   ``bin_ms`` (0 for independent neurons, 1 for identical ones);
 - ``spectral_peak``: the frequency (Hz) of the largest peak of the power spectrum of the population's spike count
@@ -64,49 +68,63 @@ class Summaries:
         return self.names + tuple(n for n, _ in self.user)
 
     # -- accumulation -------------------------------------------------------------------------------------------
+    # Per step only what must see every step is updated: the spike count of each neuron, or, with cv_isi, the ISI
+    # statistics (from which the count follows: intervals + 1 for a neuron that spiked). Per bin: the population's
+    # count (a difference of totals) and, for synchrony, each neuron's count in the bin (a difference of counts).
     def init(self, sizes: dict, lead: tuple, dtype) -> dict:
         """The accumulators at the start of a run: ``sizes`` ``{population: n}``, ``lead`` the batch shape."""
         acc = {}
         for p in self.populations:
             z = jnp.zeros(lead + (sizes[p],), dtype)
-            a = {"count": jnp.zeros(lead + (sizes[p],), jnp.int32)}
             if self.isi:
-                a.update(last=jnp.full(lead + (sizes[p],), -jnp.inf, dtype), n=z, mean=z, m2=z)
+                a = {"last": jnp.full(lead + (sizes[p],), -jnp.inf, dtype), "n": z, "s1": z, "s2": z}
+            else:
+                a = {"count": jnp.zeros(lead + (sizes[p],), jnp.int32)}
+            a["total"] = jnp.zeros(lead, jnp.int32)
             if self.per_neuron_bins:
-                a.update(bin=z, s1=z, s2=z)
+                a.update(start=jnp.zeros(lead + (sizes[p],), jnp.int32), b1=z, b2=z)
             acc[p] = a
         return acc
 
     def step(self, acc: dict, outputs: dict, t) -> dict:
-        """After one step: ``outputs[p]`` the spikes (bool) of population ``p`` in the step that ended at ``t``."""
+        """After one step: ``outputs[p]`` the spikes (bool) of population ``p`` in the step that started at ``t``."""
         out = {}
         for p, a in acc.items():
             s = outputs[p]
-            a = dict(a, count=a["count"] + s.astype(jnp.int32))
+            a = dict(a)
             if self.isi:
-                isi = t - a["last"]
-                new = s & jnp.isfinite(a["last"])
-                n = a["n"] + new
-                delta = isi - a["mean"]
-                mean = jnp.where(new, a["mean"] + delta / jnp.maximum(n, 1), a["mean"])
-                m2 = jnp.where(new, a["m2"] + delta * (isi - mean), a["m2"])
-                a.update(last=jnp.where(s, t, a["last"]), n=n, mean=mean, m2=m2)
-            if self.per_neuron_bins:
-                a["bin"] = a["bin"] + s
+                isi = jnp.where(s & jnp.isfinite(a["last"]), t - a["last"], 0.0)
+                a.update(last=jnp.where(s, t, a["last"]), n=a["n"] + (isi > 0), s1=a["s1"] + isi,
+                         s2=a["s2"] + isi * isi)
+            else:
+                a["count"] = a["count"] + s.astype(jnp.int32)
             out[p] = a
         return out
 
-    def end_bin(self, acc: dict) -> dict:
-        """The accumulators after a bin of ``bin_ms`` ends."""
-        if not self.per_neuron_bins:
-            return acc
-        return {p: dict(a, s1=a["s1"] + a["bin"], s2=a["s2"] + a["bin"] ** 2, bin=jnp.zeros_like(a["bin"]))
-                for p, a in acc.items()}
+    def counts(self, a: dict):
+        """Each neuron's spikes so far, ``(..., n)`` int32."""
+        if self.isi:
+            return a["n"].astype(jnp.int32) + jnp.isfinite(a["last"]).astype(jnp.int32)
+        return a["count"]
+
+    def end_bin(self, acc: dict):
+        """At the end of a bin of ``bin_ms``: ``(accumulators, {population: spikes in the bin (...,)})``."""
+        out, series = {}, {}
+        for p, a in acc.items():
+            c = self.counts(a)
+            total = jnp.sum(c, axis=-1)
+            series[p] = total - a["total"]
+            a = dict(a, total=total)
+            if self.per_neuron_bins:
+                b = (c - a["start"]).astype(a["b1"].dtype)
+                a.update(start=c, b1=a["b1"] + b, b2=a["b2"] + b**2)
+            out[p] = a
+        return out, series
 
     def finish(self, acc: dict, series: dict, duration_ms: float, bin_ms: float) -> dict:
         """``{variable: array}`` from the accumulators of one sample (``series[p]``: spikes per bin, ``(n_bins,)``)."""
         out = {}
-        counts = {p: a["count"] for p, a in acc.items()}
+        counts = {p: self.counts(a) for p, a in acc.items()}
         for name in self.names:
             vals = [getattr(self, f"_{name}")(acc[p], series[p], duration_ms, bin_ms) for p in self.populations]
             out[name] = jnp.stack(vals, axis=-1)
@@ -116,21 +134,24 @@ class Summaries:
 
     @staticmethod
     def _rate(a, series, duration_ms, bin_ms):
-        return jnp.mean(a["count"].astype(jnp.float32)) * (1000.0 / duration_ms)
+        n = (a["last"] if "last" in a else a["count"]).shape[-1]
+        return a["total"].astype(jnp.float32) / n * (1000.0 / duration_ms)
 
     @staticmethod
     def _cv_isi(a, series, duration_ms, bin_ms):
         ok = a["n"] >= 2
-        cv = jnp.sqrt(a["m2"] / jnp.maximum(a["n"], 1)) / jnp.where(ok, a["mean"], 1.0)
+        n = jnp.maximum(a["n"], 1)
+        mean = a["s1"] / n
+        cv = jnp.sqrt(jnp.maximum(a["s2"] / n - mean * mean, 0.0)) / jnp.where(ok, mean, 1.0)
         k = jnp.sum(ok)
         return jnp.where(k > 0, jnp.sum(jnp.where(ok, cv, 0.0)) / jnp.maximum(k, 1), jnp.nan)
 
     @staticmethod
     def _synchrony(a, series, duration_ms, bin_ms):
-        n_bins, n = series.shape[-1], a["s1"].shape[-1]
+        n_bins, n = series.shape[-1], a["b1"].shape[-1]
         pop = series / n
         var_pop = jnp.mean(pop**2) - jnp.mean(pop) ** 2
-        var_each = a["s2"] / n_bins - (a["s1"] / n_bins) ** 2
+        var_each = a["b2"] / n_bins - (a["b1"] / n_bins) ** 2
         mean_var = jnp.mean(var_each)
         return jnp.where(mean_var > 0, jnp.sqrt(jnp.maximum(var_pop, 0.0) / jnp.where(mean_var > 0, mean_var, 1.0)),
                          jnp.nan)
