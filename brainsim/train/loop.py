@@ -75,7 +75,7 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
 def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batches, *, n_steps: int,
         filter_spec=eqx.is_inexact_array, has_aux: bool = False, log_every: int = 10, progress: bool = True,
         checkpoint=None, checkpoint_every: int | None = None, eval_fn: Callable | None = None,
-        eval_every: int | None = None, frozen_as_constants: bool = False):
+        eval_every: int | None = None, frozen_as_constants: bool = False, step_fn: Callable | None = None):
     """Train ``model`` for ``n_steps`` optimizer steps; returns ``(model, history)``.
 
     Args:
@@ -98,6 +98,9 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
         eval_fn: ``eval_fn(model) -> {name: scalar}`` (or a scalar, logged as ``"eval"``), called on
             the host every ``eval_every`` steps (default: only at the end) with the updated model;
             logged as ``eval_step`` and ``eval_<name>``.
+        step_fn: a step built by ``make_step(loss_fn, optimizer, has_aux=has_aux)`` to use instead of a new one: runs
+            that share it share its compilation (:func:`~brainsim.train.fit_restarts` passes one to all its starts).
+            It must have been built from this ``loss_fn``, ``optimizer`` and ``has_aux``, without ``rest=``.
 
     Returns:
         ``(model, history)``; ``history`` is a dict of lists: ``step``, ``loss``, ``time``, one
@@ -136,7 +139,13 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
     if start > n_steps:
         raise ValueError(f"fit: checkpoint {os.fspath(checkpoint)!r} is at step {start}, past n_steps={n_steps}")
 
-    if frozen_as_constants:
+    if step_fn is not None:
+        if frozen_as_constants:
+            raise ValueError("fit: step_fn and frozen_as_constants=True exclude each other (a shared step cannot close "
+                             "over one run's frozen part)")
+        if not callable(step_fn):
+            raise TypeError(f"fit: step_fn must be a step from make_step, got {type(step_fn).__name__}")
+    elif frozen_as_constants:
         closed = make_step(loss_fn, optimizer, has_aux=has_aux, rest=rest)
 
         def step_fn(params, rest, opt_state, batch):
