@@ -1,0 +1,16 @@
+"""Multi-compartment cells: morphologies (programmatic and SWC), compartmentalisation, the cable equation with an
+implicit O(N) tree solve, channels, and a population of cells on the population protocol.
+
+    morph = binary_tree(depth=4)                       # soma + 15 branches of 100 x 1 um
+    tree = compartmentalise(morph, nseg=[1] + [4] * 15)  # 61 compartments (+ 8 zero-area junction nodes)
+    cells = Cells(1, tree, [HHChannel()], Ra=100.0)
+"""
+
+from . import channels
+from .cells import SCHEMES, Cells, CellsState
+from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
+from .morphology import Morphology, Section, binary_tree
+from .tree_solve import solve_tree
+
+__all__ = ["SCHEMES", "Cells", "CellsState", "Morphology", "Section", "Tree", "binary_tree", "channels",
+           "compartmentalise", "d_lambda_nseg", "lambda_f", "solve_tree"]
