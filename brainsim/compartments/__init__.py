@@ -10,7 +10,8 @@ from . import channels
 from .cells import SCHEMES, Cells, CellsState
 from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
 from .morphology import Morphology, Section, binary_tree
+from .swc import SWC_TYPES, read_swc
 from .tree_solve import solve_tree
 
 __all__ = ["SCHEMES", "Cells", "CellsState", "Morphology", "Section", "Tree", "binary_tree", "channels",
-           "compartmentalise", "d_lambda_nseg", "lambda_f", "solve_tree"]
+           "compartmentalise", "d_lambda_nseg", "lambda_f", "read_swc", "solve_tree", "SWC_TYPES"]

@@ -18,7 +18,7 @@ class Section:
     """One unbranched cable: points ``xyz`` (k, 3) um along its axis and their diameters ``diam`` (k,) um, k >= 2.
 
     ``parent``: index of the parent section in the morphology (-1 for the root); ``parent_x``: where on the parent
-    it attaches, in (0, 1] (1: the distal end; otherwise the centre of the parent's compartment that contains
+    it attaches, in [0, 1] (1: the distal end; otherwise the centre of the parent's compartment that contains
     ``parent_x``, as NEURON does); ``name`` and ``kind`` (e.g. ``'soma'``, ``'dend'``, ``'axon'``) label it.
     The diameter varies linearly between points (a chain of frusta).
     """
@@ -45,8 +45,8 @@ class Section:
             raise ValueError(f"{where}: diameter must be > 0 um, got {diam[i]} at point {i}")
         if self.length <= 0:
             raise ValueError(f"{where}: length must be > 0 um, got {self.length}")
-        if not 0.0 < float(self.parent_x) <= 1.0:
-            raise ValueError(f"{where}: parent_x must be in (0, 1], got {self.parent_x}")
+        if not 0.0 <= float(self.parent_x) <= 1.0:
+            raise ValueError(f"{where}: parent_x must be in [0, 1], got {self.parent_x}")
         object.__setattr__(self, "xyz", xyz)
         object.__setattr__(self, "diam", diam)
 
