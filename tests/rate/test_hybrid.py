@@ -150,6 +150,29 @@ def test_poisson_drive_rate_is_gain_times_input():
     assert abs(corr.mean()) < 4 / np.sqrt(steps * corr.size) + 1e-3
 
 
+def test_poisson_drive_follows_the_source_after_the_tract_delay():
+    """An impulse of the source at its step 0 sets the Poisson rate of the targets only during step 1 + round(delay /
+    dt), and the spikes drawn then act from the step after (their synaptic variable)."""
+    src = rate.Linear(2, gamma=-1.0 / DT, method="euler", name="M")
+    tgt = bs.neurons.LIF(3, name="N")
+    drive = rate.PoissonDrive("M", "N", [[0.0, 2.0]], bs.synapses.Synapse(bs.synapses.Delta(),
+                                                                           bs.synapses.CurrentOutput()),
+                              weight=1.0, gain=1e5, tract_lengths=[[0.0, 1.5]], n_post=3, seed=1, speed=3.0)
+    net = bs.Network([src, tgt], [drive])
+    state = net.init_state(None, DT)
+    rates, syn = [], []
+    for k in range(12):
+        x = {"M": np.array([0.0, 1.0 / DT]) if k == 0 else np.zeros(2)}  # the output of step 0 is 1 at source 1
+        rates.append(np.asarray(drive.rate(state.projections[drive.name])))
+        state, _ = net.step(state, x, k * DT, DT)
+        syn.append(np.asarray(state.projections[drive.name].syn))
+    rates, syn = np.array(rates), np.array(syn)
+    on = 1 + 5  # 1.5 mm at 3 mm/ms: 0.5 ms, 5 steps
+    np.testing.assert_allclose(rates[on], 1e5 * 2.0, rtol=1e-6)
+    assert not np.any(np.delete(rates, on, axis=0) > 1e-3)
+    assert np.all(syn[on] > 0) and not np.any(np.delete(syn, on, axis=0))  # 20 expected spikes per neuron, that step
+
+
 def test_current_drive_is_gain_times_delayed_input():
     src = rate.Linear(2, gamma=0.0, method="euler", init={"x": [1.0, 3.0]}, name="M")
     tgt = rate.Linear(4, gamma=-1.0 / DT, method="euler", name="T")
