@@ -161,10 +161,12 @@ def test_poisson_drive_follows_the_source_after_the_tract_delay():
     net = bs.Network([src, tgt], [drive])
     state = net.init_state(None, DT)
     rates, syn = [], []
+    step = jax.jit(lambda s, x: net.step(s, {"M": x}, s.t, DT)[0])
+    poisson_rate = jax.jit(lambda s: drive.rate(s.projections[drive.name]))
     for k in range(12):
-        x = {"M": np.array([0.0, 1.0 / DT]) if k == 0 else np.zeros(2)}  # the output of step 0 is 1 at source 1
-        rates.append(np.asarray(drive.rate(state.projections[drive.name])))
-        state, _ = net.step(state, x, k * DT, DT)
+        x = np.array([0.0, 1.0 / DT]) if k == 0 else np.zeros(2)  # the output of step 0 is 1 at source 1
+        rates.append(np.asarray(poisson_rate(state)))
+        state = step(state, x)
         syn.append(np.asarray(state.projections[drive.name].syn))
     rates, syn = np.array(rates), np.array(syn)
     on = 1 + 5  # 1.5 mm at 3 mm/ms: 0.5 ms, 5 steps
