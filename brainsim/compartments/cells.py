@@ -102,7 +102,10 @@ class Cells(AbstractPopulation):
         self.cm = _spread(where, _full(cm, full), node_comp, tree.n_compartments, "cm")
         self.Ra = _spread(where, _full(Ra, full), node_comp, tree.n_compartments, "Ra")
         for pname, unit in (("cm", "uF/cm^2"), ("Ra", "Ohm cm")):
-            val = np.asarray(getattr(self, pname))
+            val = getattr(self, pname)
+            if isinstance(val, jax.core.Tracer):  # built inside a transformation: nothing concrete to check
+                continue
+            val = np.asarray(val)
             if np.any(val <= 0) or not np.all(np.isfinite(val)):
                 raise ValueError(f"{where}: {pname} must be finite and > 0 {unit}, got min {val.min()}")
 

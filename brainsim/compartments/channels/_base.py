@@ -3,6 +3,7 @@
 import abc
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -36,7 +37,10 @@ class AbstractChannel(eqx.Module):
     def check(self, where: str):
         """Raise ``ValueError`` naming ``where`` (the cell) and the parameter for a negative density."""
         for field_name in getattr(self, "densities", ()):
-            value = np.asarray(getattr(self, field_name))
+            value = getattr(self, field_name)
+            if isinstance(value, jax.core.Tracer):  # built inside a transformation: nothing concrete to check
+                continue
+            value = np.asarray(value)
             if np.any(value < 0):
                 raise ValueError(f"{where}: channel {self.name!r}: density {field_name} must be >= 0 mS/cm^2, "
                                  f"got min {value.min()}")
