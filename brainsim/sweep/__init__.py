@@ -20,6 +20,7 @@ from . import plot
 from .cluster import DaskBackend, LocalBackend, use_compilation_cache
 from .designs import Grid, LatinHypercube, Random, Sobol
 from .params import Param, resolve, valid_paths
+from .recordings import open_recordings
 from .sobol import sobol
 from .spec import Spec
 from .store import StoreError
@@ -33,4 +34,5 @@ def run(spec, store=None, **kwargs):
 
 
 __all__ = ["DaskBackend", "Grid", "LatinHypercube", "LocalBackend", "Param", "Random", "Sobol", "Spec", "StoreError",
-           "Summaries", "Sweep", "plot", "resolve", "run", "sobol", "use_compilation_cache", "valid_paths"]
+           "Summaries", "Sweep", "open_recordings", "plot", "resolve", "run", "sobol", "use_compilation_cache",
+           "valid_paths"]

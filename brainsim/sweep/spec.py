@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from .designs import Grid, design_from_dict
 from .params import Param
+from .recordings import check_record
 from .summaries import Summaries
 
 _SIZE = re.compile(r"^\s*([0-9.]+)\s*([kKMGT]?i?B)?\s*$")
@@ -38,6 +39,11 @@ class Spec:
         memory_budget: device memory one chunk of points may use (bytes, or a string like ``"2 GB"``); the chunk
             size follows from it.
         max_chunk: at most this many points (times seeds) per chunk.
+        record: raw recordings of selected samples (optional): ``{"points": [{param: value, ..., "seed": s}, ...],
+            **Record keywords}`` (e.g. ``spikes=["E"]``; ``{"point": k}`` picks a design point by its index; the
+            seed defaults to the first), re-run after the sweep with their raw recordings into the store (read with
+            :func:`~brainsim.sweep.open_recordings`). Like the budget, it is not part of the spec's fingerprint:
+            recordings can be added to a finished store.
     """
 
     model: object
@@ -52,6 +58,7 @@ class Spec:
     bin_ms: float = 1.0
     memory_budget: object = "2 GB"
     max_chunk: int | None = None
+    record: dict | None = None
 
     def __post_init__(self):
         params = tuple(p if isinstance(p, Param) else Param(**p) for p in self.params)
@@ -75,6 +82,7 @@ class Spec:
         object.__setattr__(self, "memory_budget", parse_bytes(self.memory_budget))
         if self.max_chunk is not None and (isinstance(self.max_chunk, bool) or int(self.max_chunk) < 1):
             raise ValueError(f"sweep: max_chunk must be a positive number of points, got {self.max_chunk!r}")
+        object.__setattr__(self, "record", check_record(self.record))
         if not isinstance(self.model, str) and not callable(self.model):
             raise TypeError(f"sweep: model must be a model name, 'module:function' or a function, got {self.model!r}")
 
@@ -128,7 +136,7 @@ class Spec:
 
     # -- identity ---------------------------------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Everything that decides the results (not the budget, which only decides the chunking)."""
+        """Everything that decides the summaries (not the budget, which only decides the chunking, nor ``record``)."""
         model = self.model if isinstance(self.model, str) else f"{self.model.__module__}:{self.model.__qualname__}"
         s = self.summaries
         names = list(s.names) + [f"user:{n}" for n, _ in s.user] if isinstance(s, Summaries) else list(s)

@@ -71,9 +71,22 @@ class Store:
                              f"{', '.join(diff) or 'its fingerprint'}); refusing to resume into it: use another "
                              "path, or overwrite=True to discard it")
         layout = json.loads(attrs.get("sweep_layout", "{}"))
-        if layout.get("chunks") != list(self.layout.chunks):
+        if layout.get("chunks") != list(self.layout.chunks):  # Sweep.run adopts the store's chunks before this
             raise StoreError(f"sweep: the store {self.path!r} was chunked as {layout.get('chunks')} but this run "
-                             f"chunks {list(self.layout.chunks)}; resume with the same chunks (Sweep.resume_layout)")
+                             f"chunks {list(self.layout.chunks)}; resume with the chunks the store was made with")
+
+    def stored_chunks(self) -> tuple | None:
+        """The chunk shape of an existing store written by this spec (``None``: no such store yet)."""
+        if not os.path.exists(self.path):
+            return None
+        try:
+            attrs = _xr().open_zarr(self.path).attrs
+        except Exception:  # noqa: BLE001 - not a readable store: open() says so
+            return None
+        if attrs.get("sweep_fingerprint") != self.fingerprint:
+            return None
+        chunks = json.loads(attrs.get("sweep_layout", "{}")).get("chunks")
+        return tuple(chunks) if chunks else None
 
     def _create(self):
         xr = _xr()
@@ -124,6 +137,21 @@ class Store:
         region = dict(zip(self.layout.dims, slices, strict=True))
         xr.Dataset(data).to_zarr(self.path, region=region, mode="r+", consolidated=False, zarr_format=2)
         marker = os.path.join(self.path, DONE, f"{block}.done")
+        tmp = f"{marker}.tmp-{os.getpid()}"
+        with open(tmp, "w") as f:
+            f.write("done\n")
+        os.replace(tmp, marker)
+
+    def recorded(self) -> set:
+        """The samples whose raw recordings are written whole."""
+        folder = os.path.join(self.path, DONE)
+        return {int(f.removesuffix(".recorded")) for f in os.listdir(folder) if f.endswith(".recorded")}
+
+    def write_recording(self, sample: int, ds):
+        """Write one sample's recordings (a Dataset) as the group ``recordings/<sample>``, then its marker."""
+        # not consolidated: consolidating walks the whole store (and would rewrite the root's metadata)
+        ds.to_zarr(self.path, group=f"recordings/{sample}", mode="w", consolidated=False, zarr_format=2)
+        marker = os.path.join(self.path, DONE, f"{sample}.recorded")
         tmp = f"{marker}.tmp-{os.getpid()}"
         with open(tmp, "w") as f:
             f.write("done\n")

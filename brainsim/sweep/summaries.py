@@ -135,7 +135,8 @@ class Summaries:
     @staticmethod
     def _rate(a, series, duration_ms, bin_ms):
         n = (a["last"] if "last" in a else a["count"]).shape[-1]
-        return a["total"].astype(jnp.float32) / n * (1000.0 / duration_ms)
+        # one multiplication by one constant: no rounding that depends on how XLA fuses the finish
+        return a["total"].astype(jnp.float32) * (1000.0 / (n * duration_ms))
 
     @staticmethod
     def _cv_isi(a, series, duration_ms, bin_ms):

@@ -1,7 +1,9 @@
 """``Sweep``: a spec made runnable: the network built once, the design checked, the chunks run and stored."""
 
+import dataclasses
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -12,6 +14,7 @@ import numpy as np
 
 from .layout import Layout
 from .params import resolve
+from .recordings import recorder, select
 from .runner import Runner, per_sample_bytes, tree_bytes
 from .spec import Spec
 from .store import Store
@@ -49,6 +52,12 @@ class Sweep:
             raise ValueError(f"sweep: {twice} are set by more than one parameter")
         self.points = spec.design.points(spec.params)
         self.validate()
+        self.record, self.selected = None, []
+        if spec.record is not None:
+            self.record = recorder(spec.record)
+            self.record.validate(self.net)
+            chosen = {s.sample: s for s in select(spec.record, spec.params, self.points, spec.seeds)}
+            self.selected = [chosen[k] for k in sorted(chosen)]
         shared = tree_bytes(self.net)
         shapes = [np.shape(leaf.get(self.net)) for leaves in self.leaves for leaf in leaves]
         self.sample_bytes = per_sample_bytes(self.net, self.initial, self.dt, self.summaries, self.n_steps, shapes)
@@ -62,10 +71,10 @@ class Sweep:
         max_batch = int(room // per)
         if spec.max_chunk is not None:
             max_batch = min(max_batch, int(spec.max_chunk))
+        self.max_batch = max_batch
         self.layout = Layout.build(spec.params, spec.design, spec.seeds, max_batch)
         if chunks is not None:
-            self.layout = Layout(self.layout.dims, self.layout.shape, tuple(chunks), self.layout.params,
-                                 self.layout.grid, self.layout.values, self.layout.seeds)
+            self.layout = dataclasses.replace(self.layout, chunks=tuple(chunks))
         self._runner = None
 
     def __getstate__(self):  # sent to cluster workers: without the compiled runner
@@ -143,6 +152,10 @@ class Sweep:
         ``backend``: ``None`` (this process), or a :class:`~brainsim.sweep.cluster.DaskBackend` (or a
         ``dask.distributed.Client``), which runs a chunk per task on its workers and returns the results here to be
         written into the same store.
+
+        The spec's ``record`` samples are then run again here with their raw recordings, each written into the
+        store as the group ``recordings/<sample>`` (see :func:`~brainsim.sweep.open_recordings`; with
+        ``store=None`` they go with the temporary store).
         """
         from .cluster import as_backend
 
@@ -151,6 +164,8 @@ class Sweep:
 
             tmp = tempfile.TemporaryDirectory(prefix="brainsim-sweep-")
             store = f"{tmp.name}/sweep.zarr"
+        if resume and not overwrite:
+            self._adopt_chunks(store)
         st = self.store(store).open(resume=resume, overwrite=overwrite)
         todo = [(k, s) for k, s in self.layout.blocks() if k not in st.done()]
         if verbose:
@@ -165,10 +180,35 @@ class Sweep:
                 bar.update(math.prod(self.layout.block_shape(slices)))
         finally:
             bar.close()
+        for sel in self.selected:  # raw recordings of the selected samples, here (also with a cluster backend)
+            if sel.sample not in st.recorded():
+                _, res = self.simulate_point(sel.values, sel.seed, record=self.record)
+                rec = res.to_xarray()
+                rec.attrs.update(sel.values, seed=sel.seed, point=sel.point, sample=sel.sample)
+                st.write_recording(sel.sample, rec)
+                if verbose:
+                    print(f"sweep: recorded sample {sel.sample} ({sel.values}, seed {sel.seed}) into "
+                          f"{store}/recordings/{sel.sample}", file=sys.stderr)
         ds = st.dataset().load()
         if store is not None and "tmp" in locals():
             tmp.cleanup()
         return ds
+
+    def _adopt_chunks(self, path):
+        """Resuming a store of this spec made with another budget (or ``max_chunk``): continue in its chunks (its
+        blocks are the unit of completion), if this budget allows chunks that large."""
+        from .store import StoreError
+
+        theirs = self.store(path).stored_chunks()
+        if theirs is None or theirs == self.layout.chunks:
+            return
+        if len(theirs) != len(self.layout.shape) or math.prod(theirs) > self.max_batch:
+            raise StoreError(f"sweep: the store {os.fspath(path)!r} was written in chunks of {math.prod(theirs)} "
+                             f"samples {list(theirs)}, more than this run's memory_budget and max_chunk allow "
+                             f"({self.max_batch}); resume it with the budget it was started with")
+        self.layout = dataclasses.replace(self.layout, chunks=tuple(theirs))
+        self._runner = None
+        print(f"sweep: resuming {os.fspath(path)} in its chunks of {self.layout.batch} samples", file=sys.stderr)
 
     def simulate_point(self, values: dict, seed: int = 0, record=None, **kwargs):
         """One sample again, with raw recordings: :func:`~brainsim.simulate` of the network with the parameters set

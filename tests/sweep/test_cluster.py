@@ -15,19 +15,22 @@ pytest.importorskip("zarr")
 
 @pytest.mark.slow
 def test_dask_local_cluster_equals_the_local_backend(tmp_path):
-    spec = small_spec(max_chunk=6)
-    local = sweep.Sweep(spec).run(progress=False, verbose=False)
-    cache = tmp_path / "cache"
+    local = sweep.Sweep(small_spec()).run(progress=False, verbose=False)  # one chunk (equal to the points one by
+    cache = tmp_path / "cache"                                            # one: test_sweep.py)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
-        sw = sweep.Sweep(spec)
-        ds = sw.run(tmp_path / "dask.zarr", backend=sweep.DaskBackend(client, cache_dir=str(cache)),
-                    progress=False, verbose=False)
+        runs = {}
+        # 3 chunks of 5 (a task each, the last padded), and all 12 samples in one task (no chunking)
+        for chunk in (5, None):
+            sw = sweep.Sweep(small_spec(max_chunk=chunk))
+            runs[chunk] = sw.run(tmp_path / f"dask{chunk}.zarr",
+                                 backend=sweep.DaskBackend(client, cache_dir=str(cache)), progress=False,
+                                 verbose=False)
         # resuming a finished store through the cluster runs nothing
-        again = sw.run(tmp_path / "dask.zarr", backend=client, progress=False, verbose=False)
-    for var in ("rate", "cv_isi", "synchrony", "spectral_peak"):
-        np.testing.assert_array_equal(ds[var].values, local[var].values)
-        np.testing.assert_array_equal(again[var].values, local[var].values)
+        runs["again"] = sw.run(tmp_path / "daskNone.zarr", backend=client, progress=False, verbose=False)
+    for ds in runs.values():
+        for var in ("rate", "cv_isi", "synchrony", "spectral_peak"):
+            np.testing.assert_array_equal(ds[var].values, local[var].values)
     folders = os.listdir(cache)
     assert len(folders) == 1 and folders[0].startswith("cpu-")  # one machine type
     assert os.listdir(cache / folders[0])  # the executable, written by the first worker to compile it

@@ -96,3 +96,21 @@ def test_the_repository_example_parses():
     ex = Path(__file__).parents[2] / "examples" / "sweeps" / "coba_phase.toml"
     s = sweep.Spec.from_toml(ex)
     assert [p.name for p in s.params] == ["w_e", "w_i"]
+
+
+def test_bad_input_is_refused_before_anything_is_compiled(monkeypatch, tmp_path):
+    from brainsim.sweep.runner import Runner
+
+    def compiled(self):
+        raise AssertionError("the sweep was compiled before its input was checked")
+
+    monkeypatch.setattr(Runner, "compile", compiled)
+    for bad, match in ((dict(params=[sweep.Param("w", "E->E.wieght", values=[1.0])]), "valid paths near it"),
+                       (dict(params=[sweep.Param("w", "I->E.weight", values=[1.0, -2.0])]), "outside the valid"),
+                       (dict(memory_budget="10 kB"), "too small for one sample")):
+        with pytest.raises(ValueError, match=match):
+            sweep.Sweep(spec(**bad)).run(tmp_path / "never.zarr", progress=False, verbose=False)
+    assert not (tmp_path / "never.zarr").exists()
+    sweep.Sweep(spec()).store(tmp_path / "other.zarr").open()  # a store of another spec, created, never run
+    with pytest.raises(sweep.StoreError, match=r"different spec \(it differs in duration\)"):
+        sweep.Sweep(spec(duration=40.0)).run(tmp_path / "other.zarr", progress=False, verbose=False)

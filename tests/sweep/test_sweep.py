@@ -1,5 +1,7 @@
 """A sweep equals its points run one by one (bit for bit), in any chunking; its store is one xarray Dataset."""
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
@@ -7,6 +9,8 @@ from conftest import small_spec
 
 import brainsim as bs
 from brainsim import analysis, sweep
+from brainsim.sweep.runner import COMPILER_OPTIONS
+from brainsim.sweep.summaries import bin_steps
 
 pytest.importorskip("zarr")
 
@@ -51,6 +55,50 @@ def test_equals_points_run_one_by_one_in_any_chunking(whole):
                 np.testing.assert_allclose(ds.cv_isi.values[i, 1, k, j], cv, rtol=2e-5)
 
 
+def summariser(sw):
+    """``fn(results) -> {variable: value}``: the sweep's summaries of one plain run's recorded spikes, accumulated
+    by the same summary code, per step and per bin as the sweep's compiled run does (for a batch of one), and
+    compiled with the same XLA options (the sums over neurons are reductions whose order follows the vector width:
+    other options may change their last bit)."""
+    summ, dt = sw.summaries, sw.dt
+    k = bin_steps(summ.bin_ms, dt, sw.n_steps)
+    n_bins = sw.n_steps // k
+    sizes = {p: sw.net.populations[p].n for p in summ.populations}
+    steps = jnp.arange(sw.n_steps, dtype=jnp.int32).reshape(n_bins, k)
+
+    def one_bin(acc, xs):
+        acc, _ = jax.lax.scan(lambda a, x: (summ.step(a, x[1], x[0] * dt), None), acc, xs)
+        return summ.end_bin(acc)
+
+    def run(spikes):
+        acc, series = jax.lax.scan(one_bin, summ.init(sizes, (1,), jnp.float32), (steps, spikes))
+        series = {p: jnp.moveaxis(s, 0, -1).astype(jnp.float32) for p, s in series.items()}
+        return jax.vmap(lambda a, s: summ.finish(a, s, sw.n_steps * dt, k * dt))(acc, series)
+
+    shapes = {p: jax.ShapeDtypeStruct((n_bins, k, 1, n), jnp.bool_) for p, n in sizes.items()}
+    exe = jax.jit(run).lower(shapes).compile(compiler_options=COMPILER_OPTIONS)
+
+    def fn(res):
+        out = exe({p: jnp.asarray(res.spike_matrix(p)).reshape(n_bins, k, 1, n) for p, n in sizes.items()})
+        return {name: np.asarray(v)[0] for name, v in out.items()}
+
+    return fn
+
+
+def test_bit_identical_to_plain_runs_of_each_point(whole):
+    """Each sample's summaries equal, bit for bit, those of a plain ``simulate`` of the network with that point's
+    values (``eqx.tree_at``, not batched) from its seed's initial state."""
+    sw, ds, _ = whole
+    summarise = summariser(sw)
+    for i, w_e in enumerate(ds.w_e.values):
+        for j, w_i in enumerate(ds.w_i.values):
+            for k, seed in enumerate(ds.seed.values):
+                _, res = sw.simulate_point({"w_e": w_e, "w_i": w_i}, int(seed), record=bs.Record(spikes=("E", "I")))
+                mine = summarise(res)
+                for var in ("rate", "cv_isi", "synchrony", "spectral_peak"):
+                    np.testing.assert_array_equal(ds[var].values[i, j, k], mine[var], err_msg=f"{var} {i} {j} {k}")
+
+
 def test_random_design_and_a_user_summary(tmp_path):
     def peak_bin(counts, series, duration_ms):
         return series["E"].max()
@@ -72,3 +120,33 @@ def test_resume_refuses_a_store_of_another_spec(whole, tmp_path):
         sweep.Sweep(other).run(path, progress=False, verbose=False)
     with pytest.raises(sweep.StoreError, match="exists"):
         sweep.Sweep(small_spec()).run(path, resume=False, progress=False, verbose=False)
+
+
+def test_raw_recordings_of_selected_points(whole):
+    """``record`` re-runs selected samples with their spikes into the store (added to a finished store: no chunk
+    runs again); their spike counts give the sweep's rates exactly."""
+    sw, ds, path = whole
+    record = {"spikes": ["E", "I"], "points": [{"w_e": 16.0, "w_i": 30.0, "seed": 1}, {"point": 2}]}
+    rec_sweep = sweep.Sweep(small_spec(record=record))
+    assert rec_sweep.spec.fingerprint() == sw.spec.fingerprint()
+    rec_sweep.run_block = None  # every chunk is done: running one would fail
+    rec_sweep.run(path, progress=False, verbose=False)
+    recs = sweep.open_recordings(path)
+    assert sorted(recs) == [4, 9]  # samples: point 2 (w_e 8, w_i 30) seed 0, point 4 (w_e 16, w_i 30) seed 1
+    for sample, (i, j, k) in ((4, (1, 0, 0)), (9, (2, 0, 1))):
+        rec = recs[sample]
+        assert rec.attrs["w_e"] == ds.w_e.values[i] and rec.attrs["seed"] == ds.seed.values[k]
+        for p, pop in enumerate(("E", "I")):
+            n = sw.net.populations[pop].n
+            count = np.float32(rec[f"{pop}.spike_times"].size)
+            assert ds.rate.values[i, j, k, p] == count * np.float32(1000.0 / (n * 30.0))
+    spec = sweep.Spec.from_dict({"model": "coba", "model_args": {"n_neurons": 60}, "duration": 30.0,
+                                 "params": {"w_e": {"paths": ["E->*.weight"], "values": [4.0, 8.0]}},
+                                 "record": {"spikes": ["E"], "points": [{"w_e": 8.0}]}})
+    assert spec.record == {"points": [{"w_e": 8.0}], "spikes": ["E"]}
+    for bad, match in (({"spikes": ["E"], "points": [{"w_e": 5.0}]}, "not a point of the design"),
+                       ({"spikes": ["E"], "points": [{"w_e": 4.0, "seed": 9}]}, "not one of the sweep's seeds"),
+                       ({"spikes": ["X"], "points": [{"point": 0}]}, "unknown population 'X'"),
+                       ({"points": [{"point": 0}]}, "names no variable")):
+        with pytest.raises(ValueError, match=match):
+            sweep.Sweep(sweep.Spec.from_dict({**spec.to_dict(), "record": bad} | {"design": {"kind": "grid"}}))
