@@ -138,16 +138,17 @@ class Cells(AbstractPopulation):
             g_ch, ge_ch = g_ch + g, ge_ch + ge
         G = g_ch * scale
         rhs = (ge_ch - g_ch * v) * scale
-        if drive is not None:
-            comp = tree.compartments
-            i_ext = jnp.zeros_like(v).at[..., comp].add(jnp.broadcast_to(drive.i, v.shape[:-1] + comp.shape))
-            g_ext = jnp.zeros_like(v).at[..., comp].add(jnp.broadcast_to(drive.g, v.shape[:-1] + comp.shape))
+        if drive is not None:  # gathers with static indices (they fuse; scatters do not)
+            idx, is_comp = _node_compartment(tree, junction=0), tree.area > 0
+            shape = v.shape[:-1] + (tree.n_compartments,)
+            i_ext = jnp.where(is_comp, jnp.broadcast_to(drive.i, shape)[..., idx], 0.0)
+            g_ext = jnp.where(is_comp, jnp.broadcast_to(drive.g, shape)[..., idx], 0.0)
             G, rhs = G + g_ext, rhs + i_ext - g_ext * v
         ga = self.axial_conductance()
-        par = np.maximum(tree.parent, 0)
+        par, kids = np.maximum(tree.parent, 0), _children(tree)
         flow = ga * (v[..., par] - v)  # into each node from its parent
-        rhs = rhs + flow - jnp.zeros_like(v).at[..., par].add(flow)
-        diag_ax = ga + jnp.zeros_like(ga).at[par].add(ga)
+        rhs = rhs + flow - _pad(flow)[..., kids].sum(-1)
+        diag_ax = ga + _pad(ga)[..., kids].sum(-1)
         k = 1.0 if self.scheme == "backward_euler" else 2.0
         d = k * self.cm * scale / dt + G + diag_ax
         dv = solve_tree(d, rhs, ga, tree.parent, tree.levels, self.solver)
@@ -158,14 +159,30 @@ class Cells(AbstractPopulation):
         return CellsState(v=v_new, channels=chans), s
 
 
-def _node_compartment(tree: Tree) -> np.ndarray:
-    """The compartment each node takes its parameters from (a junction: its parent's), shape (n_nodes,)."""
+def _node_compartment(tree: Tree, junction=None) -> np.ndarray:
+    """The compartment of each node, shape (n_nodes,); a junction's is its parent's (``junction=None``) or
+    ``junction``."""
     out = np.full(tree.n_nodes, -1)
     out[tree.compartments] = np.arange(tree.n_compartments)
     for i in range(tree.n_nodes):  # parents first
         if out[i] < 0:
-            out[i] = out[tree.parent[i]]
+            out[i] = out[tree.parent[i]] if junction is None else junction
     return out
+
+
+def _children(tree: Tree) -> np.ndarray:
+    """The children of each node, padded with ``n_nodes`` (an index into :func:`_pad`'s zero), (n_nodes, k)."""
+    kids = [[] for _ in range(tree.n_nodes)]
+    for i, p in enumerate(tree.parent):
+        if p >= 0:
+            kids[p].append(i)
+    width = max(1, max(len(k) for k in kids))
+    return np.array([k + [tree.n_nodes] * (width - len(k)) for k in kids])
+
+
+def _pad(x):
+    """``x`` with a zero appended along the last axis."""
+    return jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
 
 
 def _full(value, shape):

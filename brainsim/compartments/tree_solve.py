@@ -40,20 +40,21 @@ def _levels_solve(d, b, g, parent, levels):
 def _scan_solve(d, b, g, parent):
     n = d.shape[-1]
     par = jnp.asarray(np.maximum(parent, 0))
+    d, b, g = (jnp.moveaxis(a, -1, 0) for a in (d, b, g))  # node axis first: each step updates one row
 
     def down(k, db):
         d, b = db
         i = n - 1 - k
         p = par[i]
-        f = g[..., i] / d[..., i]
-        return d.at[..., p].add(-g[..., i] * f), b.at[..., p].add(f * b[..., i])
+        f = g[i] / d[i]
+        return d.at[p].add(-g[i] * f), b.at[p].add(f * b[i])
 
     d, b = jax.lax.fori_loop(0, n - 1, down, (d, b))
 
     def up(i, x):
-        return x.at[..., i].set((b[..., i] + g[..., i] * x[..., par[i]]) / d[..., i])
+        return x.at[i].set((b[i] + g[i] * x[par[i]]) / d[i])
 
-    return jax.lax.fori_loop(1, n, up, b / d)
+    return jnp.moveaxis(jax.lax.fori_loop(1, n, up, b / d), 0, -1)
 
 
 def _solve(d, b, g, parent, levels, method):
