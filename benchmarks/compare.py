@@ -64,11 +64,12 @@ HH_PEERS = [
     ("brainsim", sys.executable, "hh_brainsim.py"),
     ("neuron", os.path.join(VENVS, "hh", "bin", "python"), "hh_neuron.py"),
     ("jaxley", os.path.join(VENVS, "hh", "bin", "python"), "hh_jaxley.py"),
+    ("brainsim", sys.executable, "hh_tree_brainsim.py"),
     ("neuron", os.path.join(VENVS, "hh", "bin", "python"), "hh_tree_neuron.py"),
     ("jaxley", os.path.join(VENVS, "hh", "bin", "python"), "hh_tree_jaxley.py"),
 ]
 # works a peer runs that brainsim cannot run yet: (work, why) -- a row says so instead of a number
-HH_NOT_BUILT = [("hh-61comp", "not built: multi-compartment cells are a later issue")]
+HH_NOT_BUILT = []
 BRAINSIM_ENV = {}  # BRAINSIM_ROOT for brainsim's processes when --brainsim-root is given
 BUSY_LOAD = 1.5  # 1-minute load average above which a 2-core machine is called busy
 SCALE_SIZES = (64000, 256000, 1000000)  # --scale: about 80 synapses per neuron, 200 ms
@@ -622,7 +623,8 @@ def main(argv=None):
             "voltages (check column)",
             "- hh-61comp: soma (20 x 20 um) + depth-4 binary tree of 15 branches, 100 um x 1 um diameter, "
             "4 compartments each, Ra 100 Ohm cm, HH everywhere, 0.5 nA into the soma from 10 to 90 ms; "
-            "medians over 10 calls",
+            "medians over 10 calls; brainsim: brainsim.compartments.Cells, backward Euler float64 as NEURON "
+            "(its traces match NEURON's to ~1e-8 mV), one row per tree-solve schedule",
             f"- every process {pin}; load average (1 min) {load0[0]:.2f} -> {load1[0]:.2f}"
             + (": THE MACHINE WAS BUSY" if max(load0[0], load1[0]) > BUSY_LOAD else ": quiet"), "", tab, ""])
         print(text)
