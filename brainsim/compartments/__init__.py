@@ -4,14 +4,19 @@ implicit O(N) tree solve, channels, and a population of cells on the population 
     morph = binary_tree(depth=4)                       # soma + 15 branches of 100 x 1 um
     tree = compartmentalise(morph, nseg=[1] + [4] * 15)  # 61 compartments (+ 8 zero-area junction nodes)
     cells = Cells(1, tree, [HHChannel()], Ra=100.0)
+    state, rec = integrate(cells, 100.0, 0.025, clamps=[IClamp(0, 10.0, 80.0, 500.0)],
+                           record={"soma": ("v", [0]), "tip": ("v", [60]), "m": ("hh.m", [0, 60])})
 """
 
 from . import channels
 from .cells import SCHEMES, Cells, CellsState
+from .clamp import IClamp, clamp_currents
 from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
+from .integrate import integrate
 from .morphology import Morphology, Section, binary_tree
 from .swc import SWC_TYPES, read_swc
 from .tree_solve import solve_tree
 
-__all__ = ["SCHEMES", "Cells", "CellsState", "Morphology", "Section", "Tree", "binary_tree", "channels",
-           "compartmentalise", "d_lambda_nseg", "lambda_f", "read_swc", "solve_tree", "SWC_TYPES"]
+__all__ = ["SCHEMES", "SWC_TYPES", "Cells", "CellsState", "IClamp", "Morphology", "Section", "Tree", "binary_tree",
+           "channels", "clamp_currents", "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f", "read_swc",
+           "solve_tree"]

@@ -1,0 +1,46 @@
+"""integrate with IClamp and recordings: the 61-compartment tree against NEURON (downsampled recordings of soma and
+tip), a gate and the spikes recorded, a clamp at a dendrite, and the errors."""
+
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from brainsim.compartments import Cells, IClamp, binary_tree, compartmentalise, integrate
+from brainsim.compartments.channels import HHChannel
+
+REF = np.load(Path(__file__).parents[1] / "data" / "hh_tree_neuron.npz")
+TREE = compartmentalise(binary_tree(), [1] + [4] * 15)
+
+
+def test_integrate_records_as_neuron():
+    with jax.enable_x64(True):
+        cells = Cells(1, TREE, [HHChannel()], Ra=100.0)
+        _, rec = jax.jit(lambda c: integrate(c, 100.0, 0.025, clamps=[IClamp(0, 10.0, 80.0, 500.0)], every=4, record={
+            "v": ("v", [0, 60]), "m": ("hh.m", [0]), "s": ("spikes",)}))(cells)
+    v = np.asarray(rec["v"])[:, 0]
+    assert v.shape == (1000, 2)
+    np.testing.assert_allclose(v[:, 0], REF["v_soma_be"][1:], atol=1e-6)
+    np.testing.assert_allclose(v[:, 1], REF["v_tip_be"][1:], atol=1e-6)
+    m = np.asarray(rec["m"])[:, 0, 0]
+    assert 0 < m.min() < 0.1 and m.max() > 0.9  # Na activation swings through spikes
+    assert rec["s"].shape == (1000, 1)
+
+
+def test_clamp_at_a_dendrite():
+    cells = Cells(2, TREE, [HHChannel()], Ra=100.0)
+    _, rec = integrate(cells, 5.0, 0.025, clamps=[IClamp(60, 1.0, 3.0, 50.0, cells=[1])], record={"v": ("v", [0, 60])})
+    v = np.asarray(rec["v"])[-1]
+    assert v[1, 1] > v[1, 0] + 1.0 and abs(v[0, 1] - v[0, 0]) < 1e-3  # only cell 1 is clamped, at the tip
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(clamps=[IClamp(61, 0.0, 1.0, 1.0)]), "compartment 61 out of range 0..60"),
+    (dict(record={"x": ("v", [70])}), "record\\['x'\\]: compartments must be indices in 0..60"),
+    (dict(record={"x": ("na.m", [0])}), "unknown variable 'na.m'"),
+    (dict(every=3), "every must be a positive int dividing"),
+])
+def test_integrate_errors(kw, match):
+    with pytest.raises(ValueError, match=match):
+        integrate(Cells(1, TREE, [HHChannel()]), 1.0, 0.025, **kw)
