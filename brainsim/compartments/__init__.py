@@ -1,5 +1,5 @@
 """Multi-compartment cells: morphologies (programmatic and SWC), compartmentalisation, the cable equation with an
-implicit O(N) tree solve, channels, and a population of cells on the population protocol.
+implicit O(N) tree solve, channels, and a population of cells on the population protocol::
 
     morph = binary_tree(depth=4)                       # soma + 15 branches of 100 x 1 um
     tree = compartmentalise(morph, nseg=[1] + [4] * 15)  # 61 compartments (+ 8 zero-area junction nodes)
