@@ -112,6 +112,7 @@ class AbstractRateModel(AbstractPopulation):
         return self.state_type(*self.x0, key=key if self.noise is not None else None)
 
     def state_values(self, state) -> tuple:
+        """The state variables of ``state`` in the order of ``variables``, as a tuple of arrays of shape ``(n,)``."""
         return tuple(getattr(state, v) for v in self.variables)
 
     def output_of(self, state):

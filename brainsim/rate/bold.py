@@ -31,6 +31,8 @@ class BalloonWindkessel(eqx.Module):
     revised: bool = eqx.field(static=True, default=True)
 
     def dfun(self, state, x):
+        """Time derivatives (per s) of the haemodynamic state ``(s, f, v, q)`` (stacked, shape ``(4, ...)``) for the
+        neural input ``x`` (shape ``(...)``), stacked in the same order."""
         s, f, v, q = state
         ds = x - s / self.tau_s - (f - 1.0) / self.tau_f
         vv = v ** (1.0 / self.alpha)
@@ -39,6 +41,7 @@ class BalloonWindkessel(eqx.Module):
         return jnp.stack([ds, s, dv, dq])
 
     def signal(self, state):
+        """The BOLD signal ``y`` (dimensionless, the equation above) of the state ``(s, f, v, q)``."""
         _, _, v, q = state
         if self.revised:
             k1, k2 = 4.3 * self.nu_0 * self.E0 * self.TE, self.epsilon * self.r_0 * self.E0 * self.TE

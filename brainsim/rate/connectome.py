@@ -81,10 +81,12 @@ class Connectome:
 
     @property
     def n(self) -> int:
+        """The number of regions."""
         return self.weights.shape[0]
 
     @property
     def n_edges(self) -> int:
+        """The number of edges (the non-zero entries of ``weights``)."""
         return int(np.count_nonzero(self.weights))
 
     def delays(self, speed: float) -> np.ndarray:

@@ -10,6 +10,10 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class JansenRitState(eqx.Module):
+    """State of :class:`JansenRit` (arrays of shape ``(n,)``, one entry per region): the PSPs ``y0`` (pyramidal),
+    ``y1`` (excitatory onto pyramidal), ``y2`` (inhibitory onto pyramidal) in mV and their derivatives ``y3``,
+    ``y4``, ``y5`` in mV/ms; ``key`` the noise key (``None`` without noise)."""
+
     y0: object  # mV: pyramidal PSP
     y1: object  # mV: excitatory PSP on the pyramidal cells
     y2: object  # mV: inhibitory PSP on the pyramidal cells

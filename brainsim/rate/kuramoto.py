@@ -9,6 +9,9 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class KuramotoState(eqx.Module):
+    """State of :class:`Kuramoto` (array of shape ``(n,)``, one entry per oscillator): ``theta`` the phase in rad
+    (not wrapped); ``key`` the noise key (``None`` without noise)."""
+
     theta: object  # rad
     key: object = None
 

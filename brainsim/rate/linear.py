@@ -10,6 +10,9 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class LinearState(eqx.Module):
+    """State of :class:`Linear` (array of shape ``(n,)``): ``x`` the unit's value (dimensionless, emitted); ``key``
+    the noise key (``None`` without noise)."""
+
     x: object
     key: object = None
 
@@ -41,6 +44,9 @@ class Linear(AbstractRateModel):
 
 @final
 class ThresholdLinearState(eqx.Module):
+    """State of :class:`ThresholdLinear` (array of shape ``(n,)``): ``r`` the rate in Hz (emitted); ``key`` the
+    noise key (``None`` without noise)."""
+
     r: object  # Hz
     key: object = None
 

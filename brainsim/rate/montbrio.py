@@ -10,6 +10,10 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class MontbrioPazoRoxinState(eqx.Module):
+    """State of :class:`MontbrioPazoRoxin` (arrays of shape ``(n,)``, one entry per population): ``r`` the firing
+    rate in units of 1/tau (kHz with tau in ms), ``V`` the mean membrane potential (dimensionless QIF units);
+    ``key`` the noise key (``None`` without noise)."""
+
     r: object  # firing rate, 1/tau units (kHz with tau in ms)
     V: object  # mean membrane potential (dimensionless QIF units)
     key: object = None

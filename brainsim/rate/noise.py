@@ -24,6 +24,8 @@ class AbstractNoise(eqx.Module):
         """``g(x)``, one array per state variable (broadcastable to it)."""
 
     def check(self, owner: str, n_vars: int):
+        """Raise a ValueError naming ``owner`` unless ``nsig`` is finite, >= 0, and a scalar or one value per state
+        variable (``n_vars``); a traced ``nsig`` is not checked here."""
         if isinstance(self.nsig, jax.core.Tracer):  # built inside a transformation: checked where it is concrete
             return
         nsig = np.asarray(self.nsig)
@@ -34,6 +36,7 @@ class AbstractNoise(eqx.Module):
             raise ValueError(f"{owner}: noise nsig must be finite and >= 0, got {nsig}")
 
     def per_variable(self, n_vars: int):
+        """``nsig`` broadcast to one value per state variable: an array of shape ``(n_vars,)``."""
         return jnp.broadcast_to(jnp.asarray(self.nsig), (n_vars,))
 
 

@@ -9,6 +9,10 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class Generic2dOscillatorState(eqx.Module):
+    """State of :class:`Generic2dOscillator` (arrays of shape ``(n,)``, one entry per region): ``V`` the fast
+    variable (emitted), ``W`` the slow recovery variable (both dimensionless, as in TVB); ``key`` the noise key
+    (``None`` without noise)."""
+
     V: object
     W: object
     key: object = None
@@ -22,7 +26,7 @@ class Generic2dOscillator(AbstractRateModel):
     ``dW/dt = d (a + b V + c_ V^2 - beta W) / tau`` (``c_`` is TVB's parameter ``c``; ``c`` the long-range coupling).
     Emits ``V``.
 
-    Defaults (TVB's, a limit cycle): tau 1, I 0, a -2, b -10, c_ 0, d 0.02 /ms, e 3, f 1, g 0, alpha 1, beta 1,
+    Defaults (TVB's, a limit cycle): tau 1, I 0, a -2, b -10, ``c_`` 0, d 0.02 /ms, e 3, f 1, g 0, alpha 1, beta 1,
     gamma 1. Initial V = W = 0 unless ``init=``.
     """
 

@@ -145,8 +145,8 @@ class DelayedCoupling(AbstractProjection):
         return OWN
 
     @property
-    def conn(self) -> "EdgeCount":
-        """The sizes the network checks (``n_pre``, ``n_post``, ``nnz``: the number of edges)."""
+    def conn(self):
+        """The sizes the network checks: a named tuple ``(n_pre, n_post, nnz)`` (``nnz``: the number of edges)."""
         n_post, n_pre = self.weights.shape
         return EdgeCount(int(n_pre), int(n_post), self.n_edges)
 
@@ -172,9 +172,10 @@ class DelayedCoupling(AbstractProjection):
         return int(steps) + (1 if self.interpolate else 0) + 1
 
     # -- state -----------------------------------------------------------------------------------
-    def structure(self, dt: float) -> "Structure":
+    def structure(self, dt: float):
         """Which edges are read per step (``short``) and per block (``long``), as padded per-target source lists
-        (host constants), and the history length ``T``; from the edges, tract lengths and speed given at
+        (host constants), and the history length ``T`` (a named tuple ``(short_j, short_valid, long_j, long_valid,
+        T)``); from the edges, tract lengths and speed given at
         construction."""
         mask, tl = self.host.array[0] != 0, self.host.array[1]
         if self.interpolate:
@@ -326,7 +327,7 @@ def _read(hist, j, cols):
 
 
 class Structure(NamedTuple):
-    """Host constants of a :class:`DelayedCoupling` at one dt (see :meth:`DelayedCoupling.structure`)."""
+    """Host constants of a ``DelayedCoupling`` at one dt (see ``DelayedCoupling.structure``)."""
 
     short_j: np.ndarray  # (n_post, Ks) sources of the edges read every step
     short_valid: np.ndarray  # (n_post, Ks) bool

@@ -10,6 +10,9 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class WilsonCowanState(eqx.Module):
+    """State of :class:`WilsonCowan` (arrays of shape ``(n,)``, one entry per population): ``E`` and ``I`` the
+    fractions of active excitatory and inhibitory cells (0..1); ``key`` the noise key (``None`` without noise)."""
+
     E: object  # fraction of active excitatory cells
     I: object  # noqa: E741 - inhibitory
     key: object = None

@@ -10,6 +10,9 @@ from ._base import AbstractRateModel, common_init, rate_param
 
 @final
 class ReducedWongWangState(eqx.Module):
+    """State of :class:`ReducedWongWang` (array of shape ``(n,)``, one entry per region): ``S`` the NMDA gating
+    variable (0..1, emitted); ``key`` the noise key (``None`` without noise)."""
+
     S: object  # NMDA gating variable, 0..1
     key: object = None
 
