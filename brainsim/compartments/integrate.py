@@ -21,7 +21,8 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
         record: ``{label: (variable, compartments)}``: ``variable`` is ``'v'`` (mV), ``'spikes'`` (the output; no
             compartments) or ``'<channel>.<gate>'`` (a channel's ``name`` and a state field, e.g. ``'hh.m'``);
             ``compartments`` a list of compartment indices. Default ``{'v': ('v', [0])}``. Each recording has shape
-            ``(steps // every, n, len(compartments))``, sampled after every ``every``-th step.
+            ``(steps // every, n, len(compartments))``, sampled after every ``every``-th step; ``'spikes'``
+            has shape ``(steps // every, n)``: 1 where the cell spiked within the window.
         state: the initial state (default ``cells.init_state()``).
         currents: extra injected currents, pA, shape ``(steps, n, n_compartments)`` (added to the clamps').
     """
@@ -46,14 +47,14 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
             return st, s
 
         st, s = jax.lax.scan(one, st, block)
-        return st, {k: g(st, s[-1]) for k, g in getters.items()}
+        return st, {k: g(st, s) for k, g in getters.items()}
 
     return jax.lax.scan(window, state, table)
 
 
 def _getter(cells, var, comps, label):
     if var == "spikes":
-        return lambda st, s: s
+        return lambda st, s: s.max(axis=0)  # a spike anywhere in the window
     if comps is None:
         raise ValueError(f"integrate: record['{label}'] needs compartments: (variable, [indices])")
     comps = np.asarray(comps, int)
