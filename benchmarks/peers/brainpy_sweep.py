@@ -24,7 +24,9 @@ from _common import p_connect  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("--n", type=int, default=1000)
 ap.add_argument("--duration", type=float, default=1000.0)
-ap.add_argument("--points", type=int, default=100)
+ap.add_argument("--points", type=int, default=100, help="w_e values x w_i values (100: 10 x 10, 1000: 25 x 40)")
+ap.add_argument("--subset", type=int, default=None,
+                help="run only this many points, spread evenly over the plane (every k-th)")
 ap.add_argument("--seeds", type=int, default=1)
 args = ap.parse_args()
 
@@ -39,9 +41,10 @@ dt = 0.1
 brainstate.environ.set(dt=dt * u.ms)
 brainstate.random.seed(0)
 n, n_e = args.n, int(round(0.8 * args.n))
-grid = math.isqrt(args.points)
-points = [(a, b) for a in np.linspace(2.0, 10.0, max(grid, 1)) for b in np.linspace(30.0, 100.0, max(grid, 1))]
-points = points[: args.points]
+n_e_values = max(d for d in range(1, math.isqrt(args.points) + 1) if args.points % d == 0)  # as brainsim_sweep.py
+points = [(a, b) for a in np.linspace(2.0, 10.0, n_e_values)
+          for b in np.linspace(30.0, 100.0, args.points // n_e_values)]
+points = points[:: -(-len(points) // args.subset)] if args.subset else points
 
 
 class EINet(brainstate.nn.Module):

@@ -2,7 +2,7 @@
 
 Run in the brian2 venv made by ``setup``:
     .venvs/brian2/bin/python brian2_sweep.py --mode standalone --n 1000 --points 100 --seeds 1
-    .venvs/brian2/bin/python brian2_sweep.py --mode runtime --points 10
+    .venvs/brian2/bin/python brian2_sweep.py --mode runtime --points 100 --subset 9
 
 Modes (Brian2's documented ways to run many parameter sets):
 - ``standalone``: C++ standalone built once, then ``device.run(run_args={...})`` per point (Brian2 >= 2.6): the
@@ -20,6 +20,7 @@ The model is COBA as in ``brian2_net.py`` (weights in units of g_L = 10 nS: 6 nS
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -34,8 +35,9 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--mode", choices=("standalone", "runtime"), default="standalone")
 ap.add_argument("--n", type=int, default=1000)
 ap.add_argument("--duration", type=float, default=1000.0)
-ap.add_argument("--points", type=int, default=100, help="points of the 10 x 10 grid (or more), taken in order")
-ap.add_argument("--grid", type=int, default=10, help="values per weight")
+ap.add_argument("--points", type=int, default=100, help="w_e values x w_i values (100: 10 x 10, 1000: 25 x 40)")
+ap.add_argument("--subset", type=int, default=None,
+                help="run only this many points, spread evenly over the plane (every k-th)")
 ap.add_argument("--seeds", type=int, default=1)
 args = ap.parse_args()
 
@@ -52,9 +54,11 @@ else:
 b2.defaultclock.dt = 0.1 * ms
 b2.seed(0)
 
-w_e = np.linspace(2.0, 10.0, args.grid)  # nS
-w_i = np.linspace(30.0, 100.0, args.grid)
-points = [(a, b) for a in w_e for b in w_i][: args.points]
+n_e_values = max(d for d in range(1, math.isqrt(args.points) + 1) if args.points % d == 0)  # as brainsim_sweep.py
+w_e = np.linspace(2.0, 10.0, n_e_values)  # nS
+w_i = np.linspace(30.0, 100.0, args.points // n_e_values)
+points = [(a, b) for a in w_e for b in w_i]
+points = points[:: -(-len(points) // args.subset)] if args.subset else points
 n, n_e = args.n, int(round(0.8 * args.n))
 t0 = time.perf_counter()
 eqs = """

@@ -22,6 +22,10 @@ from .store import Store
 # A chunk's device memory, as a multiple of its samples' state and accumulators (the scan's carry in and out and the
 # step's temporaries), plus the shared network; checked by benchmarks/bench_sweep.py --memory (peak RSS).
 MEMORY_FACTOR = 4.0
+# On a CPU, a chunk whose samples' state outgrows the last-level cache runs slower per point (COBA 1000: 50 ms per
+# point-second in chunks of 50-200 samples, 10 MB; 105-130 ms in chunks of 400-1000, 19-48 MB, with a 32 MiB L3
+# shared by two cores): unless max_chunk is given, a chunk's state stays within this fraction of that cache.
+CACHE_FRACTION = 0.25
 
 
 class Sweep:
@@ -71,7 +75,12 @@ class Sweep:
         max_batch = int(room // per)
         if spec.max_chunk is not None:
             max_batch = min(max_batch, int(spec.max_chunk))
-        self.max_batch = max_batch
+        self.max_batch = max_batch  # what the memory budget (and max_chunk) allow
+        self.cache_cap = None
+        if spec.max_chunk is None and jax.default_backend() == "cpu":
+            cap = max(1, int(CACHE_FRACTION * cache_bytes() // self.sample_bytes))
+            if cap < max_batch:
+                self.cache_cap = max_batch = cap
         self.layout = Layout.build(spec.params, spec.design, spec.seeds, max_batch)
         if chunks is not None:
             self.layout = dataclasses.replace(self.layout, chunks=tuple(chunks))
@@ -134,7 +143,10 @@ class Sweep:
         return (f"sweep: {self.layout.n_points} points x {len(self.spec.seeds)} seeds = {self.layout.n_samples} "
                 f"samples in {n_blocks} chunks of {b} (chunk shape {self.layout.chunks} over {self.layout.dims}); "
                 f"estimated memory per chunk {_mb(total)} = network {_mb(self.shared_bytes)} + {b} x "
-                f"{_mb(MEMORY_FACTOR * self.sample_bytes)} (budget {_mb(self.spec.memory_budget)})")
+                f"{_mb(MEMORY_FACTOR * self.sample_bytes)} (budget {_mb(self.spec.memory_budget)})" +
+                ("" if self.cache_cap is None else f"; at most {self.cache_cap} samples a chunk on this CPU (their "
+                 f"state within {CACHE_FRACTION:g} of its {_mb(cache_bytes())} last-level cache; max_chunk "
+                 "overrides)"))
 
     def store(self, path):
         """The results store at ``path`` for this sweep (not opened yet)."""
@@ -263,6 +275,25 @@ def _check_init(module):
         elif isinstance(v, dict | list | tuple):
             for x in (v.values() if isinstance(v, dict) else v):
                 _check_init(x)
+
+
+def cache_bytes() -> int:
+    """The CPU's largest cache (the last level) in bytes, from /sys (32 MiB where it cannot be read)."""
+    import glob
+
+    sizes = []
+    for f in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(f) as fh:
+                text = fh.read().strip()
+        except OSError:
+            continue
+        factor = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        try:
+            sizes.append(int(text.rstrip("KMG")) * factor)
+        except ValueError:
+            continue
+    return max(sizes) if sizes else 32 * 2**20
 
 
 def versions() -> dict:

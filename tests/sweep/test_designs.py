@@ -73,8 +73,10 @@ def test_bad_designs_and_params():
 
 
 def test_chunks_fill_the_last_dimensions_first():
-    assert chunk_shape((10, 10, 2), 64) == (3, 10, 2)
-    assert chunk_shape((10, 10, 2), 7) == (1, 3, 2)
+    assert chunk_shape((10, 10, 2), 64) == (2, 10, 2)  # 3 rows would pad the last chunk of 10 rows to 12
+    assert chunk_shape((10, 10, 2), 7) == (1, 2, 2)
+    assert chunk_shape((25, 40, 1), 160) == (2, 40, 1)  # 26 rows run, not 28
+    assert chunk_shape((12, 5), 20) == (4, 5)
     assert chunk_shape((10, 10, 2), 1) == (1, 1, 1)
     assert chunk_shape((5, 2), 1000) == (5, 2)
     lay = Layout.build(P, sweep.Grid(), (0, 1), 5)
