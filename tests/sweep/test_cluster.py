@@ -20,9 +20,9 @@ def test_dask_local_cluster_equals_the_local_backend(tmp_path):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cl, \
             distributed.Client(cl) as client:
         runs = {}
-        # 3 chunks of 5 (a task each, the last padded), and all 12 samples in one task (no chunking)
-        for chunk in (5, None):
-            sw = sweep.Sweep(small_spec(max_chunk=chunk))
+        # 2 chunks of 2 x 2 x 2 (a task each, the last padded), and all 12 samples in one task (no chunking)
+        for chunk in ((2, 2, 2), None):
+            sw = sweep.Sweep(small_spec(), chunks=chunk)
             runs[chunk] = sw.run(tmp_path / f"dask{chunk}.zarr",
                                  backend=sweep.DaskBackend(client, cache_dir=str(cache)), progress=False,
                                  verbose=False)

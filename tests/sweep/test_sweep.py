@@ -9,7 +9,7 @@ from conftest import small_spec
 
 import brainsim as bs
 from brainsim import analysis, sweep
-from brainsim.sweep.runner import COMPILER_OPTIONS
+from brainsim.sweep.runner import COMPILER_OPTIONS, Runner
 from brainsim.sweep.summaries import bin_steps
 
 pytest.importorskip("zarr")
@@ -37,13 +37,21 @@ def test_store_is_one_dataset_named_after_the_parameters(whole):
     xr.testing.assert_identical(opened.load(), ds)
 
 
-def test_equals_points_run_one_by_one_in_any_chunking(whole):
+def test_equals_points_run_one_by_one_in_any_chunking(whole, monkeypatch):
     sw, ds, _ = whole
-    for chunk in (1, 5):  # one sample per chunk, and chunks that do not divide the grid (padded)
-        other = sweep.Sweep(small_spec(max_chunk=chunk)).run(progress=False, verbose=False)
+    compiled = []
+    compile_ = Runner.compile
+    monkeypatch.setattr(Runner, "compile", lambda self: (self._exe is None and compiled.append(self.batch))
+                        or compile_(self))
+    # one sample per chunk, and chunks of 2 x 2 x 2 that do not divide the 3 x 2 x 2 grid (the last one padded)
+    for other in (sweep.Sweep(small_spec(max_chunk=1)), sweep.Sweep(small_spec(), chunks=(2, 2, 2))):
+        other = other.run(progress=False, verbose=False)
         for var in ("rate", "cv_isi", "synchrony", "spectral_peak"):
             np.testing.assert_array_equal(other[var].values, ds[var].values)
-    # ... and a plain simulate of the network with the point's values, from the seed's state
+    assert compiled == [1, 8]  # one compilation for each sweep: 12 chunks of 1, then 2 chunks of 8
+    # ... and the summaries of a plain simulate of the network with the point's values, from the seed's state, by
+    # independent formulas (float64 numpy and brainsim.analysis)
+    bins = 10  # steps per bin of 1 ms
     for i, w_e in enumerate(ds.w_e.values):
         for k, seed in enumerate(ds.seed.values):
             _, res = sw.simulate_point({"w_e": w_e, "w_i": 90.0}, int(seed), record=bs.Record(spikes=("E", "I")))
@@ -53,6 +61,14 @@ def test_equals_points_run_one_by_one_in_any_chunking(whole):
                 t, idx = res.spike_trains(pop)
                 cv = analysis.mean_cv_isi(t, idx, res.size(pop), res.t_start, res.t_stop)
                 np.testing.assert_allclose(ds.cv_isi.values[i, 1, k, j], cv, rtol=2e-5)
+                c = res.spike_matrix(pop).reshape(-1, bins, res.size(pop)).sum(1).astype(float)  # (bins, n)
+                chi = np.sqrt(np.var(c.mean(1)) / np.mean(np.var(c, axis=0)))  # Golomb's synchrony
+                np.testing.assert_allclose(ds.synchrony.values[i, 1, k, j], chi, rtol=1e-5)
+                power = np.abs(np.fft.rfft(c.sum(1) - c.sum(1).mean())) ** 2
+                freqs = np.fft.rfftfreq(c.shape[0], d=1e-3)
+                peak = ds.spectral_peak.values[i, 1, k, j]  # a frequency of the largest power (near-ties allowed)
+                at = np.argmin(np.abs(freqs - peak))
+                assert at > 0 and abs(freqs[at] - peak) < 1e-4 and power[at] >= (1 - 1e-5) * power[1:].max()
 
 
 def summariser(sw):
