@@ -163,8 +163,12 @@ def test_bench_json(capsys):
     assert rows[0]["run_s"] > 0 and rows[0]["compile_s"] > 0 and rows[0]["mean_rate_hz"] >= 0
 
 
+# The child restores Python's own SIGINT handler: a shell without job control starts background commands with SIGINT
+# ignored (POSIX), and a Python started with SIGINT ignored keeps it ignored, so under `cmd &` the child would never see
+# the signal and the test would fail for a reason that is not the CLI's.
 _CHILD = """
-import sys, brainsim.cli
+import signal, sys, brainsim.cli
+signal.signal(signal.SIGINT, signal.default_int_handler)
 sim = sys.modules["brainsim.simulate"]  # the package (brainsim.simulate the attribute is the function)
 real = sim.simulate
 def simulate(*a, **k):
