@@ -5,7 +5,7 @@
 Each simulator runs in its own process, pinned to one core (taskset -c 1), alternating brainsim and TVB in each
 repeat; the TVB side needs ``bash benchmarks/peers/setup tvb``. Also measured in brainsim alone: a vmapped sweep of
 global coupling x noise (1,000 points of 1 s, batched state), the gradient of an FC loss against the simulation alone,
-and the compiled memory of both.
+the compiled memory of both, and one training step of a fit of global coupling and speed (interpolated delays).
 """
 
 import argparse
@@ -97,6 +97,44 @@ for name, f in (("forward", fwd), ("value_and_grad", grad)):
 print(json.dumps({"what": "grad", "duration_ms": 2000.0, **out}))
 '''
 
+FIT = r'''
+import json, time
+import jax, jax.numpy as jnp, numpy as np, equinox as eqx, optax
+import brainsim as bs
+from brainsim import rate, train
+c = rate.load_connectome("tests/data/tvb_connectivity_76.npz")
+net = rate.whole_brain(rate.ReducedWongWang(76, noise=rate.Additive(1e-4)), c, coupling=rate.LinearCoupling(0.2),
+                       speed=4.0, interpolate=True, max_delay=float(c.tract_lengths.max() / 2.0))
+P = "RWW->RWW"
+net = eqx.tree_at(lambda n: n.projections[P].speed, net, jnp.asarray(3.0, jnp.float32))
+st = rate.init_state(net, jax.random.key(0), 0.1)
+target = jnp.eye(76)
+where = lambda n: (n.projections[P].coupling.a, n.projections[P].speed)
+model = train.constrain(net, where, train.Positive(positive=train.Exp()))
+spec = eqx.tree_at(lambda n: (n.projections[P].coupling.a.raw, n.projections[P].speed.raw),
+                   jax.tree.map(lambda _: False, model), (True, True))
+def loss(m, batch):
+    _, r = bs.simulate(train.resolve(m), st, duration=2000.0, dt=0.1, record=bs.Record(every=10, S="RWW"),
+                       chunk=1000)
+    return rate.fc_distance(rate.fc(rate.bold(r.variables["RWW.S"], 1.0)), target)
+opt = optax.adam(0.05)
+params, rest = eqx.partition(model, spec)
+opt_state = opt.init(params)
+step = train.make_step(loss, opt)
+fwd = eqx.filter_jit(loss)
+jax.block_until_ready(fwd(model, None))
+t0 = time.perf_counter(); jax.block_until_ready(fwd(model, None)); fwd_s = time.perf_counter() - t0
+t0 = time.perf_counter()
+out = jax.block_until_ready(step(params, rest, opt_state, None))
+first = time.perf_counter() - t0
+times = []
+for _ in range(3):
+    t0 = time.perf_counter(); out = jax.block_until_ready(step(out[0], rest, out[1], None))
+    times.append(time.perf_counter() - t0)
+print(json.dumps({"what": "fit", "duration_ms": 2000.0, "forward_s": fwd_s, "step_s": float(np.median(times)),
+                  "first_step_s": first}))
+'''
+
 
 def run(cmd, env=None):
     p = subprocess.run(PIN + cmd, capture_output=True, text=True, cwd=ROOT, env=env)
@@ -131,6 +169,7 @@ def main():
     if not a.skip_extras:
         extras.append(run([sys.executable, "-c", SWEEP], env))
         extras.append(run([sys.executable, "-c", GRAD], env))
+        extras.append(run([sys.executable, "-c", FIT], env))
         print(extras, flush=True)
     load1 = os.getloadavg()
     write(a, rows, extras, load0, load1)
@@ -163,6 +202,12 @@ def write(a, rows, extras, load0, load1):
                       f"{e['value_and_grad_s']:.2f} s ({e['value_and_grad_s'] / e['forward_s']:.1f}x); XLA temporary "
                       f"memory {e['forward_temp_MB']:.1f} MB forward, {e['value_and_grad_temp_MB']:.1f} MB with the "
                       "gradient (simulate(chunk=1000) checkpoints)."]
+        if e["what"] == "fit":
+            lines += ["", "One fit step (brainsim.train.make_step with optax.adam; global coupling and conduction "
+                      "speed, log-parametrised, interpolated delays; the FC loss of BOLD of 2 s of noisy reduced "
+                      f"Wong-Wang, value, gradient and update): {e['step_s']:.2f} s (median of 3; the first call with "
+                      f"compilation {e['first_step_s']:.1f} s), {e['step_s'] / e['forward_s']:.1f}x the forward loss "
+                      f"with interpolated delays ({e['forward_s']:.2f} s)."]
     Path(a.out).write_text("\n".join(lines) + "\n")
     print("wrote", a.out)
 
