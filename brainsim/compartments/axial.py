@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .tree_solve import _sum_to
+from .tree_solve import sum_to
 
 __all__ = ["axial_current", "children_table"]
 
@@ -52,7 +52,7 @@ def _bwd(par, kids, res, ibar):
     g, v = res
     vbar = _apply(g, ibar, par, kids)  # L is symmetric
     gbar = (v[..., par] - v) * (ibar - ibar[..., par])
-    return _sum_to(gbar, g), _sum_to(vbar, v)
+    return sum_to(gbar, g), sum_to(vbar, v)
 
 
 _axial.defvjp(_fwd, _bwd)

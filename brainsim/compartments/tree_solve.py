@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["solve_tree"]
+__all__ = ["solve_tree", "sum_to"]
 
 METHODS = ("levels", "scan")
 
@@ -80,11 +80,11 @@ def _bwd(parent, levels, method, res, xbar):
     xp = x[..., np.maximum(parent, 0)]
     lp = lam[..., np.maximum(parent, 0)]
     gbar = jnp.where(jnp.asarray(parent < 0), 0.0, lam * xp + lp * x)  # dA[i,p] = dA[p,i] = -dg; dx = -A^-1 dA x
-    return _sum_to(-lam * x, d), _sum_to(lam, b), _sum_to(gbar, g)
+    return sum_to(-lam * x, d), sum_to(lam, b), sum_to(gbar, g)
 
 
-def _sum_to(v, like):
-    """``v`` summed over the axes that ``like`` was broadcast along."""
+def sum_to(v, like):
+    """``v`` summed over the axes along which ``like`` was broadcast to ``v``'s shape (a cotangent of ``like``)."""
     shape = jnp.shape(like)
     lead = v.ndim - len(shape)
     v = v.sum(axis=tuple(range(lead))) if lead > 0 else v
