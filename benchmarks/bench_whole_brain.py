@@ -1,6 +1,7 @@
 """Whole-brain benchmark: brainsim vs The Virtual Brain on connectivity_76 with delays (3 mm/ms), dt 0.1 ms, Heun.
 
     python benchmarks/bench_whole_brain.py [--duration 10000] [--repeats 2] [--no-tvb] [--skip-extras] [--out FILE]
+    python benchmarks/bench_whole_brain.py --quick    # brainsim alone, 100 ms, no extras (CI smoke test; writes nothing)
 
 Each simulator runs in its own process, pinned to one core (taskset -c 1), alternating brainsim and TVB in each
 repeat; the TVB side needs ``bash benchmarks/peers/setup tvb``. Also measured in brainsim alone: a vmapped sweep of
@@ -151,7 +152,10 @@ def main():
     ap.add_argument("--no-tvb", action="store_true")
     ap.add_argument("--skip-extras", action="store_true")
     ap.add_argument("--out", default=str(HERE / "results" / "whole_brain.md"))
+    ap.add_argument("--quick", action="store_true", help="brainsim alone, 100 ms, one repeat; print, write nothing")
     a = ap.parse_args()
+    if a.quick:
+        a.duration, a.repeats, a.no_tvb, a.skip_extras = 100.0, 1, True, True
     env = dict(os.environ, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     cases = [("rww", False), ("rww", True), ("jr", False), ("g2d", False)]
     rows = []
@@ -208,6 +212,9 @@ def write(a, rows, extras, load0, load1):
                       f"Wong-Wang, value, gradient and update): {e['step_s']:.2f} s (median of 3; the first call with "
                       f"compilation {e['first_step_s']:.1f} s), {e['step_s'] / e['forward_s']:.1f}x the forward loss "
                       f"with interpolated delays ({e['forward_s']:.2f} s)."]
+    if a.quick:
+        print("\n".join(lines))
+        return
     Path(a.out).write_text("\n".join(lines) + "\n")
     print("wrote", a.out)
 
