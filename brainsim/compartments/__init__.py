@@ -10,7 +10,7 @@ implicit O(N) tree solve, channels, and a population of cells on the population 
 
 from . import channels
 from .cells import SCHEMES, Cells, CellsState
-from .clamp import IClamp, clamp_currents
+from .clamp import IClamp, clamp_currents, clamp_schedule
 from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
 from .integrate import integrate
 from .morphology import Morphology, Section, binary_tree
@@ -18,5 +18,5 @@ from .swc import SWC_TYPES, read_swc
 from .tree_solve import solve_tree
 
 __all__ = ["SCHEMES", "SWC_TYPES", "Cells", "CellsState", "IClamp", "Morphology", "Section", "Tree", "binary_tree",
-           "channels", "clamp_currents", "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f", "read_swc",
-           "solve_tree"]
+           "channels", "clamp_currents", "clamp_schedule", "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f",
+           "read_swc", "solve_tree"]

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._drive import Drive
 from .cells import Cells
-from .clamp import clamp_currents
+from .clamp import clamp_schedule
 
 __all__ = ["integrate"]
 
@@ -35,21 +35,27 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
     getters = {label: _getter(cells, spec[0], spec[1] if len(spec) > 1 else None, label)
                for label, spec in record.items()}
     dtype = jnp.result_type(float)
-    table = clamp_currents(clamps, cells.n, cells.n_compartments, steps, dt)
+    on, off, weights = clamp_schedule(clamps, cells.n, cells.n_compartments, steps, dt)
+    weights = jnp.asarray(weights, dtype)
+    xs = {"k": jnp.arange(steps).reshape(steps // every, every)}
     if currents is not None:
-        table = table + np.asarray(currents)
-    table = jnp.asarray(table, dtype).reshape(steps // every, every, cells.n, cells.n_compartments)
+        shape = (steps, cells.n, cells.n_compartments)
+        if np.shape(currents) != shape:
+            raise ValueError(f"integrate: currents must have shape {shape} (steps, n, n_compartments), got "
+                             f"{np.shape(currents)}")
+        xs["i"] = jnp.asarray(currents, dtype).reshape((steps // every, every) + shape[1:])
     state = cells.init_state() if state is None else state
 
     def window(st, block):
-        def one(st, i):
-            st, s = cells.step(st, Drive.current(i), 0.0, dt)
+        def one(st, x):
+            i = jnp.tensordot(((x["k"] >= on) & (x["k"] < off)).astype(dtype), weights, 1)  # (n, n_compartments)
+            st, s = cells.step(st, Drive.current(i + x["i"] if "i" in x else i), x["k"] * dt, dt)
             return st, s
 
         st, s = jax.lax.scan(one, st, block)
         return st, {k: g(st, s) for k, g in getters.items()}
 
-    return jax.lax.scan(window, state, table)
+    return jax.lax.scan(window, state, xs)
 
 
 def _getter(cells, var, comps, label):

@@ -7,7 +7,7 @@ import jax
 import numpy as np
 import pytest
 
-from brainsim.compartments import Cells, IClamp, binary_tree, compartmentalise, integrate
+from brainsim.compartments import Cells, IClamp, binary_tree, clamp_currents, compartmentalise, integrate
 from brainsim.compartments.channels import HHChannel
 
 REF = np.load(Path(__file__).parents[1] / "data" / "hh_tree_neuron.npz")
@@ -30,9 +30,14 @@ def test_integrate_records_as_neuron():
 
 def test_clamp_at_a_dendrite():
     cells = Cells(2, TREE, [HHChannel()], Ra=100.0)
-    _, rec = integrate(cells, 5.0, 0.025, clamps=[IClamp(60, 1.0, 3.0, 50.0, cells=[1])], record={"v": ("v", [0, 60])})
+    clamps = [IClamp(60, 1.0, 3.0, 50.0, cells=[1])]
+    _, rec = integrate(cells, 5.0, 0.025, clamps=clamps, record={"v": ("v", [0, 60])})
     v = np.asarray(rec["v"])[-1]
     assert v[1, 1] > v[1, 0] + 1.0 and abs(v[0, 1] - v[0, 0]) < 1e-3  # only cell 1 is clamped, at the tip
+    table = clamp_currents(clamps, 2, TREE.n_compartments, 200, 0.025)
+    assert table[:, 1, 60].sum() == 50.0 * 120 and table[39, 1, 60] == 0 and table[40, 1, 60] == 50.0  # 1 to 4 ms
+    _, rec2 = integrate(cells, 5.0, 0.025, currents=table, record={"v": ("v", [0, 60])})
+    np.testing.assert_array_equal(rec2["v"], rec["v"])  # the same current as a table
 
 
 @pytest.mark.parametrize("kw, match", [
