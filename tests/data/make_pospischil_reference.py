@@ -13,6 +13,7 @@ IClamps at soma(0.5), each on for steps whose midpoint lies in [delay, delay + d
 * ``rs``: regular spiking, one section L = diam = 61.4 um, nseg 1: na_traub (gbar 0.056 S/cm^2, erev 50 mV,
   vt -56.2 mV), kd_traub (0.006, -90, -56.2), k_m (7.5e-5 S/cm^2, -90 mV, taumax 608 ms), pas (g 2.05e-5 S/cm^2,
   e -70.3 mV); v_init -70 mV; steps 0.3 nA 20-120 ms and 0.6 nA 150-250 ms; 300 ms.
+* ``ib``: the ``rs`` cell plus ca_l (high-threshold Ca, gbar 1e-4 S/cm^2, fixed erev 120 mV), same protocol.
 * ``lts``: low-threshold spike, L = diam = 89.2 um, nseg 1: na_traub (0.05, 50, -50), kd_traub (0.004, -90, -50),
   k_m (2.8e-5, -90, taumax 4000), ca_t (gbar 4e-4 S/cm^2, vx -7 mV, Nernst reversal from cai and cao 2 mM),
   ca_pool (depth 1 um, taur 5 ms, cainf 2.4e-4 mM), pas (1.9e-5, -50); v_init -70 mV; steps -0.1 nA 20-170 ms
@@ -50,9 +51,13 @@ def compile_mods():
     return build
 
 
-def insert_rs(sec, lts=False):
+def insert_rs(sec, lts=False, ib=False):
     for name in ("na_traub", "kd_traub", "k_m", "pas"):
         sec.insert(name)
+    if ib:
+        sec.insert("ca_l")
+        for seg in sec:
+            seg.ca_l.gbar, seg.ca_l.erev = 1e-4, 120.0
     if lts:
         sec.insert("ca_t")
         sec.insert("ca_pool")
@@ -103,6 +108,13 @@ def main():
     out["v_rs"] = v
     h.delete_section(sec=soma)
 
+    soma = h.Section(name="ib")
+    soma.L = soma.diam = 61.4
+    insert_rs(soma, ib=True)
+    (v,), out["spikes_ib"] = run(h, [soma], [soma(0.5)._ref_v], [(20, 100, 0.3), (150, 100, 0.6)], 300.0)
+    out["v_ib"] = v
+    h.delete_section(sec=soma)
+
     soma = h.Section(name="lts")
     soma.L = soma.diam = 89.2
     insert_rs(soma, lts=True)
@@ -133,7 +145,7 @@ def main():
                                          [(10, 80, 0.5)], 100.0)
     out["v_tree"], out["v_tip_tree"] = v, v_tip
     np.savez_compressed(OUT, dt=DT, every=EVERY, **out)
-    for cell in ("rs", "lts", "tree"):
+    for cell in ("rs", "ib", "lts", "tree"):
         print(cell, len(out[f"v_{cell}"]), "samples; spikes", np.round(out[f"spikes_{cell}"], 3))
     print(f"wrote {OUT}")
 
