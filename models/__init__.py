@@ -8,6 +8,8 @@ seed, how to draw its initial state, what to record and what statistics to expec
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from .brunel2000 import STATES as BRUNEL2000_STATES
+from .brunel2000 import PoissonJumps, PoissonJumpsState, brunel2000, brunel2000_state
 from .coba import coba
 from .cobahh import cobahh, cobahh_initial_state
 from .cuba import cuba
@@ -41,7 +43,8 @@ class ModelSpec:
     min_neurons: int = 3  # the smallest size the builder accepts (the 80/20 E/I split needs 3)
 
 
-#: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``): each a
+#: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``, and Brunel 2000's four
+#: states ``"brunel2000_sr"``, ``"brunel2000_ai"``, ``"brunel2000_si_fast"``, ``"brunel2000_si_slow"``): each a
 #: :class:`ModelSpec` (the CLI's ``brainsim run MODEL`` builds and runs them).
 MODELS = {
     "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
@@ -55,5 +58,11 @@ MODELS = {
                                 description="Izhikevich 2003: 1000 all-to-all Izhikevich cells with alpha and gamma "
                                 "rhythms (defined at dt = 1 ms, the CLI's default for it)"),
 }
+for _state, (_g, _eta) in BRUNEL2000_STATES.items():
+    MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
+        f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
+        description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
+        f"(g {_g}, eta {_eta})")
 
-__all__ = ["MODELS", "ModelSpec", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003"]
+__all__ = ["MODELS", "ModelSpec", "PoissonJumps", "PoissonJumpsState", "brunel2000",
+           "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003"]
