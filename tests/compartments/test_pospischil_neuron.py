@@ -1,13 +1,14 @@
 """The Pospischil et al. (2008) channel set against NEURON 9 running the same equations from .mod files
 (tests/data/pospischil_mod/, tests/data/make_pospischil_reference.py -> pospischil_neuron.npz): a regular-spiking cell
-(Na, Kd, M, leak), the same with the L-type Ca current, a low-threshold-spike cell (plus T-type Ca with a calcium pool
-and Nernst E_Ca) and the 61-compartment tree with the regular-spiking set; backward Euler, dt 0.025 ms, float64.
+(Na, Kd, M, leak), the same with the L-type Ca current or with I_h (Kole et al. 2006), a low-threshold-spike cell
+(plus T-type Ca with a calcium pool and Nernst E_Ca) and the 61-compartment tree with the regular-spiking set;
+backward Euler, dt 0.025 ms, float64.
 
-Tolerances: voltages within 1e-6 mV (measured: 1.5e-9 regular spiking, 2.3e-9 with L-type Ca, 1.1e-8 tree tip,
-2.8e-8 low-threshold spike with the
-T current's slope taken as NEURON does, by a 1e-3 mV difference), cai within relative 1e-9, and the same spikes
-at the same steps (1e-6 ms). With the exact slope (``CaT(slope_dv=None)``), a slightly different implicit step,
-the low-threshold-spike trace stays within 0.5 mV of NEURON's (measured 0.18 mV, near spikes) with the same spikes.
+Tolerances: voltages within 1e-6 mV (measured: 1.5e-9 regular spiking, 2.3e-9 with L-type Ca, 1.1e-8 tree tip, 2.8e-8
+low-threshold spike with the T current's slope taken as NEURON does, by a 1e-3 mV difference), cai within relative
+1e-9, and the same spikes at the same steps (1e-6 ms). With the exact slope (``CaT(slope_dv=None)``), a slightly
+different implicit step, the low-threshold-spike trace stays within 0.5 mV of NEURON's (measured 0.18 mV, near spikes)
+with the same spikes.
 """
 
 from pathlib import Path
@@ -19,7 +20,7 @@ import pytest
 
 from brainsim import Drive
 from brainsim.compartments import Cells, Morphology, binary_tree, compartmentalise
-from brainsim.compartments.channels import KM, CaL, CalciumPool, CaT, KdTraub, Leak, NaTraub, nernst
+from brainsim.compartments.channels import KM, CaL, CalciumPool, CaT, Ih, KdTraub, Leak, NaTraub, nernst
 
 DATA = Path(__file__).parents[1] / "data"
 DT = 0.025
@@ -63,6 +64,18 @@ def test_regular_spiking_matches_neuron(cell):
     np.testing.assert_allclose(v[::4, 0], ref[f"v_{cell}"], atol=1e-6, rtol=0)
     assert len(spikes) == len(ref[f"spikes_{cell}"]) == {"rs": 17, "ib": 23}[cell]
     np.testing.assert_allclose(spikes, ref[f"spikes_{cell}"], atol=1e-6)
+
+
+def test_ih_sag_matches_neuron():
+    """The regular-spiking cell plus I_h (Kole et al. 2006): sag during a hyperpolarising step, then spikes."""
+    ref = np.load(DATA / "pospischil_neuron.npz")
+    with jax.enable_x64(True):
+        cells = Cells(1, compartmentalise(Morphology.soma(61.4, 61.4), 1), _rs() + [Ih(1.0, -45.0)], v_init=-70.0)
+        v, _, spikes = _run(cells, _clamp([(20, 200, -300.0), (250, 100, 400.0)], 16000), [0])
+    np.testing.assert_allclose(v[::4, 0], ref["v_h"], atol=1e-6, rtol=0)
+    assert v[:8800, 0].min() < v[8799, 0] - 2.0  # I_h opens: a sag of > 2 mV before the step ends at 220 ms
+    assert len(spikes) == len(ref["spikes_h"]) == 9
+    np.testing.assert_allclose(spikes, ref["spikes_h"], atol=1e-6)
 
 
 @pytest.mark.parametrize("slope_dv", [1e-3, None])

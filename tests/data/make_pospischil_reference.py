@@ -14,6 +14,8 @@ IClamps at soma(0.5), each on for steps whose midpoint lies in [delay, delay + d
   vt -56.2 mV), kd_traub (0.006, -90, -56.2), k_m (7.5e-5 S/cm^2, -90 mV, taumax 608 ms), pas (g 2.05e-5 S/cm^2,
   e -70.3 mV); v_init -70 mV; steps 0.3 nA 20-120 ms and 0.6 nA 150-250 ms; 300 ms.
 * ``ib``: the ``rs`` cell plus ca_l (high-threshold Ca, gbar 1e-4 S/cm^2, fixed erev 120 mV), same protocol.
+* ``h``: the ``rs`` cell plus ih (gbar 1e-3 S/cm^2, erev -45 mV); steps -0.3 nA 20-220 ms (sag, rebound) and
+  0.4 nA 250-350 ms; 400 ms.
 * ``lts``: low-threshold spike, L = diam = 89.2 um, nseg 1: na_traub (0.05, 50, -50), kd_traub (0.004, -90, -50),
   k_m (2.8e-5, -90, taumax 4000), ca_t (gbar 4e-4 S/cm^2, vx -7 mV, Nernst reversal from cai and cao 2 mM),
   ca_pool (depth 1 um, taur 5 ms, cainf 2.4e-4 mM), pas (1.9e-5, -50); v_init -70 mV; steps -0.1 nA 20-170 ms
@@ -115,6 +117,15 @@ def main():
     out["v_ib"] = v
     h.delete_section(sec=soma)
 
+    soma = h.Section(name="h")
+    soma.L = soma.diam = 61.4
+    insert_rs(soma)
+    soma.insert("ih")
+    soma(0.5).ih.gbar, soma(0.5).ih.erev = 1e-3, -45.0
+    (v,), out["spikes_h"] = run(h, [soma], [soma(0.5)._ref_v], [(20, 200, -0.3), (250, 100, 0.4)], 400.0)
+    out["v_h"] = v
+    h.delete_section(sec=soma)
+
     soma = h.Section(name="lts")
     soma.L = soma.diam = 89.2
     insert_rs(soma, lts=True)
@@ -145,7 +156,7 @@ def main():
                                          [(10, 80, 0.5)], 100.0)
     out["v_tree"], out["v_tip_tree"] = v, v_tip
     np.savez_compressed(OUT, dt=DT, every=EVERY, **out)
-    for cell in ("rs", "ib", "lts", "tree"):
+    for cell in ("rs", "ib", "h", "lts", "tree"):
         print(cell, len(out[f"v_{cell}"]), "samples; spikes", np.round(out[f"spikes_{cell}"], 3))
     print(f"wrote {OUT}")
 

@@ -1,16 +1,17 @@
 """Ion channels of multi-compartment cells (:class:`AbstractChannel`): HH squid, passive leak, and the
-Pospischil et al. (2008) set: Traub-Miles Na and K, M-type K, L- and T-type Ca with a calcium pool."""
+Pospischil et al. (2008) set: Traub-Miles Na and K, M-type K, L- and T-type Ca with a calcium pool; I_h."""
 
 from ._base import AbstractChannel, cnexp, density
 from .ca_l import CaL, CaLState, cal_rates
 from .ca_pool import FARADAY, GAS_CONSTANT, CalciumPool, nernst
 from .ca_t import CaT, CaTState, cat_kinetics
 from .hh import HHChannel, HHChannelState
+from .ih import Ih, IhState, ih_rates
 from .k_m import KM, KMState, km_kinetics
 from .leak import Leak
 from .traub_miles import KdTraub, KdTraubState, NaTraub, NaTraubState, traub_k_rates, traub_na_rates
 
 __all__ = ["FARADAY", "GAS_CONSTANT", "KM", "AbstractChannel", "CaL", "CaLState", "CaT", "CaTState", "CalciumPool",
-           "HHChannel", "HHChannelState", "KMState", "KdTraub", "KdTraubState", "Leak", "NaTraub", "NaTraubState",
-           "cal_rates", "cat_kinetics", "cnexp", "density", "km_kinetics", "nernst", "traub_k_rates",
-           "traub_na_rates"]
+           "HHChannel", "HHChannelState", "Ih", "IhState", "KMState", "KdTraub", "KdTraubState", "Leak", "NaTraub",
+           "NaTraubState", "cal_rates", "cat_kinetics", "cnexp", "density", "ih_rates", "km_kinetics", "nernst",
+           "traub_k_rates", "traub_na_rates"]
