@@ -61,9 +61,9 @@ class Runner:
 
         def one_step(carry, _):
             state, acc = carry
-            t = state.step * dt  # the time a spike of this step carries
-            state, outputs = net.step(state, None, t, dt)
-            return (state, summ.step(acc, {p: outputs[p] > 0 for p in summ.populations}, t)), None
+            k = state.step
+            state, outputs = net.step(state, None, k * dt, dt)  # the time a spike of this step carries: k * dt
+            return (state, summ.step(acc, {p: outputs[p] > 0 for p in summ.populations}, k, dt)), None
 
         def one_bin(carry, _):
             carry, _ = jax.lax.scan(one_step, carry, None, length=self.bin_steps)
@@ -75,7 +75,7 @@ class Runner:
         (state, acc), series = jax.lax.scan(one_bin, (state, acc), None, length=n_bins)
         series = {p: jnp.moveaxis(s, 0, -1).astype(jnp.result_type(float)) for p, s in series.items()}
         duration = self.n_steps * dt
-        return jax.vmap(lambda a, s: summ.finish(a, s, duration, self.bin_steps * dt))(acc, series)
+        return jax.vmap(lambda a, s: summ.finish(a, s, duration, self.bin_steps * dt, dt))(acc, series)
 
     def compile(self):
         """Compile for this batch (once); returns the seconds it took."""

@@ -2,7 +2,12 @@
 
 Accumulated while the network steps (per neuron: spike counts, or for the CV of the ISIs the number of intervals and
 the float32 sums of the intervals and their squares, which give the counts too; per population: spikes per bin),
-reduced at the end of the run:
+reduced at the end of the run. For the ISIs a step only sets one bit per neuron (its spike in a window of
+``WINDOW`` = 32 steps); every ``WINDOW`` steps, and at the end, a window's spikes are added to the sums one spike at a
+time in the order of their steps: the arithmetic, and so the values bit for bit, of updating the sums at every step,
+for one word instead of four arrays per step (COBA, N = 1000, 1 s, rate and CV ISI: 29 -> 21 ms of CPU per point).
+Extra passes of the loop for a sample without pending spikes change nothing, so a sample's values do not depend on
+the others in its chunk. The summaries:
 
 - ``rate``: mean firing rate of the population (Hz);
 - ``cv_isi``: mean over neurons with at least 3 spikes of the coefficient of variation of their ISIs
@@ -27,6 +32,8 @@ import jax
 import jax.numpy as jnp
 
 BUILTIN = ("rate", "cv_isi", "synchrony", "spectral_peak")
+#: Steps per window of spike bits (one uint32 per neuron) before the ISI sums are updated.
+WINDOW = 32
 
 
 @dataclass(frozen=True)
@@ -68,34 +75,38 @@ class Summaries:
         return self.names + tuple(n for n, _ in self.user)
 
     # -- accumulation -------------------------------------------------------------------------------------------
-    # Per step only what must see every step is updated: the spike count of each neuron, or, with cv_isi, the ISI
-    # statistics (from which the count follows: intervals + 1 for a neuron that spiked). Per bin: the population's
-    # count (a difference of totals) and, for synchrony, each neuron's count in the bin (a difference of counts).
+    # Per step only what must see every step is updated: the spike count of each neuron, or, with cv_isi, a bit of the
+    # neuron's spike word (from which, and the ISI statistics, the count follows). Per bin: the population's count (a
+    # difference of totals) and, for synchrony, each neuron's count in the bin (a difference of counts).
     def init(self, sizes: dict, lead: tuple, dtype) -> dict:
         """The accumulators at the start of a run: ``sizes`` ``{population: n}``, ``lead`` the batch shape."""
         acc = {}
         for p in self.populations:
-            z = jnp.zeros(lead + (sizes[p],), dtype)
-            if self.isi:
-                a = {"last": jnp.full(lead + (sizes[p],), -jnp.inf, dtype), "n": z, "s1": z, "s2": z}
+            shape = lead + (sizes[p],)
+            z = jnp.zeros(shape, dtype)
+            if self.isi:  # last spike time (ms), intervals, their sum and sum of squares; the window's spike bits
+                a = {"last": jnp.full(shape, -jnp.inf, dtype), "n": jnp.zeros(shape, jnp.int32), "s1": z, "s2": z,
+                     "bits": jnp.zeros(shape, jnp.uint32), "base": jnp.zeros(lead, jnp.int32)}
             else:
-                a = {"count": jnp.zeros(lead + (sizes[p],), jnp.int32)}
+                a = {"count": jnp.zeros(shape, jnp.int32)}
             a["total"] = jnp.zeros(lead, jnp.int32)
             if self.per_neuron_bins:
-                a.update(start=jnp.zeros(lead + (sizes[p],), jnp.int32), b1=z, b2=z)
+                a.update(start=jnp.zeros(shape, jnp.int32), b1=z, b2=z)
             acc[p] = a
         return acc
 
-    def step(self, acc: dict, outputs: dict, t) -> dict:
-        """After one step: ``outputs[p]`` the spikes (bool) of population ``p`` in the step that started at ``t``."""
+    def step(self, acc: dict, outputs: dict, k, dt: float) -> dict:
+        """After step ``k`` (int32 scalar; its spikes carry the time ``k * dt`` ms): ``outputs[p]`` the spikes (bool)
+        of population ``p``. Steps are given in order from 0."""
         out = {}
         for p, a in acc.items():
             s = outputs[p]
             a = dict(a)
             if self.isi:
-                isi = jnp.where(s & jnp.isfinite(a["last"]), t - a["last"], 0.0)
-                a.update(last=jnp.where(s, t, a["last"]), n=a["n"] + (isi > 0), s1=a["s1"] + isi,
-                         s2=a["s2"] + isi * isi)
+                j = k % WINDOW
+                a["bits"] = a["bits"] | (s.astype(jnp.uint32) << j.astype(jnp.uint32))
+                a = jax.lax.cond(j == WINDOW - 1, lambda a: dict(_flush(a, dt), base=a["base"] + WINDOW),
+                                 lambda a: a, a)
             else:
                 a["count"] = a["count"] + s.astype(jnp.int32)
             out[p] = a
@@ -104,7 +115,8 @@ class Summaries:
     def counts(self, a: dict):
         """Each neuron's spikes so far, ``(..., n)`` int32."""
         if self.isi:
-            return a["n"].astype(jnp.int32) + jnp.isfinite(a["last"]).astype(jnp.int32)
+            return a["n"] + jnp.isfinite(a["last"]).astype(jnp.int32) + jax.lax.population_count(a["bits"]).astype(
+                jnp.int32)
         return a["count"]
 
     def end_bin(self, acc: dict):
@@ -121,9 +133,12 @@ class Summaries:
             out[p] = a
         return out, series
 
-    def finish(self, acc: dict, series: dict, duration_ms: float, bin_ms: float) -> dict:
-        """``{variable: array}`` from the accumulators of one sample (``series[p]``: spikes per bin, ``(n_bins,)``)."""
+    def finish(self, acc: dict, series: dict, duration_ms: float, bin_ms: float, dt: float) -> dict:
+        """``{variable: array}`` from the accumulators of one sample (``series[p]``: spikes per bin, ``(n_bins,)``;
+        ``dt`` the step in ms)."""
         out = {}
+        if self.isi:
+            acc = {p: _flush(a, dt) for p, a in acc.items()}
         counts = {p: self.counts(a) for p, a in acc.items()}
         for name in self.names:
             vals = [getattr(self, f"_{name}")(acc[p], series[p], duration_ms, bin_ms) for p in self.populations]
@@ -141,7 +156,7 @@ class Summaries:
     @staticmethod
     def _cv_isi(a, series, duration_ms, bin_ms):
         ok = a["n"] >= 2
-        n = jnp.maximum(a["n"], 1)
+        n = jnp.maximum(a["n"], 1).astype(a["s1"].dtype)
         mean = a["s1"] / n
         cv = jnp.sqrt(jnp.maximum(a["s2"] / n - mean * mean, 0.0)) / jnp.where(ok, mean, 1.0)
         k = jnp.sum(ok)
@@ -164,6 +179,31 @@ class Summaries:
         freqs = jnp.fft.rfftfreq(series.shape[-1], d=bin_ms / 1000.0)
         k = jnp.argmax(power[1:]) + 1
         return jnp.where(jnp.sum(series) > 0, freqs[k], jnp.nan)
+
+
+def _ctz(x):
+    """Trailing zero bits of each uint32 (32 for 0)."""
+    return jax.lax.population_count((x & (~x + jnp.uint32(1))) - jnp.uint32(1)).astype(jnp.int32)
+
+
+def _flush(a: dict, dt: float) -> dict:
+    """Add the spikes of the window that starts at step ``a["base"]`` (bit ``j`` of ``a["bits"]``: a spike at step
+    ``base + j``) to the ISI accumulators, one spike per neuron at a time, earliest first; the bits are cleared."""
+    # the spike times as the run computes them (int32 step times dt), once per window and apart from the arithmetic
+    # below, so that XLA cannot fuse the multiplication into it (a fused multiply-add would change the last bits)
+    times = jax.lax.optimization_barrier((a["base"][..., None] + jnp.arange(WINDOW, dtype=jnp.int32)) * dt)
+
+    def one_spike(c):
+        bits, last, n, s1, s2 = c
+        has = bits != 0
+        t = jnp.take_along_axis(times, jnp.where(has, _ctz(bits), 0), axis=-1)
+        ok = has & jnp.isfinite(last)
+        isi = t - last
+        return (bits & (bits - jnp.uint32(1)), jnp.where(has, t, last), n + ok.astype(jnp.int32),
+                jnp.where(ok, s1 + isi, s1), jnp.where(ok, s2 + isi * isi, s2))
+
+    c = jax.lax.while_loop(lambda c: jnp.any(c[0] != 0), one_spike, (a["bits"], a["last"], a["n"], a["s1"], a["s2"]))
+    return dict(a, bits=c[0], last=c[1], n=c[2], s1=c[3], s2=c[4])
 
 
 def bin_steps(bin_ms: float, dt: float, n_steps: int) -> int:

@@ -83,13 +83,13 @@ def summariser(sw):
     steps = jnp.arange(sw.n_steps, dtype=jnp.int32).reshape(n_bins, k)
 
     def one_bin(acc, xs):
-        acc, _ = jax.lax.scan(lambda a, x: (summ.step(a, x[1], x[0] * dt), None), acc, xs)
+        acc, _ = jax.lax.scan(lambda a, x: (summ.step(a, x[1], x[0], dt), None), acc, xs)
         return summ.end_bin(acc)
 
     def run(spikes):
         acc, series = jax.lax.scan(one_bin, summ.init(sizes, (1,), jnp.float32), (steps, spikes))
         series = {p: jnp.moveaxis(s, 0, -1).astype(jnp.float32) for p, s in series.items()}
-        return jax.vmap(lambda a, s: summ.finish(a, s, sw.n_steps * dt, k * dt))(acc, series)
+        return jax.vmap(lambda a, s: summ.finish(a, s, sw.n_steps * dt, k * dt, dt))(acc, series)
 
     shapes = {p: jax.ShapeDtypeStruct((n_bins, k, 1, n), jnp.bool_) for p, n in sizes.items()}
     exe = jax.jit(run).lower(shapes).compile(compiler_options=COMPILER_OPTIONS)
