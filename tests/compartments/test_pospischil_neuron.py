@@ -66,6 +66,16 @@ def test_regular_spiking_matches_neuron(cell):
     np.testing.assert_allclose(spikes, ref[f"spikes_{cell}"], atol=1e-6)
 
 
+def test_regular_spiking_float32_close_to_neuron():
+    """brainsim's default float32: within 0.1 mV of NEURON's float64 trace (measured 0.04 mV), same spike steps."""
+    ref = np.load(DATA / "pospischil_neuron.npz")
+    cells = Cells(1, compartmentalise(Morphology.soma(61.4, 61.4), 1), _rs(), v_init=-70.0)
+    v, _, spikes = _run(cells, _clamp([(20, 100, 300.0), (150, 100, 600.0)], 12000), [0])
+    assert v.dtype == np.float32
+    np.testing.assert_allclose(v[::4, 0], ref["v_rs"], atol=0.1, rtol=0)
+    np.testing.assert_allclose(spikes, ref["spikes_rs"], atol=1e-4)
+
+
 def test_ih_sag_matches_neuron():
     """The regular-spiking cell plus I_h (Kole et al. 2006): sag during a hyperpolarising step, then spikes."""
     ref = np.load(DATA / "pospischil_neuron.npz")
