@@ -99,7 +99,7 @@ def jump_current(J: float, dt: float = DT, tau_m: float = TAU_M, C_m: float = C_
 
 def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: float | None = None,
                eta: float | None = None, J: float = 0.1, delay: float = 1.5, epsilon: float = 0.1,
-               dt: float = DT) -> Network:
+               dt: float = DT, v_init=0.0) -> Network:
     """Build Brunel's network with ``n_neurons`` (N_E = 4 N_I) in ``state``.
 
     ``state``: one of Brunel's Fig. 8 states, ``"SR"`` (g 3, eta 2), ``"AI"`` (g 5, eta 2), ``"SI_fast"`` (g 6, eta
@@ -109,7 +109,8 @@ def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: f
     the paper's delay D (brainsim's delay is ``D + dt``), ``epsilon`` the connection probability that sets the
     in-degrees ``C_E = epsilon N_E``, ``C_I = epsilon N_I``; ``dt`` (ms) the step the synaptic pulses are sized
     for (simulate with the same dt). Connectivity is drawn from ``seed``; the Poisson input's random numbers from
-    the key given to ``init_state``.
+    the key given to ``init_state``. ``v_init``: the initial membrane potential (mV; a number or a
+    :mod:`brainsim.init` distribution drawn from ``init_state``'s key), 0 as in NEST's example.
     """
     if state not in STATES:
         raise ValueError(f"brunel2000: unknown state {state!r}; choose from {', '.join(STATES)}")
@@ -124,7 +125,7 @@ def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: f
     if not (delay > 0 and dt > 0 and J > 0 and g >= 0 and eta >= 0):
         raise ValueError(f"brunel2000: need delay > 0 ms, dt > 0 ms, J > 0 mV, g >= 0, eta >= 0; got delay={delay}, "
                          f"dt={dt}, J={J}, g={g}, eta={eta}")
-    cell = dict(tau_m=TAU_M, C_m=C_M, E_L=0.0, v_th=THETA, v_reset=V_RESET, t_ref=T_REF + dt, v_init=0.0,
+    cell = dict(tau_m=TAU_M, C_m=C_M, E_L=0.0, v_th=THETA, v_reset=V_RESET, t_ref=T_REF + dt, v_init=v_init,
                 integrator=ExactLinear())
     E, I = LIF(n_e, name="E", **cell), LIF(n_i, name="I", **cell)
     w = jump_current(J, dt)

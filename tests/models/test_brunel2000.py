@@ -5,7 +5,8 @@ The reference (tests/data/brunel_make_reference.py, run in benchmarks/peers/.ven
 seeds and measures, over 1 s after a 200 ms transient, the population rate, the mean CV ISI and the Fano factor
 of the population spike count in 1 ms bins (synchrony: 1 for independent Poisson neurons, large when the
 population oscillates). brainsim runs the same network (models/brunel2000.py: NEST's delay and refractory period
-plus one step, docs/conventions.md) for one seed per state, the AI and SR states here (about 10 s each on one core).
+plus one step, docs/conventions.md) for one seed per state, the AI, SR and SI slow states here (about 10 s each on
+one core).
 
 Tolerance. brainsim's statistic must lie within ``K = 4.6`` NEST SDs (the SD over its 5 seeds) times
 ``sqrt(1 + 1/5)`` of NEST's mean: the difference between a new draw and the mean of 5 has that SD, and with the SD
@@ -15,7 +16,7 @@ fixed, so the test does not flicker), and a systematic difference of a few SDs s
 
 At this size the states are not yet the paper's (in-degrees 5x smaller weaken the recurrent inhibition): "AI"
 (g 5, eta 2) fires at ~75 Hz with CV ~0.16 in both simulators. The test checks that SR and AI differ as they do
-in NEST (SR faster and more regular) and that SI slow is slow and irregular.
+in NEST (SR faster and more regular) and that SI slow is slow and irregular, as in NEST.
 """
 
 import json
@@ -60,11 +61,11 @@ def check_against_nest(state: str, got: dict):
 
 @pytest.fixture(scope="module")
 def runs():
-    return {state: statistics(state) for state in ("AI", "SR")}
+    return {state: statistics(state) for state in ("AI", "SR", "SI_slow")}
 
 
 @pytest.mark.slow
-def test_brunel2000_ai_and_sr_match_nest(runs):
+def test_brunel2000_ai_sr_and_si_slow_match_nest(runs):
     for state, got in runs.items():
         check_against_nest(state, got)
 
@@ -77,6 +78,15 @@ def test_brunel2000_sr_is_faster_and_more_regular_than_ai(runs):
     assert ref["SR"]["rate_hz"]["mean"] > 1.5 * ref["AI"]["rate_hz"]["mean"]
     assert ref["SR"]["cv_isi"]["mean"] < 0.7 * ref["AI"]["cv_isi"]["mean"]
     assert sr["rate_hz"] > 1.5 * ai["rate_hz"] and sr["cv_isi"] < 0.7 * ai["cv_isi"], (ai, sr)
+
+
+@pytest.mark.slow
+def test_brunel2000_si_slow_is_slow_and_irregular(runs):
+    ai, si = runs["AI"], runs["SI_slow"]
+    ref = REF["sizes"][str(N)]
+    assert ref["SI_slow"]["rate_hz"]["mean"] < 0.2 * ref["AI"]["rate_hz"]["mean"]
+    assert ref["SI_slow"]["cv_isi"]["mean"] > 2 * ref["AI"]["cv_isi"]["mean"]
+    assert si["rate_hz"] < 0.2 * ai["rate_hz"] and si["cv_isi"] > 2 * ai["cv_isi"], (ai, si)
 
 
 def test_brunel2000_parameters():
