@@ -1,14 +1,14 @@
 """The Pospischil et al. (2008) channel set against NEURON 9 running the same equations from .mod files
 (tests/data/pospischil_mod/, tests/data/make_pospischil_reference.py -> pospischil_neuron.npz): a regular-spiking cell
-(Na, Kd, M, leak), the same with the L-type Ca current or with I_h (Kole et al. 2006), a low-threshold-spike cell
-(plus T-type Ca with a calcium pool and Nernst E_Ca) and the 61-compartment tree with the regular-spiking set;
-backward Euler, dt 0.025 ms, float64.
+(Na, Kd, M, leak), the same with the L-type Ca current, with it filling a calcium pool that gates SK, or with I_h
+(Kole et al. 2006), a low-threshold-spike cell (plus T-type Ca with a calcium pool and Nernst E_Ca) and the
+61-compartment tree with the regular-spiking set; backward Euler, dt 0.025 ms, float64.
 
-Tolerances: voltages within 1e-6 mV (measured: 1.5e-9 regular spiking, 2.3e-9 with L-type Ca, 1.1e-8 tree tip, 2.8e-8
-low-threshold spike with the T current's slope taken as NEURON does, by a 1e-3 mV difference), cai within relative
-1e-9, and the same spikes at the same steps (1e-6 ms). With the exact slope (``CaT(slope_dv=None)``), a slightly
-different implicit step, the low-threshold-spike trace stays within 0.5 mV of NEURON's (measured 0.18 mV, near spikes)
-with the same spikes.
+Tolerances: voltages within 1e-6 mV (measured: 1.5e-9 regular spiking, 2.3e-9 with L-type Ca, 1.2e-9 with SK and a
+shared pool, 1.1e-9 with I_h, 1.1e-8 tree tip, 2.8e-8 low-threshold spike with the T current's slope taken as NEURON
+does, by a 1e-3 mV difference), cai within relative 1e-9, and the same spikes at the same steps (1e-6 ms). With the
+exact slope (``CaT(slope_dv=None)``), a slightly different implicit step, the low-threshold-spike trace stays within
+0.5 mV of NEURON's (measured 0.18 mV, near spikes) with the same spikes.
 """
 
 from pathlib import Path
@@ -20,7 +20,19 @@ import pytest
 
 from brainsim import Drive
 from brainsim.compartments import Cells, Morphology, binary_tree, compartmentalise
-from brainsim.compartments.channels import KM, CaL, CalciumPool, CaT, Ih, KdTraub, Leak, NaTraub, nernst
+from brainsim.compartments.channels import (
+    KM,
+    SK,
+    CaL,
+    CalciumCoupled,
+    CalciumPool,
+    CaT,
+    Ih,
+    KdTraub,
+    Leak,
+    NaTraub,
+    nernst,
+)
 
 DATA = Path(__file__).parents[1] / "data"
 DT = 0.025
@@ -74,6 +86,23 @@ def test_regular_spiking_float32_close_to_neuron():
     assert v.dtype == np.float32
     np.testing.assert_allclose(v[::4, 0], ref["v_rs"], atol=0.1, rtol=0)
     np.testing.assert_allclose(spikes, ref["spikes_rs"], atol=1e-4)
+
+
+def test_sk_with_shared_calcium_pool_matches_neuron():
+    """The L-type cell with E_Ca by Nernst from a pool its current fills, and SK gated by that cai (one
+    CalciumCoupled mechanism)."""
+    ref = np.load(DATA / "pospischil_neuron.npz")
+    with jax.enable_x64(True):
+        coupled = CalciumCoupled(ca=[CaL(0.1)], k_ca=[SK(1.0, -90.0, 1.0)],
+                                 pool=CalciumPool(depth=1.0, tau=5.0, cai_inf=2.4e-4, cao=2.0, celsius=36.0))
+        cells = Cells(1, compartmentalise(Morphology.soma(61.4, 61.4), 1), _rs() + [coupled], v_init=-70.0)
+        v, cai, spikes = _run(cells, _clamp([(20, 100, 300.0), (150, 100, 600.0)], 12000), [0],
+                              probe=lambda st: st.channels[4].cai[0, 0])
+    np.testing.assert_allclose(v[::4, 0], ref["v_sk"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(cai[::4], ref["cai_sk"], rtol=1e-9, atol=0)
+    assert cai.max() > 4.3e-4  # above SK's half activation
+    assert len(spikes) == len(ref["spikes_sk"]) == 4  # the ib cell fires 23 without SK
+    np.testing.assert_allclose(spikes, ref["spikes_sk"], atol=1e-6)
 
 
 def test_ih_sag_matches_neuron():
@@ -135,3 +164,9 @@ def test_bad_parameters_name_cell_and_parameter():
         CaT(pool=5.0)
     with pytest.raises(ValueError, match="CaT: slope_dv"):
         CaT(slope_dv=0.0)
+    with pytest.raises(TypeError, match="CalciumCoupled: ca must"):
+        CalciumCoupled(ca=[KM()])
+    with pytest.raises(ValueError, match="pool=None"):
+        CalciumCoupled(ca=[CaT(pool=CalciumPool())])
+    with pytest.raises(ValueError, match="ca_coupled: SK density g_SK"):
+        Cells(1, morph, [CalciumCoupled(ca=[CaL()], k_ca=[SK(g_SK=-1.0)])])

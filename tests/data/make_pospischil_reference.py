@@ -14,6 +14,9 @@ IClamps at soma(0.5), each on for steps whose midpoint lies in [delay, delay + d
   vt -56.2 mV), kd_traub (0.006, -90, -56.2), k_m (7.5e-5 S/cm^2, -90 mV, taumax 608 ms), pas (g 2.05e-5 S/cm^2,
   e -70.3 mV); v_init -70 mV; steps 0.3 nA 20-120 ms and 0.6 nA 150-250 ms; 300 ms.
 * ``ib``: the ``rs`` cell plus ca_l (high-threshold Ca, gbar 1e-4 S/cm^2, fixed erev 120 mV), same protocol.
+* ``sk``: the ``ib`` cell with ca_l's reversal by Nernst (use_nernst 1, cao 2 mM) from a ca_pool (depth 1 um, taur
+  5 ms, cainf 2.4e-4 mM) that its current fills, plus sk (gbar 1e-3 S/cm^2, erev -90 mV, tau 1 ms) gated by that
+  cai; same protocol; ``cai_sk`` recorded. NEURON updates ca_pool before sk in a step (mechanism order).
 * ``h``: the ``rs`` cell plus ih (gbar 1e-3 S/cm^2, erev -45 mV); steps -0.3 nA 20-220 ms (sag, rebound) and
   0.4 nA 250-350 ms; 400 ms.
 * ``lts``: low-threshold spike, L = diam = 89.2 um, nseg 1: na_traub (0.05, 50, -50), kd_traub (0.004, -90, -50),
@@ -100,7 +103,8 @@ def main():
     h.celsius, h.dt, h.secondorder = 36.0, DT, 0
     # nocmodl writes PARAMETER defaults with 6 significant digits (F = 96485.3): set the constants in full
     h.F_ca_t = h.F_ca_pool = 96485.33212
-    h.Rgas_ca_t = 8.314462618
+    h.Rgas_ca_t = h.Rgas_ca_l = 8.314462618
+    h.F_ca_l = 96485.33212
     out = {}
 
     soma = h.Section(name="rs")
@@ -115,6 +119,20 @@ def main():
     insert_rs(soma, ib=True)
     (v,), out["spikes_ib"] = run(h, [soma], [soma(0.5)._ref_v], [(20, 100, 0.3), (150, 100, 0.6)], 300.0)
     out["v_ib"] = v
+    h.delete_section(sec=soma)
+
+    soma = h.Section(name="sk")
+    soma.L = soma.diam = 61.4
+    insert_rs(soma, ib=True)
+    for name in ("ca_pool", "sk"):
+        soma.insert(name)
+    seg = soma(0.5)
+    seg.ca_l.use_nernst = 1
+    seg.ca_pool.depth, seg.ca_pool.taur, seg.ca_pool.cainf = 1.0, 5.0, 2.4e-4
+    seg.sk.gbar, seg.sk.erev, seg.sk.tau = 1e-3, -90.0, 1.0
+    seg.cao = 2.0
+    (v, cai), out["spikes_sk"] = run(h, [soma], [seg._ref_v, seg._ref_cai], [(20, 100, 0.3), (150, 100, 0.6)], 300.0)
+    out["v_sk"], out["cai_sk"] = v, cai
     h.delete_section(sec=soma)
 
     soma = h.Section(name="h")
@@ -156,7 +174,7 @@ def main():
                                          [(10, 80, 0.5)], 100.0)
     out["v_tree"], out["v_tip_tree"] = v, v_tip
     np.savez_compressed(OUT, dt=DT, every=EVERY, **out)
-    for cell in ("rs", "ib", "h", "lts", "tree"):
+    for cell in ("rs", "ib", "sk", "h", "lts", "tree"):
         print(cell, len(out[f"v_{cell}"]), "samples; spikes", np.round(out[f"spikes_{cell}"], 3))
     print(f"wrote {OUT}")
 

@@ -1,17 +1,20 @@
-: High-threshold L-type Ca current (Reuveni et al. 1993; Pospischil et al. 2008), fixed reversal erev.
+: High-threshold L-type Ca current (Reuveni et al. 1993; Pospischil et al. 2008), reversal erev fixed
+: (use_nernst = 0) or the Nernst potential of cai and cao (use_nernst = 1).
 : Exact rates, no tables. Written for brainsim's reference data (tests/data/make_pospischil_reference.py).
 NEURON {
     SUFFIX ca_l
-    USEION ca WRITE ica
-    RANGE gbar, erev
+    USEION ca READ cai, cao WRITE ica
+    RANGE gbar, erev, use_nernst
+    GLOBAL F, Rgas
 }
 UNITSOFF
-PARAMETER { gbar = 1e-4  erev = 120 }
+PARAMETER { gbar = 1e-4  erev = 120  use_nernst = 0  F = 96485.33212  Rgas = 8.314462618 }
 STATE { q r }
-ASSIGNED { v ica aq bq ar br }
+ASSIGNED { v celsius ica cai cao e aq bq ar br }
 BREAKPOINT {
     SOLVE states METHOD cnexp
-    ica = gbar * q * q * r * (v - erev)
+    if (use_nernst) { e = 1e3 * Rgas * (celsius + 273.15) / (2 * F) * log(cao / cai) } else { e = erev }
+    ica = gbar * q * q * r * (v - e)
 }
 INITIAL { rates(v)  q = aq / (aq + bq)  r = ar / (ar + br) }
 DERIVATIVE states {
