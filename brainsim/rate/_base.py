@@ -30,7 +30,6 @@ import numpy as np
 from .._param import check_size
 from ..population import GRADED, AbstractPopulation
 from ..units import to_canonical
-from ._threefry import split_normal
 from .noise import AbstractNoise
 
 METHODS = ("euler", "heun")
@@ -136,7 +135,8 @@ class AbstractRateModel(AbstractPopulation):
         if self.noise is None:
             kick = None
         else:
-            key, z = split_normal(key, (len(x), self.n), x[0].dtype)  # = split, then normal of the subkey
+            key, sub = jax.random.split(key)
+            z = jax.random.normal(sub, (len(x), self.n), x[0].dtype)
             g = self.noise.gfun(x)
             kick = tuple(gi * jnp.sqrt(dt) * z[i] for i, gi in enumerate(g))
         m = self.dfun(x, c)
