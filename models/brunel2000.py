@@ -7,7 +7,7 @@ N neurons, N_E = 4 N_I (80 % E); LIF with tau_m 20 ms, E_L 0, threshold theta 20
 D = 1.5 ms; fixed in-degree without multapses, C_E = 0.1 N_E excitatory and C_I = 0.1 N_I inhibitory inputs per
 neuron (self-connections allowed, as in NEST's example); every neuron receives its own Poisson train of rate
 C_E nu_ext, each spike a jump J, with nu_ext = eta nu_thr and nu_thr = theta / (J C_E tau_m) (10 Hz at the paper's
-N = 12,500, C_E = 1000). The four states of Fig. 8 (all with D = 1.5 ms): :data:`STATES`, ``"SR"`` (g 3, eta 2:
+N = 12,500, C_E = 1000). The four states of Fig. 8 (all with D = 1.5 ms): ``STATES``, ``"SR"`` (g 3, eta 2:
 synchronous regular), ``"AI"`` (g 5, eta 2: asynchronous irregular, NEST's example), ``"SI_fast"`` (g 6, eta 4:
 synchronous irregular, fast oscillation) and ``"SI_slow"`` (g 4.5, eta 0.9: synchronous irregular, slow).
 
@@ -15,18 +15,34 @@ In brainsim: two :class:`~brainsim.neurons.LIF` populations integrated exactly
 (:class:`~brainsim.integrators.ExactLinear`, C_m 1 pF) and :func:`~brainsim.synapses.DeltaCurrent` synapses, a
 current pulse of one step whose amplitude ``J C_m / (tau_m (1 - exp(-dt / tau_m)))`` pA raises v by exactly J at
 the end of the step, as NEST's jump does (and a pulse that arrives during the refractory period is lost, as in
-NEST). Conventions (docs/conventions.md): brainsim's delay is NEST's plus one step (``D + dt``), and brainsim's
+NEST). Conventions (docs/conventions.md, measured there with ``iaf_psc_delta`` targets too): NEST's
+``iaf_psc_delta`` adds a spike that arrives at stamp + D to V in that step, so V at ``t_s + D + dt`` (t_s the start
+of the step in which the source crossed threshold) is the first to hold it; brainsim's one-step pulse with delay D
+acts over ``[t_s + D, t_s + D + dt)``: the same V. So **for delta synapses brainsim's delay is NEST's D** (not
+``D + dt`` as for exponential synapses, whose current NEST's membrane sees one step later). brainsim's
 ``t_ref`` is NEST's plus one step (NEST clamps the 20 steps after the spike's step, brainsim the steps while
 ``t - t_s < t_ref`` with the spike's time at the start of its step). The external drive is
 :class:`PoissonJumps`: per neuron and step a Poisson count (exact, any rate) of jumps J during the step, the same
 input as NEST's ``poisson_generator`` through a delta synapse.
 
-Expected statistics (N = 5000, C_E = 400, C_I = 100, dt = 0.1 ms, 1 s after a 200 ms transient; NEST 3.10
-``iaf_psc_delta``, 5 seeds, ``tests/data/brunel_make_reference.py`` -> ``tests/data/brunel_nest.json``; mean
-+- SD over seeds): see ``EXPECTED`` below and ``tests/models/test_brunel2000.py``, which checks brainsim's
-statistics against them: SR fires fast and regularly with a synchronous population (high Fano factor of the
-population count), AI slowly and irregularly (CV ISI near 1, Fano factor near 1), the SI states irregularly with
-an oscillating population activity.
+Expected statistics (dt 0.1 ms, 1 s after a 200 ms transient, all neurons: population rate, mean CV ISI, Fano
+factor of the population spike count in 1 ms bins, 1 for independent Poisson neurons). NEST 3.10 ``iaf_psc_delta``
+with the same network (``tests/data/brunel_make_reference.py`` -> ``tests/data/brunel_nest.json``), N = 2500
+(C_E = 200, C_I = 50), mean over 5 seeds; brainsim seed 0 in brackets:
+
+- SR: 139.56 Hz (139.53), CV 0.083 (0.083), Fano 15.6 +- 2.2 (13.6)
+- AI: 75.14 +- 0.16 Hz (75.11), CV 0.157 (0.158), Fano 18.4 +- 3.3 (18.4)
+- SI fast: 139.02 +- 0.10 Hz (138.84), CV 0.146 +- 0.002 (0.145), Fano 39 +- 5 (38)
+- SI slow: 4.38 +- 0.25 Hz (4.06), CV 0.462 +- 0.010 (0.460), Fano 5.1 +- 0.6 (4.4)
+
+At this size the in-degrees are 5x the paper's smaller and the recurrent inhibition too weak for the paper's
+states: "AI" and "SI fast" fire fast and regularly. At the paper's size (N = 12,500, brainsim seed 0): SR 333 Hz,
+CV 0.001, Fano 2087 (all neurons fire together every ~3 ms); AI 37.3 Hz, CV 0.40, Fano 136; SI fast 58.8 Hz,
+CV 0.86, Fano 641; SI slow 5.45 Hz, CV 0.51, Fano 162: irregular single neurons (AI, SI) against a regular
+synchronous SR, and a population activity that oscillates strongly in SI fast. With V_r = 10 mV and v(0) = 0 (or
+v(0) uniform in [0, 20) mV: 37.3 Hz, Fano 121) the AI parameters still give a visibly oscillating population at
+this size (Fano ~130 at ~470 spikes per ms). ``tests/models/test_brunel2000.py`` checks the AI, SR and SI slow
+statistics at N = 2500 against NEST's.
 """
 
 import equinox as eqx
@@ -105,12 +121,12 @@ def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: f
     ``state``: one of Brunel's Fig. 8 states, ``"SR"`` (g 3, eta 2), ``"AI"`` (g 5, eta 2), ``"SI_fast"`` (g 6, eta
     4), ``"SI_slow"`` (g 4.5, eta 0.9).
 
-    ``g`` and ``eta`` override the state's values; ``J`` (mV) is the excitatory jump, ``delay`` (ms) NEST's /
-    the paper's delay D (brainsim's delay is ``D + dt``), ``epsilon`` the connection probability that sets the
-    in-degrees ``C_E = epsilon N_E``, ``C_I = epsilon N_I``; ``dt`` (ms) the step the synaptic pulses are sized
-    for (simulate with the same dt). Connectivity is drawn from ``seed``; the Poisson input's random numbers from
-    the key given to ``init_state``. ``v_init``: the initial membrane potential (mV; a number or a
-    :mod:`brainsim.init` distribution drawn from ``init_state``'s key), 0 as in NEST's example.
+    ``g`` and ``eta`` override the state's values; ``J`` (mV) is the excitatory jump; ``delay`` (ms) NEST's and
+    the paper's delay D (for these delta synapses brainsim's delay is the same D); ``epsilon`` the connection
+    probability that sets the in-degrees ``C_E = epsilon N_E``, ``C_I = epsilon N_I``; ``dt`` (ms) the step the
+    synaptic pulses are sized for (simulate with the same dt). Connectivity is drawn from ``seed``; the Poisson
+    input's random numbers from the key given to ``init_state``. ``v_init``: the initial membrane potential (mV; a
+    number or a :mod:`brainsim.init` distribution drawn from ``init_state``'s key), 0 as in NEST's example.
     """
     if state not in STATES:
         raise ValueError(f"brunel2000: unknown state {state!r}; choose from {', '.join(STATES)}")
@@ -134,7 +150,7 @@ def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: f
     for k, (pre, n_pre, c, weight) in enumerate((("E", n_e, c_e, w), ("I", n_i, c_i, -g * w))):
         for j, (post, n_post) in enumerate((("E", n_e), ("I", n_i))):
             conn = fixed_in_degree(n_pre, n_post, c, seed=np.random.default_rng((seed, k, j)), weight=weight,
-                                   delay=delay + dt, name=f"{pre}->{post}")
+                                   delay=delay, name=f"{pre}->{post}")
             projections.append(Projection(pre, post, conn, syn))
     nu_thr = THETA / (J * c_e * TAU_M) * 1000.0  # Hz
     drive = tuple(PoissonJumps(p, eta * nu_thr * c_e, w) for p in ("E", "I"))

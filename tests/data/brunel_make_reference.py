@@ -2,9 +2,10 @@
 
 Run in the NEST venv: ``benchmarks/peers/.venvs/nest/bin/python tests/data/brunel_make_reference.py [N] [seeds]``.
 The network of NEST's example ``brunel_delta_nest.py`` (``iaf_psc_delta``: C_m 1 pF, tau_m 20 ms, E_L 0, V_th 20 mV,
-V_reset 10 mV, t_ref 2 ms, V_m(0) = 0; J = 0.1 mV, -g J; delay 1.5 ms; fixed in-degree C_E = 0.1 N_E, C_I = 0.1 N_I
-without multapses; one ``poisson_generator`` at eta nu_thr C_E Hz per neuron through weight J), for the four states
-of Brunel's Fig. 8, dt 0.1 ms, one thread. Over 1 s after a 200 ms transient, all neurons: population rate (Hz),
+V_reset 10 mV (the paper's; the example has 0), t_ref 2 ms, V_m(0) = 0; J = 0.1 mV, -g J; delay 1.5 ms; fixed
+in-degree C_E = 0.1 N_E, C_I = 0.1 N_I without multapses (brainsim's fixed_in_degree; NEST's example allows
+them); one ``poisson_generator`` at eta nu_thr C_E Hz per neuron through weight J), for the four states of
+Brunel's Fig. 8, dt 0.1 ms, one thread. Over 1 s after a 200 ms transient, all neurons: population rate (Hz),
 mean CV ISI (neurons with >= 3 spikes) and the Fano factor (variance / mean) of the population spike count in 1 ms
 bins. Spike times are NEST's stamps minus dt (brainsim's labels; docs/conventions.md).
 """
@@ -37,8 +38,9 @@ def run(n, state, seed):
     noise = nest.Create("poisson_generator", params={"rate": eta * nu_thr * 1000.0 * c_e})
     rec = nest.Create("spike_recorder", params={"start": T0})
     nest.Connect(noise, nodes, syn_spec={"weight": J, "delay": D})
-    nest.Connect(ne, nodes, {"rule": "fixed_indegree", "indegree": c_e}, {"weight": J, "delay": D})
-    nest.Connect(ni, nodes, {"rule": "fixed_indegree", "indegree": c_i}, {"weight": -g * J, "delay": D})
+    for pre, c, w in ((ne, c_e, J), (ni, c_i, -g * J)):
+        nest.Connect(pre, nodes, {"rule": "fixed_indegree", "indegree": c, "allow_multapses": False},
+                     {"weight": w, "delay": D})
     nest.Connect(nodes, rec)
     t = time.time()
     nest.Simulate(T0 + T + DT)

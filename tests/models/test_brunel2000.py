@@ -4,9 +4,9 @@ The reference (tests/data/brunel_make_reference.py, run in benchmarks/peers/.ven
 ``brunel_delta_nest.py`` network for the four states of Brunel's Fig. 8 at N = 2500 (C_E = 200, C_I = 50) over 5
 seeds and measures, over 1 s after a 200 ms transient, the population rate, the mean CV ISI and the Fano factor
 of the population spike count in 1 ms bins (synchrony: 1 for independent Poisson neurons, large when the
-population oscillates). brainsim runs the same network (models/brunel2000.py: NEST's delay and refractory period
-plus one step, docs/conventions.md) for one seed per state, the AI, SR and SI slow states here (about 10 s each on
-one core).
+population oscillates). brainsim runs the same network (models/brunel2000.py: NEST's delay, which for delta synapses is
+brainsim's too, and NEST's refractory period plus one step; docs/conventions.md) for one seed per state, the AI,
+SR and SI slow states here (about 10 s each on one core).
 
 Tolerance. brainsim's statistic must lie within ``K = 4.6`` NEST SDs (the SD over its 5 seeds) times
 ``sqrt(1 + 1/5)`` of NEST's mean: the difference between a new draw and the mean of 5 has that SD, and with the SD
@@ -101,7 +101,7 @@ def test_brunel2000_parameters():
     for name, weight, k in (("E->E", w, 200), ("E->I", w, 200), ("I->E", -3 * w, 50), ("I->I", -3 * w, 50)):
         conn = net.projections[name].conn
         np.testing.assert_allclose(np.asarray(conn.weights), weight, rtol=1e-6, err_msg=name)
-        np.testing.assert_allclose(float(conn.max_delay), 1.6, rtol=1e-6, err_msg=name)  # NEST's 1.5 ms + dt
+        np.testing.assert_allclose(float(conn.max_delay), 1.5, rtol=1e-6, err_msg=name)  # NEST's (delta synapses)
         assert np.all(np.asarray(conn.in_degrees()) == k), name
     with pytest.raises(ValueError, match="unknown state"):
         brunel2000(2500, state="XY")
