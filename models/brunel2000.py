@@ -36,12 +36,13 @@ with the same network (``tests/data/brunel_make_reference.py`` -> ``tests/data/b
 - SI slow: 4.38 +- 0.25 Hz (4.06), CV 0.462 +- 0.010 (0.460), Fano 5.1 +- 0.6 (4.4)
 
 At this size the in-degrees are 5x the paper's smaller and the recurrent inhibition too weak for the paper's
-states: "AI" and "SI fast" fire fast and regularly. At the paper's size (N = 12,500, brainsim seed 0): SR 333 Hz,
-CV 0.001, Fano 2087 (all neurons fire together every ~3 ms); AI 37.3 Hz, CV 0.40, Fano 136; SI fast 58.8 Hz,
-CV 0.86, Fano 641; SI slow 5.45 Hz, CV 0.51, Fano 162: irregular single neurons (AI, SI) against a regular
-synchronous SR, and a population activity that oscillates strongly in SI fast. With V_r = 10 mV and v(0) = 0 (or
-v(0) uniform in [0, 20) mV: 37.3 Hz, Fano 121) the AI parameters still give a visibly oscillating population at
-this size (Fano ~130 at ~470 spikes per ms). ``tests/models/test_brunel2000.py`` checks the AI, SR and SI slow
+states: "AI" and "SI fast" fire fast and regularly. At the paper's size, N = 12,500 (seed 0 only, NEST [brainsim]):
+SR 332.99 [332.99] Hz, CV 0.001 [0.001], Fano 2161 [2087] (all neurons fire together every ~3 ms); AI 37.15
+[37.31] Hz, CV 0.404 [0.403], Fano 135 [136]; SI fast 58.6 [58.8] Hz, CV 0.79 [0.86], Fano 557 [641]; SI slow
+6.0 [5.5] Hz, CV 0.54 [0.51], Fano 421 [162] (a slow oscillation: few events per second, so one seed's Fano
+factor varies a lot): irregular single neurons (AI, SI) against a regular synchronous SR. With V_r = 10 mV the
+AI parameters give a visibly oscillating population at this size in both simulators (Fano ~135 at ~470 spikes per
+ms; brainsim with v(0) uniform in [0, 20) mV: 37.3 Hz, Fano 121). ``tests/models/test_brunel2000.py`` checks the AI, SR and SI slow
 statistics at N = 2500 against NEST's.
 """
 
