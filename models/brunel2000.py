@@ -42,8 +42,8 @@ SR 332.99 [332.99] Hz, CV 0.001 [0.001], Fano 2161 [2087] (all neurons fire toge
 6.0 [5.5] Hz, CV 0.54 [0.51], Fano 421 [162] (a slow oscillation: few events per second, so one seed's Fano
 factor varies a lot): irregular single neurons (AI, SI) against a regular synchronous SR. With V_r = 10 mV the
 AI parameters give a visibly oscillating population at this size in both simulators (Fano ~135 at ~470 spikes per
-ms; brainsim with v(0) uniform in [0, 20) mV: 37.3 Hz, Fano 121). ``tests/models/test_brunel2000.py`` checks the AI, SR and SI slow
-statistics at N = 2500 against NEST's.
+ms; brainsim with v(0) uniform in [0, 20) mV: 37.3 Hz, Fano 121). ``tests/models/test_brunel2000.py`` checks the
+AI, SR and SI slow statistics at N = 2500 against NEST's.
 """
 
 import equinox as eqx
