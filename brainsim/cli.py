@@ -100,7 +100,7 @@ def _check_model(cmd, name, spec, sizes, dt, seed):
             raise ArgumentError(cmd, f"{flag} {n} is too small for model '{name}' (its E and I "
                                 f"populations need at least {minimum} neurons in all)")
     try:
-        spec.build(minimum, seed=seed).check_dt(dt)
+        spec.make(minimum, seed=seed, dt=dt).check_dt(dt)
     except ValueError as e:
         raise ArgumentError(cmd, f"--dt {dt:g} ms does not suit model '{name}': {e}") from None
 
@@ -212,7 +212,7 @@ def _simulate_model(name, n_neurons, duration, dt, seed, progress, unroll, n_ste
 
     spec = _spec("run", name)
     t0 = time.perf_counter()
-    net = spec.build(n_neurons, seed=seed)
+    net = spec.make(n_neurons, seed=seed, dt=dt)
     state = spec.initial_state(net, jax.random.key(seed), dt)
     build_s = time.perf_counter() - t0
     pops = [p for p in spec.recorded if p in net.populations]
@@ -321,7 +321,7 @@ def bench_models(names, sizes=(4000,), duration=1000.0, dt=0.1, repeats=3, seed=
         spec = MODELS[name]
         for n in sizes:
             t0 = time.perf_counter()
-            net = spec.build(n, seed=seed)
+            net = spec.make(n, seed=seed, dt=dt)
             state = spec.initial_state(net, jax.random.key(seed), dt)
             jax.block_until_ready(state)
             build_s = time.perf_counter() - t0

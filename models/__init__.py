@@ -41,6 +41,13 @@ class ModelSpec:
     unroll: int = 1
     dt: float = 0.1  # ms: the step the model is defined or validated at (the CLI's default --dt)
     min_neurons: int = 3  # the smallest size the builder accepts (the 80/20 E/I split needs 3)
+    build_takes_dt: bool = False  # the builder sizes something for the step (make passes dt to it)
+
+    def make(self, n_neurons: int, *, seed: int = 0, dt: float | None = None):
+        """The network for ``n_neurons``, built for steps of ``dt`` ms where the builder sizes something for the
+        step (Brunel 2000's delta pulses), else ``build(n_neurons, seed=seed)``."""
+        extra = {"dt": dt} if self.build_takes_dt and dt is not None else {}
+        return self.build(n_neurons, seed=seed, **extra)
 
 
 #: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``, and Brunel 2000's four
@@ -60,7 +67,7 @@ MODELS = {
 }
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
-        f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
+        f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"), build_takes_dt=True,
         description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
         f"(g {_g}, eta {_eta})")
 

@@ -84,18 +84,22 @@ class PoissonJumps(AbstractCurrent):
         target: the population's name.
         rate: Hz per neuron (>= 0, a number).
         weight: pA per spike over one step.
+        dt: the step (ms) ``weight`` was sized for (:func:`jump_current`), or ``None``; a run at another dt is
+            refused (the jumps would silently have another size).
     """
 
     target: str = eqx.field(static=True)
     rate: float = eqx.field(static=True)
     weight: float = eqx.field(static=True)
+    dt: float | None = eqx.field(static=True)
 
-    def __init__(self, target: str, rate: float, weight: float):
+    def __init__(self, target: str, rate: float, weight: float, dt: float | None = None):
         if not (np.isfinite(rate) and rate >= 0):
             raise ValueError(f"PoissonJumps '{target}': rate must be a finite number >= 0 Hz, got {rate!r}")
         if not np.isfinite(weight):
             raise ValueError(f"PoissonJumps '{target}': weight must be a finite number (pA), got {weight!r}")
         self.target, self.rate, self.weight = target, float(rate), float(weight)
+        self.dt = None if dt is None else float(dt)
 
     def init_state(self, n: int, key=None) -> PoissonJumpsState:
         if key is None:
@@ -103,6 +107,9 @@ class PoissonJumps(AbstractCurrent):
         return PoissonJumpsState(key=key, zeros=jnp.zeros((n,), jnp.result_type(float)))
 
     def step(self, state: PoissonJumpsState, t, dt):
+        if self.dt is not None and isinstance(dt, (int, float)) and not np.isclose(dt, self.dt, rtol=1e-9, atol=0):
+            raise ValueError(f"PoissonJumps '{self.target}': built for dt = {self.dt} ms (its jumps are sized for "
+                             f"that step) but run at dt = {dt} ms; build the network with dt={dt}")
         key, use = jax.random.split(state.key)
         counts = jax.random.poisson(use, self.rate * dt / 1000.0, state.zeros.shape)
         return PoissonJumpsState(key=key, zeros=state.zeros), counts.astype(state.zeros.dtype) * self.weight
@@ -154,7 +161,7 @@ def brunel2000(n_neurons: int = 12500, *, seed: int = 0, state: str = "AI", g: f
                                    delay=delay, name=f"{pre}->{post}")
             projections.append(Projection(pre, post, conn, syn))
     nu_thr = THETA / (J * c_e * TAU_M) * 1000.0  # Hz
-    drive = tuple(PoissonJumps(p, eta * nu_thr * c_e, w) for p in ("E", "I"))
+    drive = tuple(PoissonJumps(p, eta * nu_thr * c_e, w, dt=dt) for p in ("E", "I"))
     return Network([E, I], projections, currents=drive)
 
 

@@ -120,3 +120,17 @@ def test_brunel2000_pulse_raises_v_by_j():
     drive = bs.Drive(i=jax.numpy.full((E.n,), jump_current(0.1)), g=jax.numpy.zeros(E.n))
     st, _ = E.step(st, drive, 0.0, 0.1)
     np.testing.assert_allclose(np.asarray(st.v), 0.1, rtol=1e-6)
+
+
+def test_brunel2000_refuses_another_dt_and_the_cli_builds_for_its_dt(tmp_path):
+    """The pulses are sized for the step the network was built for: a run at another dt is refused (it would give
+    jumps of another size), and ``brainsim run brunel2000_* --dt X`` builds the network for X."""
+    net = brunel2000(100, seed=0, state="AI", dt=0.1)
+    state = net.init_state(jax.random.key(0), 0.05)
+    with pytest.raises(ValueError, match=r"PoissonJumps 'E': built for dt = 0.1 ms .* run at dt = 0.05 ms"):
+        bs.simulate(net, state, duration=1.0, dt=0.05)
+    assert MODELS["brunel2000_ai"].make(100, seed=0, dt=0.05).currents[0].dt == 0.05
+    from brainsim.cli import main
+
+    assert main(["run", "brunel2000_ai", "--n-neurons", "100", "--duration", "5", "--dt", "0.05", "--out",
+                 str(tmp_path), "--no-plot"]) == 0
