@@ -67,7 +67,8 @@ MODELS = {
 }
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
-        f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"), build_takes_dt=True,
+        f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
+        build_takes_dt=True,
         description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
         f"(g {_g}, eta {_eta})")
 
