@@ -122,6 +122,9 @@ def test_dt_too_large_for_the_model_is_a_usage_error(tmp_path, capsys, monkeypat
     class Spec:  # a model whose population says dt is too large, as Network.check_dt does
         min_neurons = 2
 
+        def make(self, n, seed=0, dt=None):
+            return self.build(n, seed=seed)
+
         def build(self, n, seed=0):
             class Net:
                 def check_dt(self, dt):
