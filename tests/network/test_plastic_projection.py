@@ -81,12 +81,14 @@ def test_short_term_plasticity_scales_what_is_delivered():
                      [bs.Projection("pre", "post", bs.Connectivity([0, 1], [0], 1, weights=100.0), Current(5.0),
                                     plasticity=rule, name="stp")])
     state = net.init_state(None, DT)
-    jumps = []
-    for _ in range(2500):
-        before = np.asarray(state.projections["stp"].syn)[0] * np.exp(-DT / 5.0)
+
+    def body(state, _):  # one compiled scan instead of 2500 op-by-op steps (69 s in a loaded CI run)
+        before = state.projections["stp"].syn[0] * np.exp(-DT / 5.0)
         state, _ = net.step(state, None, state.step * DT, DT)
-        jumps.append(np.asarray(state.projections["stp"].syn)[0] - before)
-    jumps = np.array(jumps)
+        return state, state.projections["stp"].syn[0] - before
+
+    _, jumps = jax.jit(lambda s: jax.lax.scan(body, s, None, length=2500))(state)
+    jumps = np.asarray(jumps)
     steps = np.nonzero(jumps > 1e-3)[0]
     np.testing.assert_array_equal(steps, np.round(times / DT).astype(int))
     # the analytic recursion (NEST tsodyks2 form): u_n = U + u_{n-1}(1 - U) e^{-d/tau_f}, x_n = 1 + (x_{n-1} - u_{n-1}
