@@ -84,7 +84,7 @@ class PoissonJumps(AbstractCurrent):
         target: the population's name.
         rate: Hz per neuron (>= 0, a number).
         weight: pA per spike over one step.
-        dt: the step (ms) ``weight`` was sized for (:func:`jump_current`), or ``None``; a run at another dt is
+        dt: the step (ms) ``weight`` was sized for (``jump_current``), or ``None``; a run at another dt is
             refused (the jumps would silently have another size).
     """
 
