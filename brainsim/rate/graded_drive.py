@@ -8,6 +8,7 @@ import numpy as np
 
 from ..inputs._host_array import HostArray
 from ..network.projection import AbstractProjection
+from ._groups import gain_value, group_indices, group_matrices
 from .coupling import Linear
 from .projection import DelayedCoupling
 
@@ -28,29 +29,9 @@ class AbstractGradedDrive(AbstractProjection):
         """Validate and set the shared fields (from a subclass's ``__init__``, after ``name``, ``pre``, ``post``):
         ``weights`` ``(G, n_pre)`` or ``(n_pre,)``, ``tract_lengths`` alike (mm, default zeros), ``n_post`` or
         ``groups``, ``gain`` (in ``gain_unit``), ``kw`` the :class:`DelayedCoupling` options."""
-        w = np.asarray(weights, dtype=float)
-        if w.ndim == 1:
-            w = w[None, :]
-        if w.ndim != 2:
-            raise ValueError(f"{owner}: weights must be (G, n_pre) or (n_pre,), got shape {w.shape}")
-        tl = np.zeros_like(w) if tract_lengths is None else np.asarray(tract_lengths, dtype=float)
-        if tl.ndim == 1:
-            tl = tl[None, :]
-        if groups is None:
-            if isinstance(n_post, bool) or not isinstance(n_post, int | np.integer) or n_post < 1:
-                raise ValueError(f"{owner}: give n_post, the number of neurons of '{self.post}' (a positive integer), "
-                                 f"or groups; got n_post={n_post!r}")
-            groups = np.zeros(n_post, np.int32)
-        g = np.asarray(groups)
-        if g.ndim != 1 or g.dtype.kind not in "iu" or (n_post is not None and g.shape != (n_post,)):
-            raise ValueError(f"{owner}: groups must be one integer group index per neuron of '{self.post}' (shape "
-                             f"({n_post if n_post is not None else 'n_post'},)), got {g.dtype} {g.shape}")
-        if g.size and (g.min() < 0 or g.max() >= w.shape[0]):
-            raise ValueError(f"{owner}: groups must lie in 0..{w.shape[0] - 1} (weights have {w.shape[0]} group "
-                             f"rows), got {g.min()}..{g.max()}")
-        gain_ = np.asarray(gain, dtype=float)
-        if gain_.ndim != 0 or not np.isfinite(gain_) or gain_ < 0:
-            raise ValueError(f"{owner}: gain must be one finite number >= 0 ({gain_unit}), got {gain!r}")
+        w, tl = group_matrices(owner, weights, tract_lengths, groups_axis=0)
+        g = group_indices(owner, groups, n_post, "n_post", self.post, w.shape[0], "rows")
+        gain_ = gain_value(owner, gain, gain_unit)
         kw = dict(kw, coupling=Linear(1.0) if kw.get("coupling") is None else kw["coupling"])
         self.inner = DelayedCoupling(self.pre, self.post, w, tl, name=self.name, **kw)
         self.gain = jnp.asarray(gain_, self.inner.weights.dtype)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..inputs._host_array import HostArray
 from ..network.projection import OWN, AbstractProjection
+from ._groups import gain_value, group_indices, group_matrices
 from .coupling import Linear
 from .projection import DelayedCoupling, DelayedCouplingState
 
@@ -81,31 +82,11 @@ class RateReadout(AbstractProjection):
                  tau_smooth=None, speed=3.0, coupling=None, block=8, max_delay=None, name=None):
         name = name or f"{pre}->{post}"
         owner = f"projection '{name}' (RateReadout)"
-        w = np.asarray(weights, dtype=float)
-        if w.ndim == 1:
-            w = w[:, None]
-        if w.ndim != 2:
-            raise ValueError(f"{owner}: weights must be (n_post, G) or (n_post,), got shape {w.shape}")
-        tl = np.zeros_like(w) if tract_lengths is None else np.asarray(tract_lengths, dtype=float)
-        if tl.ndim == 1:
-            tl = tl[:, None]
-        if groups is None:
-            if isinstance(n_pre, bool) or not isinstance(n_pre, int | np.integer) or n_pre < 1:
-                raise ValueError(f"{owner}: give n_pre, the number of neurons of '{pre}' (a positive integer), or "
-                                 f"groups; got n_pre={n_pre!r}")
-            groups = np.zeros(n_pre, np.int32)
-        g = np.asarray(groups)
-        if g.ndim != 1 or g.dtype.kind not in "iu" or (n_pre is not None and g.shape != (n_pre,)):
-            raise ValueError(f"{owner}: groups must be one integer group index per neuron of '{pre}' (shape "
-                             f"({n_pre if n_pre is not None else 'n_pre'},)), got {g.dtype} {g.shape}")
-        if np.any(g < 0) or np.any(g >= w.shape[1]):
-            raise ValueError(f"{owner}: groups must lie in 0..{w.shape[1] - 1} (weights have {w.shape[1]} group "
-                             f"columns), got {g.min()}..{g.max()}")
+        w, tl = group_matrices(owner, weights, tract_lengths, groups_axis=1)
+        g = group_indices(owner, groups, n_pre, "n_pre", pre, w.shape[1], "columns")
         if np.any(np.bincount(g, minlength=w.shape[1]) == 0):
             raise ValueError(f"{owner}: every group 0..{w.shape[1] - 1} needs at least one neuron")
-        gain_ = np.asarray(gain, dtype=float)
-        if gain_.ndim != 0 or not np.isfinite(gain_) or gain_ < 0:
-            raise ValueError(f"{owner}: gain must be one finite number >= 0 (source unit per Hz), got {gain!r}")
+        gain_ = gain_value(owner, gain, "source unit per Hz")
         if tau_smooth is not None:
             ts = float(tau_smooth)
             if not (np.isfinite(ts) and ts >= 0):
