@@ -70,6 +70,25 @@ def p_connect(n):
     return min(0.02 * 4000 / n, 1.0)
 
 
+def rate_and_mean_cv(t_ms, idx, n, duration_ms):
+    """Mean rate (Hz) of ``n`` neurons over ``duration_ms`` and the mean CV ISI over neurons with >= 2 intervals (NaN
+    if none), from spike times ``t_ms`` and neuron indices ``idx`` (numpy imported here: the module stays stdlib)."""
+    import numpy as np
+
+    t, idx = np.asarray(t_ms, dtype=float), np.asarray(idx)
+    rate = len(t) / n / (duration_ms / 1000.0)
+    order = np.lexsort((t, idx))
+    t, idx = t[order], idx[order]
+    same = idx[1:] == idx[:-1]
+    isi, owner = np.diff(t)[same], idx[1:][same]
+    cnt = np.bincount(owner, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.bincount(owner, isi, minlength=n) / cnt
+        sd = np.sqrt(np.bincount(owner, (isi - mean[owner]) ** 2, minlength=n) / cnt)
+        cv = np.where(cnt >= 2, sd / mean, np.nan)
+    return rate, float(np.nanmean(cv)) if np.any(np.isfinite(cv)) else float("nan")
+
+
 def peak_rss_mb(children=False):
     """Peak resident memory of this process (or of its largest waited-for child), MB."""
     who = resource.RUSAGE_CHILDREN if children else resource.RUSAGE_SELF

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import p_connect  # noqa: E402
+from _common import p_connect, rate_and_mean_cv  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--n", type=int, default=1000)
@@ -93,18 +93,7 @@ def set_point(w_e, w_i, seed):
 
 def stats(spikes):
     steps, idx = np.nonzero(np.asarray(spikes))
-    t = steps * dt
-    rate = len(t) / n / (args.duration / 1000.0)
-    order = np.lexsort((t, idx))
-    t, idx = t[order], idx[order]
-    same = idx[1:] == idx[:-1]
-    isi, owner = np.diff(t)[same], idx[1:][same]
-    cnt = np.bincount(owner, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(owner, isi, minlength=n) / cnt
-        sd = np.sqrt(np.bincount(owner, (isi - mean[owner]) ** 2, minlength=n) / cnt)
-        cv = np.where(cnt >= 2, sd / mean, np.nan)
-    return rate, float(np.nanmean(cv)) if np.any(np.isfinite(cv)) else float("nan")
+    return rate_and_mean_cv(steps * dt, idx, n, args.duration)
 
 
 set_point(*points[0], 0)

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _common import p_connect  # noqa: E402
+from _common import p_connect, rate_and_mean_cv  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--mode", choices=("standalone", "runtime"), default="standalone")
@@ -80,18 +80,7 @@ v0 = [(-55.0 + 5.0 * np.random.default_rng(s).standard_normal(n)) * mV for s in 
 
 
 def stats():
-    t, i = np.asarray(mon.t / ms), np.asarray(mon.i)
-    rate = len(t) / n / (args.duration / 1000.0)
-    order = np.lexsort((t, i))
-    t, i = t[order], i[order]
-    same = i[1:] == i[:-1]
-    isi, owner = np.diff(t)[same], i[1:][same]
-    cnt = np.bincount(owner, minlength=n)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.bincount(owner, isi, minlength=n) / cnt
-        sd = np.sqrt(np.bincount(owner, (isi - mean[owner]) ** 2, minlength=n) / cnt)
-        cv = np.where(cnt >= 2, sd / mean, np.nan)
-    return rate, float(np.nanmean(cv)) if np.any(np.isfinite(cv)) else float("nan")
+    return rate_and_mean_cv(np.asarray(mon.t / ms), np.asarray(mon.i), n, args.duration)
 
 
 rates = []
