@@ -26,7 +26,9 @@ DT, T_STOP, EVERY = 0.025, 100.0, 4
 OUT = Path(__file__).with_name("hh_tree_neuron.npz")
 
 
-def build():
+def binary_tree(h):
+    """The tree's sections in NEURON ``h`` (also used by make_pospischil_reference.py): soma, and the 15 branches in
+    depth-first order, with Ra 100 Ohm cm and cm 1 uF/cm^2; no mechanisms."""
     soma = h.Section(name="soma")
     soma.L = soma.diam = 20.0
     branches = []
@@ -44,6 +46,12 @@ def build():
     grow(soma, 0)
     for sec in [soma, *branches]:
         sec.Ra, sec.cm = 100.0, 1.0
+    return soma, branches
+
+
+def build():
+    soma, branches = binary_tree(h)
+    for sec in [soma, *branches]:
         sec.insert("hh")
         for seg in sec:
             seg.hh.gnabar, seg.hh.gkbar, seg.hh.gl, seg.hh.el = 0.12, 0.036, 0.0003, -54.4

@@ -152,23 +152,10 @@ def main():
     out["v_lts"], out["cai_lts"] = v, cai
     h.delete_section(sec=soma)
 
-    soma = h.Section(name="soma")
-    soma.L = soma.diam = 20.0
-    branches = []
+    from make_hh_tree_reference import binary_tree  # the same tree as the HH reference
 
-    def grow(parent, depth):
-        if depth == 4:
-            return
-        for _ in range(2 if parent is not soma else 1):
-            sec = h.Section(name=f"b{len(branches)}")
-            sec.L, sec.diam, sec.nseg = 100.0, 1.0, 4
-            sec.connect(parent(1.0))
-            branches.append(sec)
-            grow(sec, depth + 1)
-
-    grow(soma, 0)
+    soma, branches = binary_tree(h)
     for sec in [soma, *branches]:
-        sec.Ra, sec.cm = 100.0, 1.0
         insert_rs(sec)
     (v, v_tip), out["spikes_tree"] = run(h, [soma, *branches], [soma(0.5)._ref_v, branches[-1](1.0)._ref_v],
                                          [(10, 80, 0.5)], 100.0)
