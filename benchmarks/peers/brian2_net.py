@@ -40,6 +40,7 @@ args = parse_args(("runtime", "standalone"), extra=(
 ))
 t_import = time.perf_counter()
 import brian2 as b2  # noqa: E402
+from _brian2_coba import coba_neurons  # noqa: E402
 from brian2 import cm, ms, msiemens, mV, nS, siemens, ufarad, umetre  # noqa: E402
 
 import_s = time.perf_counter() - t_import
@@ -65,14 +66,7 @@ n = args.n
 n_e = int(round(0.8 * n))
 p = p_connect(n)
 if args.work == "coba":
-    eqs = """
-    dv/dt = (-(v - El) + ge*(Ee - v) + gi*(Ei - v) + Iext) / taum : volt (unless refractory)
-    dge/dt = -ge / taue : 1
-    dgi/dt = -gi / taui : 1
-    """
-    ns = dict(taum=20 * ms, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, Iext=20 * mV, taue=5 * ms, taui=10 * ms)
-    P = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
-                       method="exponential_euler", namespace=ns)
+    P = coba_neurons(n)
     P.v = "-55*mV + 5*mV*randn()"
     on_e, on_i = "ge += 0.6", "gi += 6.7"
     syn_ns = {}

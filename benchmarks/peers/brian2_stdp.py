@@ -21,7 +21,8 @@ from _common import p_connect, parse_args, record  # noqa: E402
 args = parse_args(("standalone",), extra=(("--plain", dict(action="store_true", help="COBA without STDP")),))
 t_import = time.perf_counter()
 import brian2 as b2  # noqa: E402
-from brian2 import ms, mV  # noqa: E402
+from _brian2_coba import coba_neurons  # noqa: E402
+from brian2 import ms  # noqa: E402
 
 import_s = time.perf_counter() - t_import
 b2.prefs.logging.console_log_level = "ERROR"
@@ -39,14 +40,7 @@ t0 = time.perf_counter()
 n = args.n
 n_e = int(round(0.8 * n))
 p = p_connect(n)
-eqs = """
-dv/dt = (-(v - El) + ge*(Ee - v) + gi*(Ei - v) + Iext) / taum : volt (unless refractory)
-dge/dt = -ge / taue : 1
-dgi/dt = -gi / taui : 1
-"""
-ns = dict(taum=20 * ms, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, Iext=20 * mV, taue=5 * ms, taui=10 * ms)
-P = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
-                   method="exponential_euler", namespace=ns)
+P = coba_neurons(n)
 P.v = "-55*mV + 5*mV*randn()"
 w_e, w_max = 0.6, 1.2  # 6 and 12 nS in units of g_L = 10 nS
 if args.plain:

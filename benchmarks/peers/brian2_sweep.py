@@ -42,6 +42,7 @@ ap.add_argument("--seeds", type=int, default=1)
 args = ap.parse_args()
 
 import brian2 as b2  # noqa: E402
+from _brian2_coba import coba_neurons  # noqa: E402
 from brian2 import ms, mV  # noqa: E402
 
 b2.prefs.logging.console_log_level = "ERROR"
@@ -61,14 +62,7 @@ points = [(a, b) for a in w_e for b in w_i]
 points = points[:: -(-len(points) // args.subset)] if args.subset else points
 n, n_e = args.n, int(round(0.8 * args.n))
 t0 = time.perf_counter()
-eqs = """
-dv/dt = (-(v - El) + ge*(Ee - v) + gi*(Ei - v) + Iext) / taum : volt (unless refractory)
-dge/dt = -ge / taue : 1
-dgi/dt = -gi / taui : 1
-"""
-ns = dict(taum=20 * ms, El=-60 * mV, Ee=0 * mV, Ei=-80 * mV, Iext=20 * mV, taue=5 * ms, taui=10 * ms)
-P = b2.NeuronGroup(n, eqs, threshold="v > -50*mV", reset="v = -60*mV", refractory=5 * ms,
-                   method="exponential_euler", namespace=ns)
+P = coba_neurons(n)
 Ce = b2.Synapses(P[:n_e], P, "w : 1 (shared, constant)", on_pre="ge += w")
 Ci = b2.Synapses(P[n_e:], P, "w : 1 (shared, constant)", on_pre="gi += w")
 Ce.connect(p=p_connect(n))
