@@ -6,12 +6,11 @@ import numpy as np
 from .units import to_canonical
 
 
-def param(owner: str, name: str, value, n: int, unit: str | None = None, *, positive=False, nonnegative=False):
-    """``value`` as a float array of shape ``(n,)``.
-
-    Accepts a scalar, an array of shape ``(n,)`` or a quantity with units. Raises ``ValueError``
-    naming ``owner`` and ``name`` on a shape mismatch, a non-finite value, or a value out of range.
-    """
+def checked_array(owner: str, name: str, value, n: int, unit: str | None = None, *, positive=False,
+                  nonnegative=False) -> np.ndarray:
+    """``value`` (a scalar, an array of shape ``(n,)`` or a quantity with units) in canonical units as a numpy array
+    of shape ``()``, ``(1,)`` or ``(n,)``; ``TypeError``/``ValueError`` naming ``owner`` and ``name`` on a non-numeric
+    value, a shape mismatch, a non-finite value, or a value out of range."""
     value = to_canonical(value, unit, owner=owner, name=name)
     arr = np.asarray(value)
     if arr.dtype.kind not in "fiub":
@@ -25,6 +24,16 @@ def param(owner: str, name: str, value, n: int, unit: str | None = None, *, posi
         raise ValueError(f"{owner}: parameter '{name}' must be > 0{u}, got min {arr.min()}")
     if nonnegative and np.any(arr < 0):
         raise ValueError(f"{owner}: parameter '{name}' must be >= 0{u}, got min {arr.min()}")
+    return arr
+
+
+def param(owner: str, name: str, value, n: int, unit: str | None = None, *, positive=False, nonnegative=False):
+    """``value`` as a float array of shape ``(n,)``.
+
+    Accepts a scalar, an array of shape ``(n,)`` or a quantity with units. Raises ``ValueError``
+    naming ``owner`` and ``name`` on a shape mismatch, a non-finite value, or a value out of range.
+    """
+    arr = checked_array(owner, name, value, n, unit, positive=positive, nonnegative=nonnegative)
     return jnp.broadcast_to(jnp.asarray(arr, dtype=jnp.result_type(float)), (n,))
 
 

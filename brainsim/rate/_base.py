@@ -27,9 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._param import check_size
+from .._param import check_size, checked_array
 from ..population import GRADED, AbstractPopulation
-from ..units import to_canonical
 from .noise import AbstractNoise
 
 METHODS = ("euler", "heun")
@@ -37,19 +36,7 @@ METHODS = ("euler", "heun")
 
 def rate_param(owner: str, name: str, value, n: int, unit: str | None = None, *, positive=False, nonnegative=False):
     """``value`` as a float array of shape ``()`` (one value for every unit) or ``(n,)`` (one per unit)."""
-    value = to_canonical(value, unit, owner=owner, name=name)
-    arr = np.asarray(value)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{owner}: parameter '{name}' must be numeric, got {type(value).__name__}")
-    if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, n)):
-        raise ValueError(f"{owner}: parameter '{name}' must be a scalar or have shape ({n},), got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{owner}: parameter '{name}' must be finite, got {arr.ravel()[:5]}")
-    u = f" {unit}" if unit else ""
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"{owner}: parameter '{name}' must be > 0{u}, got min {arr.min()}")
-    if nonnegative and np.any(arr < 0):
-        raise ValueError(f"{owner}: parameter '{name}' must be >= 0{u}, got min {arr.min()}")
+    arr = checked_array(owner, name, value, n, unit, positive=positive, nonnegative=nonnegative)
     arr = arr.reshape(()) if arr.size == 1 else arr
     return jnp.asarray(arr, dtype=jnp.result_type(float))
 
