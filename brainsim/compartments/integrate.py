@@ -6,7 +6,8 @@ import numpy as np
 
 from .._drive import Drive
 from .cells import Cells
-from .clamp import clamp_schedule
+from .clamp import IClamp, clamp_schedule
+from .vclamp import SEClamp, seclamp_schedule, seclamp_terms
 
 __all__ = ["integrate"]
 
@@ -17,9 +18,12 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
     Args:
         cells: a :class:`~brainsim.compartments.Cells` population.
         duration, dt: ms; ``round(duration / dt)`` steps.
-        clamps: :class:`~brainsim.compartments.IClamp` s.
+        clamps: current clamps (:class:`~brainsim.compartments.IClamp`) and voltage clamps
+            (:class:`~brainsim.compartments.SEClamp`), in any order.
         record: ``{label: (variable, compartments)}``: ``variable`` is ``'v'`` (mV), ``'spikes'`` (the output; no
-            compartments) or ``'<channel>.<gate>'`` (a channel's ``name`` and a state field, e.g. ``'hh.m'``);
+            compartments), ``'seclamp'`` (the current of every SEClamp, pA, positive into the cell, in the order
+            they appear in ``clamps``; no compartments; shape ``(steps // every, n, n_seclamps)``) or
+            ``'<channel>.<gate>'`` (a channel's ``name`` and a state field, e.g. ``'hh.m'``);
             ``compartments`` a list of compartment indices. Default ``{'v': ('v', [0])}``. Each recording has shape
             ``(steps // every, n, len(compartments))``, sampled after every ``every``-th step; ``'spikes'``
             has shape ``(steps // every, n)``: 1 where the cell spiked within the window.
@@ -32,11 +36,24 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
     if not isinstance(every, int) or every < 1 or steps % every:
         raise ValueError(f"integrate: every must be a positive int dividing the {steps} steps, got {every!r}")
     record = {"v": ("v", [0])} if record is None else record
-    getters = {label: _getter(cells, spec[0], spec[1] if len(spec) > 1 else None, label)
-               for label, spec in record.items()}
     dtype = jnp.result_type(float)
-    on, off, weights = clamp_schedule(clamps, cells.n, cells.n_compartments, steps, dt)
+    clamps = tuple(clamps)
+    for k, c in enumerate(clamps):
+        if not isinstance(c, IClamp | SEClamp):
+            raise TypeError(f"integrate: clamps[{k}] must be an IClamp or an SEClamp, got {type(c).__name__}")
+    on, off, weights = clamp_schedule([c for c in clamps if isinstance(c, IClamp)], cells.n, cells.n_compartments,
+                                      steps, dt)
     weights = jnp.asarray(weights, dtype)
+    vclamps = [c for c in clamps if isinstance(c, SEClamp)]
+    edges, amps, g_vc, vc_where = seclamp_schedule(vclamps, cells.n, cells.n_compartments, dt)
+    amps, g_vc = jnp.asarray(amps, dtype), jnp.asarray(g_vc, dtype)
+    vc_nodes = cells.tree.compartments[vc_where]
+
+    def vclamp_current(st, k):
+        """The SEClamp currents (pA, (n, K)) in step k at the state's voltage."""
+        vc_on, vc = seclamp_terms(k, edges, amps)
+        g_at = jnp.take_along_axis(g_vc, jnp.asarray(vc_where)[:, None, None], axis=-1)[..., 0].T  # (n, K)
+        return vc_on * g_at * (vc - st.v[..., vc_nodes])
     xs = {"k": jnp.arange(steps).reshape(steps // every, every)}
     if currents is not None:
         shape = (steps, cells.n, cells.n_compartments)
@@ -45,22 +62,31 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
                              f"{np.shape(currents)}")
         xs["i"] = jnp.asarray(currents, dtype).reshape((steps // every, every) + shape[1:])
     state = cells.init_state() if state is None else state
+    getters = {label: _getter(cells, spec[0], spec[1] if len(spec) > 1 else None, label, vclamp_current)
+               for label, spec in record.items()}
 
     def window(st, block):
         def one(st, x):
             i = jnp.tensordot(((x["k"] >= on) & (x["k"] < off)).astype(dtype), weights, 1)  # (n, n_compartments)
-            st, s = cells.step(st, Drive.current(i + x["i"] if "i" in x else i), x["k"] * dt, dt)
+            drive = Drive.current(i + x["i"] if "i" in x else i)
+            if vclamps:
+                vc_on, vc = seclamp_terms(x["k"], edges, amps)
+                g = jnp.tensordot(vc_on, g_vc, 1)
+                drive = Drive(drive.i + jnp.tensordot(vc_on * vc, g_vc, 1), g)
+            st, s = cells.step(st, drive, x["k"] * dt, dt)
             return st, s
 
         st, s = jax.lax.scan(one, st, block)
-        return st, {k: g(st, s) for k, g in getters.items()}
+        return st, {k: g(st, s, block["k"][-1]) for k, g in getters.items()}
 
     return jax.lax.scan(window, state, xs)
 
 
-def _getter(cells, var, comps, label):
+def _getter(cells, var, comps, label, vclamp_current):
     if var == "spikes":
-        return lambda st, s: s.max(axis=0)  # a spike anywhere in the window
+        return lambda st, s, k: s.max(axis=0)  # a spike anywhere in the window
+    if var == "seclamp":
+        return lambda st, s, k: vclamp_current(st, k)
     if comps is None:
         raise ValueError(f"integrate: record['{label}'] needs compartments: (variable, [indices])")
     comps = np.asarray(comps, int)
@@ -69,11 +95,11 @@ def _getter(cells, var, comps, label):
                          f"0..{cells.n_compartments - 1}, got {comps.tolist()}")
     nodes = cells.tree.compartments[comps]
     if var == "v":
-        return lambda st, s: st.v[..., nodes]
+        return lambda st, s, k: st.v[..., nodes]
     name, _, field = var.partition(".")
     names = [ch.name for ch in cells.channels]
     if name not in names or not field:
-        raise ValueError(f"integrate: record['{label}']: unknown variable {var!r}; use 'v', 'spikes' or "
-                         f"'<channel>.<state>' with a channel of {names}")
+        raise ValueError(f"integrate: record['{label}']: unknown variable {var!r}; use 'v', 'spikes', "
+                         f"'seclamp' or '<channel>.<state>' with a channel of {names}")
     k = names.index(name)
-    return lambda st, s: getattr(st.channels[k], field)[..., nodes]
+    return lambda st, s, _k: getattr(st.channels[k], field)[..., nodes]
