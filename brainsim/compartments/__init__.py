@@ -14,12 +14,14 @@ from .clamp import IClamp, clamp_currents, clamp_schedule
 from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
 from .integrate import integrate
 from .morphology import Morphology, Section, binary_tree
+from .pinsky_rinzel import PinskyRinzel, PinskyRinzelState, pinsky_rinzel_rates
 from .profiles import Exponential, Linear, Sigmoid, along_path, path_distance, per_section
 from .swc import SWC_TYPES, read_swc
 from .tree_solve import solve_tree
 from .vclamp import SEClamp, seclamp_schedule, seclamp_terms
 
-__all__ = ["SCHEMES", "SWC_TYPES", "Cells", "CellsState", "Exponential", "IClamp", "Linear", "Morphology", "SEClamp",
-           "Section", "Sigmoid", "Tree", "along_path", "binary_tree", "channels", "clamp_currents", "clamp_schedule",
-           "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f", "path_distance", "per_section", "read_swc",
-           "seclamp_schedule", "seclamp_terms", "solve_tree"]
+__all__ = ["SCHEMES", "SWC_TYPES", "Cells", "CellsState", "Exponential", "IClamp", "Linear", "Morphology",
+           "PinskyRinzel", "PinskyRinzelState", "SEClamp", "Section", "Sigmoid", "Tree", "along_path", "binary_tree",
+           "channels", "clamp_currents", "clamp_schedule", "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f",
+           "path_distance", "per_section", "pinsky_rinzel_rates", "read_swc", "seclamp_schedule", "seclamp_terms",
+           "solve_tree"]
