@@ -9,6 +9,7 @@ implicit O(N) tree solve, channels, and a population of cells on the population 
 """
 
 from . import channels
+from .ball_and_stick import ball_and_stick, ball_and_stick_morphology
 from .cells import SCHEMES, Cells, CellsState
 from .clamp import IClamp, clamp_currents, clamp_schedule
 from .discretize import Tree, compartmentalise, d_lambda_nseg, lambda_f
@@ -21,7 +22,7 @@ from .tree_solve import solve_tree
 from .vclamp import SEClamp, seclamp_schedule, seclamp_terms
 
 __all__ = ["SCHEMES", "SWC_TYPES", "Cells", "CellsState", "Exponential", "IClamp", "Linear", "Morphology",
-           "PinskyRinzel", "PinskyRinzelState", "SEClamp", "Section", "Sigmoid", "Tree", "along_path", "binary_tree",
-           "channels", "clamp_currents", "clamp_schedule", "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f",
-           "path_distance", "per_section", "pinsky_rinzel_rates", "read_swc", "seclamp_schedule", "seclamp_terms",
-           "solve_tree"]
+           "PinskyRinzel", "PinskyRinzelState", "SEClamp", "Section", "Sigmoid", "Tree", "along_path", "ball_and_stick",
+           "ball_and_stick_morphology", "binary_tree", "channels", "clamp_currents", "clamp_schedule",
+           "compartmentalise", "d_lambda_nseg", "integrate", "lambda_f", "path_distance", "per_section",
+           "pinsky_rinzel_rates", "read_swc", "seclamp_schedule", "seclamp_terms", "solve_tree"]
