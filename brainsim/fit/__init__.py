@@ -1,2 +1,13 @@
 """Fitting models to recordings: recordings in and out (numpy, xarray, NWB), parameters with bounds
 and transforms, the multi-start fit with uncertainty, features and losses for spiking systems."""
+
+from .fit import FitResult, fit_parameters
+from .nwb import read_current_clamp, read_spike_trains, read_timeseries, write_nwb
+from .parameters import Parameter, Parameters
+from .recording import Recording, convert_unit
+from .sweeps import simulate_stimulus, simulate_sweeps
+from .uncertainty import Uncertainty, laplace
+
+__all__ = ["FitResult", "Parameter", "Parameters", "Recording", "Uncertainty", "convert_unit", "fit_parameters",
+           "laplace", "read_current_clamp", "read_spike_trains", "read_timeseries", "simulate_stimulus",
+           "simulate_sweeps", "write_nwb"]

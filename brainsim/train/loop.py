@@ -75,7 +75,8 @@ def make_step(loss_fn: Callable, optimizer: optax.GradientTransformation, *, has
 def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batches, *, n_steps: int,
         filter_spec=eqx.is_inexact_array, has_aux: bool = False, log_every: int = 10, progress: bool = True,
         checkpoint=None, checkpoint_every: int | None = None, eval_fn: Callable | None = None,
-        eval_every: int | None = None, frozen_as_constants: bool = False, step_fn: Callable | None = None):
+        eval_every: int | None = None, frozen_as_constants: bool = False, step_fn: Callable | None = None,
+        stop_fn: Callable | None = None):
     """Train ``model`` for ``n_steps`` optimizer steps; returns ``(model, history)``.
 
     Args:
@@ -101,6 +102,9 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
         step_fn: a step built by ``make_step(loss_fn, optimizer, has_aux=has_aux)`` to use instead of a new one: runs
             that share it share its compilation (:func:`~brainsim.train.fit_restarts` passes one to all its starts).
             It must have been built from this ``loss_fn``, ``optimizer`` and ``has_aux``, without ``rest=``.
+        stop_fn: early stopping: ``stop_fn(history) -> bool`` is called after every logged step (and evaluation);
+            True ends training there. The checkpoint, if any, is written at the step reached; a resumed run
+            continues towards ``n_steps``.
 
     Returns:
         ``(model, history)``; ``history`` is a dict of lists: ``step``, ``loss``, ``time``, one
@@ -118,6 +122,8 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
     if not (callable(batches) or isinstance(batches, Iterable)):
         raise TypeError(f"fit: batches must be an iterable of batches or a function step -> batch, "
                         f"got {type(batches).__name__}")
+    if stop_fn is not None and not callable(stop_fn):
+        raise TypeError(f"fit: stop_fn must be a function history -> bool, got {type(stop_fn).__name__}")
     if eval_fn is not None and not callable(eval_fn):
         raise TypeError(f"fit: eval_fn must be callable, got {type(eval_fn).__name__}")
     if checkpoint_every is not None and checkpoint is None:
@@ -161,6 +167,7 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
             save_checkpoint(checkpoint, eqx.combine(params, rest), opt_state, k, history,
                             elapsed=time.perf_counter() - t0)
 
+    done = start
     try:
         for k in range(start, n_steps):
             try:
@@ -171,17 +178,20 @@ def fit(loss_fn: Callable, model, optimizer: optax.GradientTransformation, batch
                                  "(e.g. itertools.cycle) or a function step -> batch") from None
             params, opt_state, loss, aux = step_fn(params, rest, opt_state, batch)
             done = k + 1
-            if k % log_every == 0 or done == n_steps:
+            logged = k % log_every == 0 or done == n_steps
+            if logged:
                 _log(history, k, loss, aux, time.perf_counter() - t0)
                 _show(bar, k, history)
             elif bar is not None:
                 bar.update(done - bar.n)
             if eval_fn is not None and ((eval_every is not None and done % eval_every == 0) or done == n_steps):
                 _log_eval(history, done, eval_fn(eqx.combine(params, rest)))
+            if logged and stop_fn is not None and done != n_steps and stop_fn(history):
+                break
             if checkpoint_every is not None and done % checkpoint_every == 0 and done != n_steps:
                 save(done)
         if start < n_steps:
-            save(n_steps)
+            save(done)
     finally:
         if bar is not None:
             bar.close()

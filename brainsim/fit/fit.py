@@ -1,0 +1,190 @@
+"""The fit: parameters of a model that minimise a loss on data, from several starts at once.
+
+:func:`fit_parameters` draws ``starts`` initial points (or takes given ones), stacks their raw parameters along a
+leading axis and trains them together with :func:`brainsim.train.fit`: one compiled step evaluates the loss of
+every start under ``jax.vmap`` (and the loss itself vmaps over the recording's sweeps, e.g. with
+:func:`~brainsim.fit.simulate_sweeps`), the optimizer updates each start from its own gradient (the summed loss
+separates), with early stopping, progress, history and atomic save/resume from that loop. ``method="cmaes"``
+runs the gradient-free fallback (CMA-ES from evosax) behind the same interface. The result, a
+:class:`FitResult`, holds the best start's model, every start's fitted values and losses, the history and the
+number of loss evaluations; :func:`~brainsim.fit.laplace` adds uncertainties.
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ..train.loop import fit as train_fit
+from .parameters import Parameters
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class FitResult:
+    """What :func:`fit_parameters` returns.
+
+    Attributes:
+        model: the model with the best start's fitted values.
+        parameters: the :class:`~brainsim.fit.Parameters` fitted.
+        raw: the best start's raw values (``{name: array}``); ``values``: their values (field units, numpy).
+        loss: the best start's final loss.
+        best: index of the best start.
+        losses: every start's final loss, ``(n_starts,)`` (NaN where it diverged).
+        start_values, fitted_values: every start's initial and fitted values, ``{name: (n_starts, ...)}``.
+        history: the loop's history (``step``, ``loss``: the sum over starts, ``loss_<r>`` per start, ``time`` in
+            s, and ``eval_step`` with ``eval_<name>_<r>``: each start's parameter trajectory, mean over entries).
+        n_evaluations: loss evaluations done (one per start per optimizer step, each with its gradient; for CMA-ES
+            one per candidate). Each evaluation simulates every sweep of the data once.
+        method: ``"gradient"`` or ``"cmaes"``.
+    """
+
+    model: object
+    parameters: Parameters
+    raw: dict
+    values: dict
+    loss: float
+    best: int
+    losses: np.ndarray
+    start_values: dict
+    fitted_values: dict
+    history: dict
+    n_evaluations: int
+    method: str
+
+    def table(self, std: dict | None = None) -> str:
+        """The fitted values as a text table (with ``std``, e.g. ``laplace(...).std``, when given)."""
+        return self.parameters.table(self.raw, std)
+
+    def spread(self, factor: float = 1.5) -> dict:
+        """Uncertainty from the restarts: ``{name: std}`` of the fitted values over the starts whose final loss is
+        within ``factor`` times the best one (NaN when only the best qualifies)."""
+        ok = np.isfinite(self.losses) & (self.losses <= factor * self.loss + 1e-12)
+        return {n: (np.std(np.asarray(v)[ok], axis=0, ddof=1) if ok.sum() > 1 else np.full(np.shape(v)[1:], np.nan))
+                for n, v in self.fitted_values.items()}
+
+
+def fit_parameters(loss_fn: Callable, model, parameters: Parameters, data=None, *, starts=5, key=None,
+                   method: str = "gradient", optimizer=None, n_steps: int = 300, patience: int | None = None,
+                   min_delta: float = 1e-4, log_every: int = 10, progress: bool = False, checkpoint=None,
+                   checkpoint_every: int | None = None, population: int = 16, sigma: float = 0.5) -> FitResult:
+    """Fit ``parameters`` of ``model`` by minimising ``loss_fn(model, data)`` from several starts.
+
+    Args:
+        loss_fn: ``loss_fn(model, data) -> scalar``; pure JAX (it is vmapped over starts, and differentiated for
+            ``method="gradient"``). Simulate every sweep inside it (e.g. :func:`~brainsim.fit.simulate_sweeps`).
+        model: the model; fields not in ``parameters`` keep their values.
+        parameters: a :class:`~brainsim.fit.Parameters` (freeze some with :meth:`~brainsim.fit.Parameters.freeze`).
+        data: passed to ``loss_fn`` as is (arrays in it are traced, not compiled in as constants).
+        starts: the number of random starts (drawn with ``parameters.sample``; needs ``key``), or a dict of
+            raw starting values ``{name: (n_starts, ...)}``. ``0`` starts from the model's values only.
+        key: a ``jax.random`` key for the starts (and CMA-ES's samples).
+        method: ``"gradient"`` (optax on the raw parameters, default) or ``"cmaes"`` (CMA-ES from evosax, one run
+            per start, for losses that are not differentiable).
+        optimizer: an optax transformation (default ``optax.adam(0.05)``: raw parameters are O(1)).
+        n_steps: optimizer steps (``"cmaes"``: generations).
+        patience, min_delta: early stopping: stop when the best start's loss has not fallen by a factor
+            ``1 - min_delta`` over ``patience`` logged steps (default: no early stopping).
+        log_every: history and progress every this many steps (also the parameter trajectories).
+        progress: a progress bar.
+        checkpoint, checkpoint_every: atomic save and resume (``"gradient"`` only), as in :func:`brainsim.train.fit`.
+        population, sigma: CMA-ES's population size and initial step size (raw units).
+
+    Returns:
+        a :class:`FitResult`.
+    """
+    if not isinstance(parameters, Parameters):
+        raise TypeError(f"fit_parameters: parameters must be a brainsim.fit.Parameters, got "
+                        f"{type(parameters).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"fit_parameters: loss_fn must be a function (model, data) -> loss, got "
+                        f"{type(loss_fn).__name__}")
+    if method not in ("gradient", "cmaes"):
+        raise ValueError(f"fit_parameters: method must be 'gradient' or 'cmaes', got {method!r}")
+    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
+        raise ValueError(f"fit_parameters: patience must be an integer >= 1 or None, got {patience!r}")
+    raw0 = _starts(parameters, model, starts, key)
+    n_starts = int(jax.tree.leaves(raw0)[0].shape[0])
+
+    def one(raw, data):
+        return loss_fn(parameters.apply(model, raw), data)
+
+    per_start = jax.vmap(one, in_axes=(0, None))
+    if method == "cmaes":
+        if checkpoint is not None:
+            raise ValueError("fit_parameters: checkpoint is supported for method='gradient' only")
+        from .cmaes import run_cmaes
+
+        fitted, history, n_eval = run_cmaes(per_start, raw0, data, key=key, generations=n_steps,
+                                            population=population, sigma=sigma, patience=patience,
+                                            min_delta=min_delta, log_every=log_every, parameters=parameters)
+    else:
+        fitted, history = _run_gradient(per_start, raw0, data, parameters, optimizer, n_steps, patience, min_delta,
+                                        log_every, progress, checkpoint, checkpoint_every)
+        n_eval = (history["step"][-1] + 1) * n_starts if history["step"] else 0
+    losses = np.asarray(jax.jit(per_start)(fitted, data), np.float64)
+    losses = np.where(np.isfinite(losses), losses, np.nan)
+    if np.all(np.isnan(losses)):
+        raise RuntimeError(f"fit_parameters: the loss is not finite at any of the {n_starts} fitted starts")
+    best = int(np.nanargmin(losses))
+    raw = {n: v[best] for n, v in fitted.items()}
+    values = {n: np.asarray(v) for n, v in parameters.values(raw).items()}
+    as_np = lambda tree: {n: np.asarray(v) for n, v in parameters.values(tree).items()}  # noqa: E731
+    return FitResult(parameters.apply(model, raw), parameters, raw, values, float(losses[best]), best, losses,
+                     as_np(raw0), as_np(fitted), history, int(n_eval), method)
+
+
+class _Starts(eqx.Module):
+    raw: dict
+
+
+def _run_gradient(per_start, raw0, data, parameters, optimizer, n_steps, patience, min_delta, log_every, progress,
+                  checkpoint, checkpoint_every):
+    optimizer = optax.adam(0.05) if optimizer is None else optimizer
+    n = int(jax.tree.leaves(raw0)[0].shape[0])
+
+    def loss(starts, batch):
+        each = per_start(starts.raw, batch)
+        return jnp.sum(each), {f"loss_{r}": each[r] for r in range(n)}
+
+    def trajectories(starts):
+        values = parameters.values(starts.raw)
+        return {f"{name}_{r}": jnp.mean(v[r]) for name, v in values.items() for r in range(n)}
+
+    def stop(history):
+        best = np.min([history[f"loss_{r}"] for r in range(n)], axis=0)
+        if len(best) <= patience:
+            return False
+        return best[-1] > (1.0 - min_delta) * np.min(best[: -patience])
+
+    fitted, history = train_fit(loss, _Starts(raw0), optimizer, lambda k: data, n_steps=n_steps, has_aux=True,
+                                log_every=log_every, progress=progress, checkpoint=checkpoint,
+                                checkpoint_every=checkpoint_every, eval_fn=trajectories, eval_every=log_every,
+                                stop_fn=None if patience is None else stop)
+    return fitted.raw, history
+
+
+def _starts(parameters, model, starts, key):
+    if isinstance(starts, dict):
+        missing = [n for n in parameters.names if n not in starts]
+        if missing:
+            raise ValueError(f"fit_parameters: starts has no raw values for {missing}")
+        raw = {n: jnp.asarray(starts[n]) for n in parameters.names}
+        sizes = {v.shape[0] if v.ndim else None for v in raw.values()}
+        if len(sizes) != 1 or None in sizes:
+            raise ValueError("fit_parameters: every entry of starts needs the same leading (start) axis")
+        for p in parameters:
+            p.check(np.asarray(p.forward(raw[p.name])), "start value")
+        return raw
+    if isinstance(starts, bool) or not isinstance(starts, int) or starts < 0:
+        raise ValueError(f"fit_parameters: starts must be a number of random starts >= 0 or a dict of raw values, "
+                         f"got {starts!r}")
+    init = parameters.init(model)
+    if starts == 0:
+        return {n: v[None] for n, v in init.items()}
+    if key is None:
+        raise ValueError("fit_parameters: random starts need key= (a jax.random key)")
+    return parameters.sample(key, starts, model)
