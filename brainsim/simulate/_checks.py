@@ -1,5 +1,6 @@
 """``simulate``'s arguments, checked on the host before anything is traced, with errors that say what to change."""
 
+import dataclasses
 import math
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -159,6 +160,12 @@ def state(net, state, dt: float) -> Expected:
     if abs(state.dt - dt) > 1e-12 * max(1.0, dt):
         raise ValueError(f"simulate: the state was initialised for dt={state.dt} ms but the run uses dt={dt} ms; "
                          "call init_state(key, dt) with the same dt")
+    if getattr(state, "params", None) is not None:  # per-sample parameters: shaped like the network, then the rest
+        if state.batch is None:
+            raise ValueError("simulate: the state has per-sample params but no batch; build it with "
+                             "net.init_state(key, dt, batch=B, params=net.sample_params(...))")
+        net._check_params(state.params, state.batch)
+        state = dataclasses.replace(state, params=None)
     expected = _expected_state(net, dt, state.batch)
     leaves, treedef = jax.tree.flatten(state)
     if treedef == expected.treedef and all(
