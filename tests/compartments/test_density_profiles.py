@@ -1,6 +1,11 @@
 """Channel densities per section and as a function of path distance from the soma: the values per compartment are
-the profile at the compartment's midpoint path distance (analytic for the binary tree), and the gradient of a
-voltage-trace loss through a profile parameter matches finite differences (float64)."""
+the profile at the compartment's midpoint path distance (analytic for the binary tree; NEURON's ``h.distance`` from
+soma(0.5) for the reconstruction and the tree, tests/data/path_distance_neuron.json made by
+tests/data/make_path_distance_reference.py), and the gradient of a voltage-trace loss through a profile parameter
+matches finite differences (float64)."""
+
+import json
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -19,6 +24,7 @@ from brainsim.compartments import (
     compartmentalise,
     path_distance,
     per_section,
+    read_swc,
 )
 from brainsim.compartments.channels import HHChannel, Leak
 
@@ -57,6 +63,20 @@ def test_path_distance_and_profiles_at_midpoints():
     np.testing.assert_allclose(np.asarray(per_section(TREE, {"soma": 0.3, "dend": 0.1, 2: 0.2})),
                                [0.3] + [0.1] * 4 + [0.2] * 4 + [0.1] * 52, rtol=1e-7)
     np.testing.assert_array_equal(np.asarray(per_section(TREE, np.arange(16.0)))[1:9], [1.0] * 4 + [2.0] * 4)
+
+
+def test_path_distance_matches_neuron():
+    """Sorted (distance, area) pairs of every compartment (Import3d's section order need not be ours): distances
+    within 1e-9 um (measured 6e-14), the areas that pair them within 1e-5 um^2 (NEURON's float32 3-D points)."""
+    data = Path(__file__).parents[1] / "data"
+    ref = json.loads((data / "path_distance_neuron.json").read_text())
+    swc = compartmentalise(read_swc(data / "mp_ma_40984_gc2.CNG.swc"), "d_lambda", Ra=100.0)
+    for tree, key in ((swc, "swc"), (TREE, "tree")):
+        got = np.array(sorted(zip(path_distance(tree), tree.area[tree.compartments], strict=True)))
+        want = np.array(ref[key])
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got[:, 0], want[:, 0], atol=1e-9, rtol=0)
+        np.testing.assert_allclose(got[:, 1], want[:, 1], atol=1e-5, rtol=0)
 
 
 def test_profile_errors():
