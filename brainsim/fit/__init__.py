@@ -1,7 +1,9 @@
 """Fitting models to recordings: recordings in and out (numpy, xarray, NWB), parameters with bounds
 and transforms, the multi-start fit with uncertainty, features and losses for spiking systems."""
 
+from . import features, losses
 from .fit import FitResult, fit_parameters
+from .neo_reader import read_neo
 from .nwb import read_current_clamp, read_spike_trains, read_timeseries, write_nwb
 from .parameters import Parameter, Parameters
 from .recording import Recording, convert_unit
@@ -9,5 +11,6 @@ from .sweeps import simulate_stimulus, simulate_sweeps
 from .uncertainty import Uncertainty, laplace
 
 __all__ = ["FitResult", "Parameter", "Parameters", "Recording", "Uncertainty", "convert_unit", "fit_parameters",
-           "laplace", "read_current_clamp", "read_spike_trains", "read_timeseries", "simulate_stimulus",
+           "laplace", "read_current_clamp", "read_neo", "read_spike_trains", "read_timeseries", "simulate_stimulus",
            "simulate_sweeps", "write_nwb"]
+__all__ += ["features", "losses"]  # submodules: brainsim.fit.features, brainsim.fit.losses
