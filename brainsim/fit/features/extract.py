@@ -31,6 +31,7 @@ EFEL_NAMES = {
     "sag_ratio1": "sag_ratio1",
     "sag_ratio2": "sag_ratio2",
 }
+#: the names :func:`electrophys_features` computes by default (all of them), in this order.
 FEATURES = tuple(EFEL_NAMES)
 
 

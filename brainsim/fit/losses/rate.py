@@ -75,7 +75,7 @@ def psth_loss(spikes: Float[ArrayLike, "... m T"], dt: float, bin_width: float, 
 def population_rates(spikes: Float[ArrayLike, "... n T"], groups: Int[ArrayLike, " n"], n_groups: int, dt: float,
                      bin_width: float, *, smooth: float | None = None) -> Float[Array, "... P B"]:
     """Mean rate (Hz) of the neurons of each population per bin: ``spikes`` ``(..., n, T)``, ``groups[i]`` the
-    population (``0 .. n_groups - 1``) of neuron ``i``; ``(..., n_groups, bins)``."""
+    population (``0`` to ``n_groups - 1``) of neuron ``i``; ``(..., n_groups, bins)``."""
     fn = "population_rates"
     x = check_signal(fn, "spikes", spikes, 1)
     g = np.asarray(groups)

@@ -11,7 +11,7 @@ from .smoothing import check_pair, positive
 
 def power_spectrum(x: Float[ArrayLike, "... T"], dt: float) -> tuple[np.ndarray, Float[Array, "... F"]]:
     """Frequencies (Hz) and the Hann-windowed periodogram of ``x`` ``(..., T)`` after removing its mean, in
-    units of ``x``^2 / Hz (one-sided)."""
+    the units of x squared per Hz (one-sided); ``dt`` in ms."""
     x = jnp.asarray(x)
     T = x.shape[-1]
     w = np.hanning(T)
