@@ -12,7 +12,6 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -57,14 +56,14 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
     if not (np.isfinite(nll_scale) and nll_scale > 0):
         raise ValueError(f"laplace: nll_scale must be a positive number, got {nll_scale!r}")
     params = result.parameters
-    flat, unravel = ravel_pytree(result.raw)
+    flat, unravel = _flatten(params, result.raw)  # in the parameters' order (ravel_pytree would sort the names)
     model = result.model
 
     def nll(x):
         return nll_scale * loss_fn(params.apply(model, unravel(x)), data)
 
     def values(x):
-        return ravel_pytree(params.values(unravel(x)))[0]
+        return _flatten(params, params.values(unravel(x)))[0]
 
     h = np.asarray(jax.jit(jax.hessian(nll))(flat), np.float64)
     if not np.all(np.isfinite(h)):
@@ -93,6 +92,22 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
         ident[p.name] = bool(np.all(rel_flat[i : i + size] < threshold))
         i += size
     return Uncertainty(std, rel, ident, cov, h, eig, names)
+
+
+def _flatten(params, tree):
+    """``tree`` (``{name: array}``) as one vector in the order of ``params``, and the inverse map."""
+    shapes = [jnp.shape(tree[p.name]) for p in params]
+    sizes = [int(np.prod(s)) if s else 1 for s in shapes]
+    flat = jnp.concatenate([jnp.reshape(tree[p.name], -1) for p in params])
+
+    def unravel(x):
+        out, i = {}, 0
+        for p, shape, size in zip(params, shapes, sizes, strict=True):
+            out[p.name] = jnp.reshape(x[i : i + size], shape)
+            i += size
+        return out
+
+    return flat, unravel
 
 
 def _names(params, raw):

@@ -79,7 +79,8 @@ def _linear_problem():
     sigma = 0.1
     y = 1.7 * x - 0.4 + sigma * rng.standard_normal(x.size)
     model = Toy(a=jnp.array([1.0]), b=jnp.array([0.0]), c=jnp.array([0.0]))
-    params = Parameters(Parameter("a", lambda m: m.a, 0.0, 4.0), Parameter("b", lambda m: m.b, -2.0, 2.0))
+    # b before a: the order of the parameters, not of their names, is that of flat vectors (Laplace)
+    params = Parameters(Parameter("b", lambda m: m.b, -2.0, 2.0), Parameter("a", lambda m: m.a, 0.0, 4.0))
 
     def loss(m, data):
         xs, ys = data
