@@ -14,6 +14,8 @@ from .coba import coba
 from .cobahh import cobahh, cobahh_initial_state
 from .cuba import cuba
 from .izhikevich2003 import izhikevich2003
+from .potjans2014 import POPULATIONS as POTJANS2014_POPULATIONS
+from .potjans2014 import PoissonCounts, PoissonCountsState, microcircuit_parameters, potjans2014, potjans2014_n
 
 
 def _default_state(net, key, dt):
@@ -52,7 +54,8 @@ class ModelSpec:
 
 #: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``, and Brunel 2000's four
 #: states ``"brunel2000_sr"``, ``"brunel2000_ai"``, ``"brunel2000_si_fast"``, ``"brunel2000_si_slow"``): each a
-#: :class:`ModelSpec` (the CLI's ``brainsim run MODEL`` builds and runs them).
+#: :class:`ModelSpec` (the CLI's ``brainsim run MODEL`` builds and runs them), and ``"potjans2014"``, the cortical
+#: microcircuit at ``n_neurons / 77169`` of its neurons and in-degrees.
 MODELS = {
     "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
                       expected_rate_hz=(17.0, 24.0)),
@@ -65,6 +68,10 @@ MODELS = {
                                 description="Izhikevich 2003: 1000 all-to-all Izhikevich cells with alpha and gamma "
                                 "rhythms (defined at dt = 1 ms, the CLI's default for it)"),
 }
+MODELS["potjans2014"] = ModelSpec(
+    "potjans2014", potjans2014_n, recorded=POTJANS2014_POPULATIONS, build_takes_dt=True, min_neurons=40,
+    description="Potjans & Diesmann 2014 cortical microcircuit (8 populations, iaf_psc_exp, Poisson background); "
+    "n-neurons / 77169 scales neurons and in-degrees")
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
         f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
@@ -72,5 +79,6 @@ for _state, (_g, _eta) in BRUNEL2000_STATES.items():
         description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
         f"(g {_g}, eta {_eta})")
 
-__all__ = ["MODELS", "ModelSpec", "PoissonJumps", "PoissonJumpsState", "brunel2000",
-           "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003"]
+__all__ = ["MODELS", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps", "PoissonJumpsState",
+           "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003",
+           "microcircuit_parameters", "potjans2014", "potjans2014_n"]

@@ -2,20 +2,21 @@
 
 import numpy as np
 
-from ._assemble import finish
+from ._assemble import csr_from_sorted_keys, finish, pair_key_dtype
 from ._buffers import aligned_empty
 from ._checks import count, index_dtype, make_streams, self_exclusion
 from ._values import check_value_spec
 
 
-def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, weight=1.0, delay=0.0,
-                       name="fixed_total_number"):
+def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, allow_multapses=False, seed=0, weight=1.0,
+                       delay=0.0, name="fixed_total_number"):
     """Exactly ``n_synapses`` distinct (pre, post) pairs, every such set equally likely.
 
     Degrees are then hypergeometric (close to Binomial for sparse networks). ``allow_self=False``
-    (``n_pre == n_post``) excludes ``i -> i``. Unlike NEST's ``fixed_total_number`` default,
-    there are no multapses. ``weight`` (nS or pA) and ``delay`` (ms) are numbers, per-synapse
-    arrays (pre-major order) or ``brainsim.init`` distributions.
+    (``n_pre == n_post``) excludes ``i -> i``. ``allow_multapses=True`` draws each of the ``n_synapses``
+    pairs independently and uniformly (repeats allowed, NEST's ``fixed_total_number`` default; degrees are
+    then multinomial); without it (the default) there are no multapses. ``weight`` (nS or pA) and ``delay``
+    (ms) are numbers, per-synapse arrays (pre-major order) or ``brainsim.init`` distributions.
     """
     n_pre = count(name, "n_pre", n_pre)
     n_post = count(name, "n_post", n_post)
@@ -23,6 +24,18 @@ def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, we
     self_exclusion(name, allow_self, n_pre, n_post)
     width = n_post - (0 if allow_self else 1)
     total = n_pre * width
+    if allow_multapses:
+        if total == 0 and n_synapses:
+            raise ValueError(f"{name}: n_synapses={n_synapses} but there are no pairs to connect")
+        check_value_spec(weight, owner=name, name="weight")
+        check_value_spec(delay, owner=name, name="delay", unit="ms", minimum=0.0)
+        streams = make_streams(seed, name)
+        keys = _sorted_uniform(n_synapses, total, streams.structure, pair_key_dtype(n_pre, n_post))
+        if not allow_self:  # slot r * width + c is the pair (r, c + (c >= r)) of the n_post-wide key space
+            rows = keys // width
+            keys += rows + (keys - rows * width >= rows)
+        indptr, indices = csr_from_sorted_keys(keys, n_pre, n_post)
+        return finish(indptr, indices, n_post, weight, delay, streams, name, allow_self=allow_self)
     if n_synapses > total:
         raise ValueError(f"{name}: n_synapses={n_synapses} exceeds the {total} available distinct pairs")
     check_value_spec(weight, owner=name, name="weight")
@@ -43,6 +56,21 @@ def fixed_total_number(n_pre, n_post, n_synapses, *, allow_self=True, seed=0, we
     indices = aligned_empty(n_synapses, index_dtype(n_post))
     indices[:] = cols
     return finish(indptr, indices, n_post, weight, delay, streams, name, allow_self=allow_self)
+
+
+def _sorted_uniform(n, total, rng, dtype):
+    """``n`` independent uniform draws from ``[0, total)``, sorted, in O(n): the floors of ``total`` times the
+    order statistics of ``n`` uniforms, which are the normalised partial sums of ``n + 1`` exponentials."""
+    keys = np.empty(n, dtype)
+    if n == 0:
+        return keys
+    gaps = rng.standard_exponential(n + 1)
+    np.cumsum(gaps, out=gaps)
+    scale = total / gaps[-1]
+    for a in range(0, n, 1 << 22):
+        b = min(a + (1 << 22), n)
+        keys[a:b] = np.minimum(np.floor(gaps[a:b] * scale), total - 1)
+    return keys
 
 
 def _distinct_sorted(n, total, rng):
