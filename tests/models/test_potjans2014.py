@@ -111,6 +111,30 @@ def test_potjans2014_psc_gives_the_psp():
     assert np.allclose(dc, 0.001 * 0.5 * 8.0 * np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100]) * w)
 
 
+def test_potjans2014_dc_background_and_thalamus_build():
+    """DC background: no Poisson sources, the full-scale mean Poisson input as I_e (the Poisson case has sqrt(k_scale)
+    of it from the scaled sources and adds the rest as DC); thalamus:
+    902 Poisson neurons to L4 and L6 only, NEST's synapse numbers scaled by k_scale, non-negative weights."""
+    scale = 0.02
+    net = potjans2014(scale, background="dc", thalamic=True, seed=1)
+    assert not any(p.endswith("_bg") for p in net.populations)
+    poisson = microcircuit_parameters(scale)
+    dc = microcircuit_parameters(scale, background="dc")
+    w_full = microcircuit_parameters(1.0)["w_ext"]
+    k_ext = np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100])
+    assert np.allclose(dc["dc"], poisson["dc"] + math.sqrt(scale) * 0.001 * 0.5 * 8.0 * k_ext * w_full)
+    assert np.all(dc["poisson_rate"] == 0)
+    for i, p in enumerate(POPS):
+        assert np.allclose(np.asarray(net.populations[p].I_e), dc["dc"][i], rtol=1e-5)
+    assert net.populations["TH"].n == 902
+    th = {name.split("->")[1]: p for name, p in net.projections.items() if name.startswith("TH->")}
+    assert set(th) == {"L4E", "L4I", "L6E", "L6I"}
+    full = 902.0 * 21915
+    want = math.log(1 - 0.0983) / math.log((full - 1) / full) * scale
+    assert th["L4E"].conn.nnz == round(want)
+    assert np.all(np.asarray(th["L4E"].conn.weights) > 0)
+
+
 def test_potjans2014_multapse_draw_is_uniform():
     conn = fixed_total_number(4, 5, 20000, allow_multapses=True, seed=1)
     pre = np.repeat(np.arange(4), np.diff(np.asarray(conn.indptr)))
