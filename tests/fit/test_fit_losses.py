@@ -258,8 +258,7 @@ def test_feature_loss_through_features_matches_finite_differences():
 
     names = ["first_spike_latency", "mean_isi", "ap_width"]
     kw = dict(stim_start=20.0, stim_end=290.0, features=names, ignore_first_isi=False)
-    with jax.enable_x64(True):
-        targets = electrophys_features(trace(jnp.array([40.0, 60.0])), dt, **kw)
+    targets = {"first_spike_latency": 20.5, "mean_isi": 59.0, "ap_width": 1.0}  # near p = (40, 60) ms
     f = lambda p: feature_loss(electrophys_features(trace(p), dt, **kw), targets,  # noqa: E731
                                weights={"first_spike_latency": 1.0, "mean_isi": 2.0, "ap_width": 0.5})
     g = fd_check(f, jnp.array([43.0, 55.0]), h=1e-4, rtol=1e-3)
