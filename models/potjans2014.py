@@ -31,12 +31,21 @@ at nest-simulator commit 09c1a3ccf^, the last before its removal), whose paramet
 Conventions (docs/conventions.md): NEST's delay ``d`` (on its grid) is brainsim's ``d + dt`` for exponential
 current synapses, and NEST's refractory period is brainsim's ``t_ref + dt``; both are applied here.
 
-Expected statistics (dt 0.1 ms, scale 0.1 for neurons and in-degrees, Poisson background, rates over 1 s after a
-500 ms transient): NEST 3.10 with the same parameters over 5 seeds (``tests/data/microcircuit_make_reference.py``
--> ``tests/data/microcircuit_nest.json``; the numbers and brainsim's are in that file and in
-``tests/models/test_potjans2014.py``). NEST's committed reference data of the example (scale 0.1, one seed):
-L23E 0.40, L23I 2.02, L4E 3.88, L4I 4.96, L5E 6.58, L5I 7.73, L6E 0.83, L6I 6.99 Hz. At full scale the example's
-single run gave ``FULL_MEAN_RATES`` (0.90, 2.97, 4.41, 5.88, 7.57, 8.63, 1.11, 7.83 Hz).
+Expected statistics (dt 0.1 ms, scale 0.1 for neurons and in-degrees, Poisson background, over 1 s after a 500 ms
+transient): NEST 3.10 with the same network over 5 seeds (``tests/data/microcircuit_make_reference.py`` ->
+``tests/data/microcircuit_nest.json``), rate (Hz) / mean CV ISI / synchrony (variance / mean of the population count
+in 3 ms bins), mean +- SD over seeds; brainsim seeds 0, 1, 2 in brackets (rates):
+
+- L23E 0.50 +- 0.03 / 0.49 / 5.7 +- 0.5 [0.51, 0.48, 0.45]; L23I 2.15 +- 0.03 / 0.53 / 3.2 +- 0.2 [2.23, 2.07, 2.12]
+- L4E 4.02 +- 0.03 / 0.58 / 6.1 +- 0.7 [4.09, 4.01, 4.05]; L4I 5.04 +- 0.04 / 0.60 / 2.4 +- 0.2 [5.05, 5.04, 4.99]
+- L5E 6.64 +- 0.26 / 0.61 / 5.4 +- 0.3 [6.85, 6.26, 6.79]; L5I 7.82 +- 0.05 / 0.61 / 1.2 +- 0.1 [7.88, 7.78, 7.86]
+- L6E 0.86 +- 0.03 / 0.49 / 1.8 +- 0.1 [0.84, 0.82, 0.78]; L6I 7.04 +- 0.04 / 0.59 / 1.1 +- 0.1 [7.03, 7.01, 7.04]
+
+brainsim's CV ISI lies within 0.035 of NEST's mean everywhere (L6I 0.61-0.63 against 0.59); its L2/3 synchrony is lower in two of the three seeds
+(L23E 6.3, 4.3, 4.4; L23I 3.7, 2.5, 2.4). ``tests/models/test_potjans2014.py`` checks seed 0 against NEST. NEST's
+committed reference data of the example (scale 0.1, one seed, 4 threads): L23E 0.40, L23I 2.02, L4E 3.88, L4I 4.96,
+L5E 6.58, L5I 7.73, L6E 0.83, L6I 6.99 Hz. At full scale the example's single run gave ``FULL_MEAN_RATES`` (0.90,
+2.97, 4.41, 5.88, 7.57, 8.63, 1.11, 7.83 Hz): rates depend on the scale, so compare at the same one.
 """
 
 import equinox as eqx
