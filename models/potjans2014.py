@@ -41,11 +41,12 @@ in 3 ms bins), mean +- SD over seeds; brainsim seeds 0, 1, 2 in brackets (rates)
 - L5E 6.64 +- 0.26 / 0.61 / 5.4 +- 0.3 [6.85, 6.26, 6.79]; L5I 7.82 +- 0.05 / 0.61 / 1.2 +- 0.1 [7.88, 7.78, 7.86]
 - L6E 0.86 +- 0.03 / 0.49 / 1.8 +- 0.1 [0.84, 0.82, 0.78]; L6I 7.04 +- 0.04 / 0.59 / 1.1 +- 0.1 [7.03, 7.01, 7.04]
 
-brainsim's CV ISI lies within 0.035 of NEST's mean everywhere (L6I 0.61-0.63 against 0.59); its L2/3 synchrony is lower in two of the three seeds
-(L23E 6.3, 4.3, 4.4; L23I 3.7, 2.5, 2.4). ``tests/models/test_potjans2014.py`` checks seed 0 against NEST. NEST's
-committed reference data of the example (scale 0.1, one seed, 4 threads): L23E 0.40, L23I 2.02, L4E 3.88, L4I 4.96,
-L5E 6.58, L5I 7.73, L6E 0.83, L6I 6.99 Hz. At full scale the example's single run gave ``FULL_MEAN_RATES`` (0.90,
-2.97, 4.41, 5.88, 7.57, 8.63, 1.11, 7.83 Hz): rates depend on the scale, so compare at the same one.
+brainsim's CV ISI lies within 0.035 of NEST's mean everywhere (L6I 0.61-0.63 against 0.59); its L2/3 synchrony is
+lower in two of the three seeds (L23E 6.3, 4.3, 4.4; L23I 3.7, 2.5, 2.4). ``tests/models/test_potjans2014.py``
+checks seed 0 against NEST. NEST's committed reference data of the example (scale 0.1, one seed, 4 threads): L23E
+0.40, L23I 2.02, L4E 3.88, L4I 4.96, L5E 6.58, L5I 7.73, L6E 0.83, L6I 6.99 Hz. At full scale the example's single
+run gave ``FULL_MEAN_RATES`` (0.90, 2.97, 4.41, 5.88, 7.57, 8.63, 1.11, 7.83 Hz): rates depend on the scale, so
+compare at the same one.
 """
 
 import equinox as eqx
