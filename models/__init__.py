@@ -16,6 +16,7 @@ from .cuba import cuba
 from .izhikevich2003 import izhikevich2003
 from .potjans2014 import POPULATIONS as POTJANS2014_POPULATIONS
 from .potjans2014 import PoissonCounts, PoissonCountsState, microcircuit_parameters, potjans2014, potjans2014_n
+from .synfire import packet_stats, psp_peak, pulse_packet, synfire_chain, volley_outcomes
 
 
 def _default_state(net, key, dt):
@@ -72,6 +73,10 @@ MODELS["potjans2014"] = ModelSpec(
     "potjans2014", potjans2014_n, recorded=POTJANS2014_POPULATIONS, build_takes_dt=True, min_neurons=40,
     description="Potjans & Diesmann 2014 cortical microcircuit (8 populations, iaf_psc_exp, Poisson background); "
     "n-neurons / 77169 scales neurons and in-degrees")
+MODELS["synfire"] = ModelSpec(
+    "synfire", synfire_chain, recorded=("packet",) + tuple(f"G{g}" for g in range(100)), dt=0.01, min_neurons=200,
+    description="Diesmann et al. 1999 synfire chain: groups of 100 LIF neurons (alpha currents, alpha-filtered "
+    "noise), a pulse packet of 90 spikes (sigma 1 ms) at 10 ms into the first")
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
         f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
@@ -81,4 +86,5 @@ for _state, (_g, _eta) in BRUNEL2000_STATES.items():
 
 __all__ = ["MODELS", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps", "PoissonJumpsState",
            "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003",
-           "microcircuit_parameters", "potjans2014", "potjans2014_n"]
+           "microcircuit_parameters", "packet_stats", "potjans2014", "potjans2014_n", "psp_peak", "pulse_packet",
+           "synfire_chain", "volley_outcomes"]
