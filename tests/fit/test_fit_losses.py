@@ -81,6 +81,9 @@ def test_trace_loss_reduces_to_normalised_mse_and_weighs_sweeps_alike():
                                trace_loss(v, vt, DT, smooth=None, windows=w), rtol=1e-6)
     weighted = trace_loss(v, vt, DT, smooth=None, sweep_weights=jnp.array([1.0, 0.0, 0.0]))
     np.testing.assert_allclose(weighted, per_sweep[0], rtol=1e-5)
+    multi = trace_loss(v, vt, DT, smooth=(None, 0.5, 2.0))
+    np.testing.assert_allclose(multi, plain + trace_loss(v, vt, DT, smooth=0.5) + trace_loss(v, vt, DT, smooth=2.0),
+                               rtol=1e-5)
 
 
 def test_trace_loss_gradient_moves_the_spike_and_matches_finite_differences():

@@ -9,7 +9,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .smoothing import check_pair, gaussian_smooth, positive
 
 
-def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"], dt: float, *, smooth: float = 5.0,
+def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"], dt: float, *, smooth=5.0,
                windows=None, t0: float = 0.0, normalize: bool = True, sweep_weights=None,
                eps: float = 1e-3) -> Float[Array, ""]:
     """Mean squared difference of Gaussian-smoothed traces inside time windows, each sweep normalised by its
@@ -20,12 +20,14 @@ def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"]
     traces with a Gaussian of s.d. ``smooth`` first (the voltage analogue of van Rossum's filter) makes a spike
     shifted by ``delta`` cost ``2 (1 - exp(-delta^2 / (4 smooth^2)))`` of a missing spike's cost: less than a
     missing spike for ``|delta| < 1.67 smooth``, and a gradient that moves the spike towards the target's.
-    ``smooth=None`` gives the plain (windowed, normalised) MSE.
+    ``smooth=None`` gives the plain (windowed, normalised) MSE. A sequence of scales, e.g. ``(None, 1.0, 5.0)``, sums
+    the losses at each (multi-scale: the wide scales shape the landscape far from the optimum, the narrow ones give
+    the precision near it).
 
     Args:
         v, v_target: traces ``(..., T)``, mV, time on the last axis; leading axes (sweeps, cells) are averaged.
         dt: sampling interval, ms.
-        smooth: Gaussian s.d., ms (default 5), or None.
+        smooth: Gaussian s.d., ms (default 5), None, or a sequence of these (the sum over scales).
         windows: ``[(start, stop), ...]`` in ms, the time windows compared (e.g. each step and the recovery after
             it); default the whole trace.
         t0: time of sample 0, ms.
@@ -38,6 +40,11 @@ def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"]
         A scalar: dimensionless with ``normalize``, mV^2 otherwise.
     """
     fn = "trace_loss"
+    if isinstance(smooth, (list, tuple)):
+        if not smooth:
+            raise ValueError(f"{fn}: smooth must be a scale in ms, None, or a non-empty sequence of them")
+        kw = dict(windows=windows, t0=t0, normalize=normalize, sweep_weights=sweep_weights, eps=eps)
+        return sum(trace_loss(v, v_target, dt, smooth=s, **kw) for s in smooth)
     v, vt = check_pair(fn, v, v_target, ("v", "v_target"))
     dt = positive(fn, "dt", dt, "ms")
     eps = positive(fn, "eps", eps, "mV^2")
