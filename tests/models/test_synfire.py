@@ -80,3 +80,13 @@ def test_propagation_and_failure_match_brian2():
             s_ours = out["sigma"][i * trials:(i + 1) * trials, -1]
             assert abs(a_ours.mean() - a_ref) < 3.0, (p, a_ours, a_ref)
             assert np.nanmean(s_ours) == pytest.approx(s_ref, abs=0.15), (p, s_ours, s_ref)
+
+
+def test_cli_runs_the_chain(tmp_path):
+    from brainsim.cli import run_model
+
+    summary = run_model("synfire", n_neurons=300, duration=30.0, dt=DT, out=str(tmp_path), progress=False,
+                        plot=False)
+    assert (tmp_path / "summary.json").exists()
+    # the volley of 90 spikes crosses the 3 groups: at least 90 spikes each besides the volley's
+    assert summary["model"] == "synfire" and summary["n_spikes"] >= 90 + 3 * 80
