@@ -1,0 +1,183 @@
+"""Fit the nine parameters of an AdEx neuron to Brian2's current-clamp sweeps read from NWB; report which of them the
+sweeps identify to 5 % by the Laplace approximation.
+
+tests/data/adex_fit_sweeps.nwb was made by tests/data/make_adex_fit_reference.py: Brian2 2.11 (forward Euler,
+dt 0.05 ms), Naud et al. (2008) "adapting" parameters (C 200 pF, g_L 12 nS, E_L -70 mV, V_T -50 mV, Delta_T 2 mV,
+tau_w 300 ms, a 2 nS, b 60 pA, V_reset -58 mV, v_peak 0 mV), four 260 ms sweeps with steps of -100, 200, 400 and
+800 pA from 20 to 220 ms (0, 0, 4 and 13 spikes), sampled every 0.1 ms, with 0.5 mV Gaussian measurement noise.
+brainsim's AdEx with Euler at dt 0.05 ms computes the same discrete model (RMS difference to the noisy data
+0.49-0.51 mV per sweep, the noise; every spike on the same step).
+
+Why not one plain fit: the recorded v is sampled after the reset (no spike peak) and a spike's step is discrete, so
+the gradient of a trace loss (brainsim's reset is detached) sees a spike's upswing but not that a shifted spike moves
+the whole trajectory after it; near threshold the upswing's sensitivity grows like exp((v - V_T)/Delta_T) and
+dominates. Measured: the multi-scale smoothed trace loss on the raw traces gives directional derivatives 2-10x the
+finite differences and a 9-parameter fit from 4 starts (+-20 %) went uphill; clipping both traces at -52 mV makes the
+derivatives match the finite differences (within ~30 %), but the fit then stalls at 5x the loss at the truth
+(V_T +10 %, b +45 %). What works here, in three stages of :func:`brainsim.fit.fit_parameters`:
+
+1. the subthreshold sweeps (-100, 200 pA; no spike, exact gradients): C, g_L, E_L, V_T, Delta_T, tau_w, a from 4
+   starts, plain normalised MSE;
+2. all sweeps, C, g_L and E_L frozen at stage 1's best: V_T, Delta_T, tau_w, a, b, V_reset from each start's stage-1
+   values, loss = the clipped multi-scale trace loss + an interval loss: the model's upward crossings of -45 mV
+   (interpolated between samples, so continuous) against the recording's (the last crossing before each reset),
+   first-spike latency and each interval ``t_k - stop_gradient(t_(k-1))``, whose gradient (with the previous
+   reset's time fixed) is the interval's own;
+3. all nine from stage 2's best start, small steps.
+
+Laplace: Gauss-Newton (the Hessian of the clipped MSE linearised around the optimum, a Gaussian likelihood with the
+known 0.5 mV noise; the exact Hessian through the spikes' upswings is indefinite there), through
+:func:`brainsim.fit.laplace`. A parameter is identifiable to 5 % when 3 Laplace s.d. < 5 %.
+"""
+
+import sys
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+pytest.importorskip("pynwb")
+
+from brainsim.fit import Parameter, Parameters, fit_parameters, laplace, read_current_clamp, simulate_sweeps  # noqa: E402
+from brainsim.fit.losses import trace_loss  # noqa: E402
+from brainsim.integrators import Euler  # noqa: E402
+from brainsim.neurons import AdEx  # noqa: E402
+
+DATA = Path(__file__).parents[1] / "data"
+sys.path.insert(0, str(DATA))
+from make_adex_fit_reference import DELAY, NOISE_MV, TRUE  # noqa: E402
+
+sys.path.remove(str(DATA))
+
+DT, CLIP, THETA, MAX_SPIKES, ISI_SCALE = 0.05, -52.0, -45.0, 16, 5.0  # ms, mV, mV, -, ms
+UNITS = dict(C_m="pF", g_L="nS", E_L="mV", V_T="mV", Delta_T="mV", tau_w="ms", a="nS", b="pA", v_reset="mV")
+VOLTAGES = ("E_L", "V_T", "v_reset")
+SUBTHRESHOLD = ("C_m", "g_L", "E_L")  # frozen in stage 2
+
+
+def recorded_crossings(v, dt):
+    """The recording's spike times (ms): the last upward crossing of THETA before each reset (a drop > 15 mV)."""
+    out = []
+    for r in np.nonzero(np.diff(v) < -15.0)[0] + 1:
+        k = r - 1
+        while v[k] >= THETA:
+            k -= 1
+        out.append((k + (THETA - v[k]) / (v[k + 1] - v[k])) * dt)
+    return np.array(out)
+
+
+def model_crossings(v, dt):
+    """The model's upward crossings of THETA (ms), interpolated; the first MAX_SPIKES (padded with the trace's end)."""
+    up = (v[:-1] < THETA) & (v[1:] >= THETA)
+    k = jnp.nonzero(up, size=MAX_SPIKES, fill_value=v.shape[0] - 2)[0]
+    return (k + (THETA - v[k]) / (v[k + 1] - v[k])) * dt
+
+
+def interval_targets(rec):
+    """First-spike latency and inter-spike intervals of every sweep, ``(n_sweeps, MAX_SPIKES)`` ms, and their mask."""
+    t = np.full((rec.n_sweeps, MAX_SPIKES), np.nan)
+    for i, v in enumerate(np.asarray(rec.response)):
+        s = recorded_crossings(v, rec.dt)
+        t[i, : len(s)] = s
+    intervals = np.diff(np.concatenate([np.full((rec.n_sweeps, 1), DELAY), t], axis=1), axis=1)
+    return np.nan_to_num(intervals), ~np.isnan(intervals)
+
+
+def make_losses(rec):
+    intervals, mask = interval_targets(rec)
+
+    def interval_loss(sim):
+        t = jax.vmap(lambda v: model_crossings(v, rec.dt))(sim)
+        prev = jnp.concatenate([jnp.full((t.shape[0], 1), DELAY), jax.lax.stop_gradient(t[:, :-1])], axis=1)
+        err = ((t - prev - intervals) / ISI_SCALE) ** 2
+        return jnp.sum(jnp.where(mask, err, 0.0)) / mask.sum()
+
+    def spiking_loss(model, target):
+        sim = simulate_sweeps(model, rec, DT)
+        smooth = trace_loss(jnp.minimum(sim, CLIP), jnp.minimum(target, CLIP), rec.dt, smooth=(None, 1.0, 5.0))
+        return smooth + interval_loss(sim)
+
+    return spiking_loss, mask
+
+
+def adam(lr, n):
+    return optax.adam(optax.join_schedules([optax.constant_schedule(lr), optax.exponential_decay(lr, n // 2, 0.1)],
+                                           [n // 2]))
+
+
+def gauss_newton_mse(rec, model0):
+    """The clipped MSE with the simulation linearised around ``model0``: its Hessian is the Gauss-Newton matrix."""
+    dyn0, static = eqx.partition(model0, eqx.is_inexact_array)
+
+    def clipped(dyn):
+        return jnp.minimum(simulate_sweeps(eqx.combine(dyn, static), rec, DT), CLIP)
+
+    def loss(model, target):
+        delta = jax.tree.map(lambda a, b: a - b, eqx.partition(model, eqx.is_inexact_array)[0], dyn0)
+        sim0, jv = jax.jvp(clipped, (dyn0,), (delta,))
+        return jnp.mean((jax.lax.stop_gradient(sim0) + jv - jnp.minimum(target, CLIP)) ** 2)
+
+    return loss
+
+
+def test_recover_adex_parameters_from_brian2_sweeps():
+    rec = read_current_clamp(DATA / "adex_fit_sweeps.nwb")
+    target = jnp.asarray(rec.response, jnp.float32)
+    sub = rec.sweeps([0, 1])
+    bounds = {n: (v - 10.0, v + 10.0) if n in VOLTAGES else (0.5 * v, 2.0 * v) for n, v in TRUE.items()}
+    every = Parameters(*[Parameter(n, lambda m, n=n: getattr(m, n), *bounds[n], unit=UNITS[n]) for n in TRUE])
+    cell = AdEx(1, integrator=Euler())  # Brette-Gerstner defaults (v_peak 0 mV, no refractory time), overwritten
+    # 4 starts: each positive parameter within [0.8, 1.25] x truth (log-uniform), each voltage within +-4 mV
+    rng = np.random.default_rng(1)
+    start = {n: v + rng.uniform(-4, 4, 4) if n in VOLTAGES else v * np.exp(rng.uniform(np.log(0.8), np.log(1.25), 4))
+             for n, v in TRUE.items()}
+    raw0 = {n: every[n].inverse(jnp.asarray(start[n], jnp.float32)) for n in TRUE}
+
+    def raw(n, value):
+        return every[n].inverse(jnp.asarray(value, jnp.float32))
+
+    # 1. subthreshold sweeps: no spikes, exact gradients (b, V_reset do not act)
+    p1 = every.freeze(["b", "v_reset"])
+    base1 = every.apply(cell, {n: raw0[n][0] for n in TRUE})
+
+    def sub_loss(model, target):
+        return trace_loss(simulate_sweeps(model, sub, DT), target, sub.dt, smooth=None)
+
+    r1 = fit_parameters(sub_loss, base1, p1, jnp.asarray(sub.response, jnp.float32),
+                        starts={n: raw0[n] for n in p1.names}, n_steps=150, optimizer=adam(0.05, 150), log_every=10)
+    # 2. every sweep, C, g_L, E_L frozen at stage 1's best start
+    spiking_loss, mask = make_losses(rec)
+    assert mask.sum(axis=1).tolist() == [0, 0, 4, 13]
+    p2 = every.freeze(list(SUBTHRESHOLD))
+    base2 = every.apply(cell, {n: raw(n, r1.values[n]) if n in SUBTHRESHOLD else raw0[n][0] for n in TRUE})
+    starts2 = {n: raw(n, r1.fitted_values[n]) if n in p1.names else raw0[n] for n in p2.names}
+    r2 = fit_parameters(spiking_loss, base2, p2, target, starts=starts2, n_steps=300, optimizer=adam(0.03, 300),
+                        log_every=10)
+    # 3. all nine from stage 2's best start
+    start3 = {n: raw(n, r2.values[n] if n in p2.names else r1.values[n])[None] for n in TRUE}
+    r3 = fit_parameters(spiking_loss, cell, every, target, starts=start3, n_steps=100, optimizer=adam(0.01, 100),
+                        log_every=10)
+    loss_truth = float(spiking_loss(every.apply(cell, {n: raw(n, v) for n, v in TRUE.items()}), target))
+    errors = {n: float(r3.values[n]) / v - 1.0 for n, v in TRUE.items()}
+    n_sim = r1.n_evaluations + r2.n_evaluations + r3.n_evaluations
+    info = (errors, r3.table(), r3.loss, loss_truth, r2.losses, n_sim)
+    assert r3.loss < 1.1 * loss_truth, info  # measured 0.01168 vs 0.01133 at the truth
+
+    unc = laplace(r3, gauss_newton_mse(rec, r3.model), target, nll_scale=target.size / (2 * NOISE_MV**2),
+                  threshold=0.05 / 3)
+    info += (unc.relative_std,)
+    identified = {n for n in TRUE if unc.identifiable[n]}
+    # measured (relative Laplace s.d.; error of the fit): C 0.22 %, g_L 0.19 %, E_L 0.012 %, V_T 0.14 %,
+    # tau_w 1.3 %, b 0.54 %, V_reset 0.043 % (errors 0.03-0.9 %); Delta_T 3.2 % (error -6.0 %), a 3.4 % (-2.8 %)
+    assert identified == set(TRUE) - {"Delta_T", "a"}, info
+    for n in identified:
+        assert abs(errors[n]) < 0.05, (n, info)
+    # Delta_T and a: not identifiable to 5 % from these sweeps (3 s.d. > 5 %), but the truth is within the
+    # uncertainty: the fit is within 3 s.d. and 10 %
+    for n in ("Delta_T", "a"):
+        assert 0.05 / 3 < unc.relative_std[n] < 0.1, (n, info)
+        assert abs(errors[n]) < min(0.1, 3.0 * unc.relative_std[n]), (n, info)
