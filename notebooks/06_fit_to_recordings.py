@@ -34,6 +34,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
+import brainsim
 from brainsim.fit import Parameter, Parameters, fit_parameters, laplace, read_current_clamp, simulate_sweeps
 from brainsim.fit.plot import plot_losses, plot_parameters, plot_traces
 from brainsim.integrators import RK4
@@ -43,9 +44,7 @@ from brainsim.neurons import HH
 SMALL = os.environ.get("BRAINSIM_NB_SMALL") == "1"
 N_STEPS, N_STARTS = (20, 2) if SMALL else (400, 5)
 DT = 0.05  # ms; the recording's 0.1 ms sampling interval is 2 steps
-DATA = Path("..") / "tests" / "data" / "hh_fit_sweeps.nwb"
-if not DATA.exists():  # run from the repository root
-    DATA = Path("tests") / "data" / "hh_fit_sweeps.nwb"
+DATA = Path(brainsim.__file__).resolve().parents[1] / "tests" / "data" / "hh_fit_sweeps.nwb"
 
 # %% [markdown]
 # ## The recording
