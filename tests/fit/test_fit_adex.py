@@ -124,7 +124,11 @@ def gauss_newton_mse(rec, model0):
     return loss
 
 
-def test_recover_adex_parameters_from_brian2_sweeps():
+def fit_adex(seed=1):
+    """The three-stage fit from 4 starts (drawn with ``numpy.random.default_rng(seed)``) and its Laplace
+    uncertainty: ``{"errors", "values", "loss", "loss_truth", "n_sim", "stage_losses", "laplace", "result"}``;
+    ``n_sim``: loss evaluations (each with its gradient) per stage, stage 1 on the two subthreshold sweeps, stages
+    2 and 3 on all four."""
     rec = read_current_clamp(DATA / "adex_fit_sweeps.nwb")
     target = jnp.asarray(rec.response, jnp.float32)
     sub = rec.sweeps([0, 1])
@@ -132,7 +136,7 @@ def test_recover_adex_parameters_from_brian2_sweeps():
     every = Parameters(*[Parameter(n, lambda m, n=n: getattr(m, n), *bounds[n], unit=UNITS[n]) for n in TRUE])
     cell = AdEx(1, integrator=Euler())  # Brette-Gerstner defaults (v_peak 0 mV, no refractory time), overwritten
     # 4 starts: each positive parameter within [0.8, 1.25] x truth (log-uniform), each voltage within +-4 mV
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     start = {n: v + rng.uniform(-4, 4, 4) if n in VOLTAGES else v * np.exp(rng.uniform(np.log(0.8), np.log(1.25), 4))
              for n, v in TRUE.items()}
     raw0 = {n: every[n].inverse(jnp.asarray(start[n], jnp.float32)) for n in TRUE}
@@ -162,17 +166,25 @@ def test_recover_adex_parameters_from_brian2_sweeps():
     r3 = fit_parameters(spiking_loss, cell, every, target, starts=start3, n_steps=100, optimizer=adam(0.01, 100),
                         log_every=10)
     loss_truth = float(spiking_loss(every.apply(cell, {n: raw(n, v) for n, v in TRUE.items()}), target))
-    errors = {n: float(r3.values[n]) / v - 1.0 for n, v in TRUE.items()}
-    n_sim = r1.n_evaluations + r2.n_evaluations + r3.n_evaluations
-    info = (errors, r3.table(), r3.loss, loss_truth, r2.losses, n_sim)
-    assert r3.loss < 1.1 * loss_truth, info  # measured 0.01168 vs 0.01133 at the truth
-
     unc = laplace(r3, gauss_newton_mse(rec, r3.model), target, nll_scale=target.size / (2 * NOISE_MV**2),
                   threshold=0.05 / 3)
-    info += (unc.relative_std,)
+    return dict(errors={n: float(r3.values[n]) / v - 1.0 for n, v in TRUE.items()},
+                values={n: float(v) for n, v in r3.values.items()}, loss=r3.loss, loss_truth=loss_truth,
+                n_sim=(r1.n_evaluations, r2.n_evaluations, r3.n_evaluations),
+                stage_losses=(r1.losses, r2.losses, r3.losses), laplace=unc, result=r3)
+
+
+def test_recover_adex_parameters_from_brian2_sweeps():
+    out = fit_adex(seed=1)
+    errors, unc = out["errors"], out["laplace"]
+    info = (errors, out["result"].table(unc.std), out["loss"], out["loss_truth"], out["stage_losses"],
+            unc.relative_std)
+    assert out["loss"] < 1.1 * out["loss_truth"], info  # measured 0.01168 vs 0.01133 at the truth
     identified = {n for n in TRUE if unc.identifiable[n]}
-    # measured (relative Laplace s.d.; error of the fit): C 0.22 %, g_L 0.19 %, E_L 0.012 %, V_T 0.14 %,
-    # tau_w 1.3 %, b 0.54 %, V_reset 0.043 % (errors 0.03-0.9 %); Delta_T 3.2 % (error -6.0 %), a 3.4 % (-2.8 %)
+    # measured (relative Laplace s.d.; error of the fit): C 0.24 %, g_L 0.18 %, E_L 0.012 %, V_T 0.20 %,
+    # tau_w 1.2 %, b 0.50 %, V_reset 0.042 % (errors 0.03-0.9 %); Delta_T 3.2 % (error -6.0 %), a 2.8 % (-2.8 %).
+    # V_reset's error is 10 s.d. and E_L's 2.5: the fit minimises the spiking loss, not the MSE whose curvature the
+    # Laplace s.d. measures (a bias of the loss, below 0.5 %)
     assert identified == set(TRUE) - {"Delta_T", "a"}, info
     for n in identified:
         assert abs(errors[n]) < 0.05, (n, info)
@@ -181,3 +193,28 @@ def test_recover_adex_parameters_from_brian2_sweeps():
     for n in ("Delta_T", "a"):
         assert 0.05 / 3 < unc.relative_std[n] < 0.1, (n, info)
         assert abs(errors[n]) < min(0.1, 3.0 * unc.relative_std[n]), (n, info)
+
+
+if __name__ == "__main__":  # the numbers of benchmarks/results/fit_adex.md: python tests/fit/test_fit_adex.py [seed]
+    import time
+
+    seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fit_adex(seed)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    unc = out["laplace"]
+    print(f"seed {seed}: loss {out['loss']:.5f} (truth {out['loss_truth']:.5f}), loss evaluations with gradient "
+          f"per stage {out['n_sim']} (stage 1: 2 sweeps each, stages 2-3: 4), wall {wall:.1f} s, CPU {cpu:.1f} s; "
+          "stage losses per start:",
+          *[np.round(x, 5).tolist() for x in out["stage_losses"]])
+    print("| parameter | true | fitted | error | Laplace s.d. | relative s.d. | identifiable to 5 % (3 s.d.) |")
+    print("|---|---|---|---|---|---|---|")
+    for n, v in TRUE.items():
+        print(f"| {n} ({UNITS[n]}) | {v:g} | {out['values'][n]:.4g} | {100 * out['errors'][n]:+.2f} % | "
+              f"{float(unc.std[n]):.3g} | {100 * float(unc.relative_std[n]):.3f} % | {unc.identifiable[n]} |")
+    sd = np.sqrt(np.diag(unc.covariance))
+    corr = unc.covariance / np.outer(sd, sd)
+    for n in ("Delta_T", "a"):
+        i = unc.names.index(n)
+        order = np.argsort(-np.abs(corr[i]))[1:4]
+        print(f"{n}: strongest Laplace correlations", {unc.names[j]: round(float(corr[i, j]), 3) for j in order})
