@@ -13,6 +13,7 @@ from .brunel2000 import PoissonJumps, PoissonJumpsState, brunel2000, brunel2000_
 from .coba import coba
 from .cobahh import cobahh, cobahh_initial_state
 from .cuba import cuba
+from .hpc_benchmark import hpc_benchmark, hpc_benchmark_n, hpc_parameters, psc_over_psp
 from .izhikevich2003 import izhikevich2003
 from .potjans2014 import POPULATIONS as POTJANS2014_POPULATIONS
 from .potjans2014 import PoissonCounts, PoissonCountsState, microcircuit_parameters, potjans2014, potjans2014_n
@@ -77,6 +78,10 @@ MODELS["synfire"] = ModelSpec(
     "synfire", synfire_chain, recorded=("packet",) + tuple(f"G{g}" for g in range(100)), dt=0.01, min_neurons=200,
     description="Diesmann et al. 1999 synfire chain: groups of 100 LIF neurons (alpha currents, alpha-filtered "
     "noise), a pulse packet of 90 spikes (sigma 1 ms) at 10 ms into the first")
+MODELS["hpc_benchmark"] = ModelSpec(
+    "hpc_benchmark", hpc_benchmark_n, min_neurons=23, build_takes_dt=True,
+    description="NEST's HPC benchmark: balanced iaf_psc_alpha network, power-law STDP on E->E; n-neurons / 11250 "
+    "scales the neurons (in-degrees stay 9000 E + 2250 I)")
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
         f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
@@ -85,6 +90,8 @@ for _state, (_g, _eta) in BRUNEL2000_STATES.items():
         f"(g {_g}, eta {_eta})")
 
 __all__ = ["MODELS", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps", "PoissonJumpsState",
-           "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "izhikevich2003",
-           "microcircuit_parameters", "packet_stats", "potjans2014", "potjans2014_n", "psp_peak", "pulse_packet",
+           "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "hpc_benchmark",
+           "hpc_benchmark_n", "hpc_parameters", "izhikevich2003",
+           "microcircuit_parameters", "packet_stats", "potjans2014", "potjans2014_n", "psc_over_psp", "psp_peak",
+           "pulse_packet",
            "synfire_chain", "volley_outcomes"]

@@ -56,14 +56,14 @@ class PairSTDP(AbstractWeightRule):
 
     NEST's ``stdp_pl_synapse_hom`` with ``lambda``, ``alpha``, ``mu``, ``tau_plus`` and the postsynaptic neuron's
     ``tau_minus`` (weights in pA) is ``PairSTDP(tau_plus, tau_minus, a_plus=lambda, a_minus=lambda * alpha,
-    w_min=0, w_max=inf, mu=mu, w0=1.0, weight_dependence="power_law")`` with all-to-all pairing, up to the timing
-    conventions: NEST pairs a presynaptic spike as it arrives at the synapse (after the connection's delay) with
-    postsynaptic spikes at the soma and applies the changes when the presynaptic spike is delivered, brainsim pairs
-    the spikes at emission and applies each change in the step of the later spike. ``dendritic_delay`` (steps,
-    static, default 0) makes the rule see each postsynaptic spike that many steps after its emission, as if it
-    travelled back to the synapse: NEST's STDP synapses take their whole delay as dendritic (a pair counts at
-    ``t_post + delay - t_pre``, so synchronous spikes potentiate), and NEST's delay in steps (``round(delay / dt)``,
-    not brainsim's delay, which is one step longer for current synapses) pairs the spikes as NEST does.
+    w_min=0, w_max=inf, mu=mu, w0=1.0, weight_dependence="power_law", dendritic_delay=round(delay / dt))`` with
+    all-to-all pairing. ``dendritic_delay`` (steps, static, default 0) makes the rule see each postsynaptic spike
+    that many steps after its emission, as if it travelled back to the synapse: NEST's STDP synapses take their whole
+    delay as dendritic, so a pair counts at ``t_post + delay - t_pre`` (synchronous spikes potentiate), and NEST's
+    delay in steps (not brainsim's delay, which is one step longer for current synapses) pairs the spikes as NEST
+    does. NEST applies the changes lazily, when a presynaptic spike is delivered; brainsim in the step the rule sees
+    the later spike of a pair, so NEST's weights read at a given time lack the potentiation by postsynaptic spikes
+    since each synapse's last presynaptic spike.
 
     Pairing: ``"all_to_all"`` (each spike adds 1 to its trace: every pre spike pairs with every post spike) or
     ``"nearest"`` (the trace is set to 1: a post spike pairs with the latest pre spike only and a pre spike with the
