@@ -378,7 +378,7 @@ def _parser():
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a reference model, print a summary, write summary.json and raster.png")
     run.add_argument("model", help="model name (coba, cuba, cobahh, izhikevich2003, brunel2000_sr, brunel2000_ai, "
-                     "brunel2000_si_fast, brunel2000_si_slow, potjans2014, synfire)")
+                     "brunel2000_si_fast, brunel2000_si_slow, potjans2014, synfire, hpc_benchmark)")
     run.add_argument("--n-neurons", type=int, default=4000, help="network size (at least 3)")
     run.add_argument("--duration", type=float, default=1000.0, help="ms, a whole number of steps (0: empty run)")
     run.add_argument("--dt", type=float, default=None, help="ms, > 0 (default: the model's, 0.1 for most)")
