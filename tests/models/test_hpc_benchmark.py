@@ -111,7 +111,7 @@ def test_hpc_static_rates_match_nest():
 def test_hpc_plastic_runs_away_like_nest():
     """Power-law STDP with NEST's pairing: activity and E->E weights run away within 300 ms in NEST (all 4 seeds:
     E rate > 160 Hz, weight SD > 490 pA) and in brainsim (seed 1: E rate > 100 Hz, weight SD > 300 pA, mean up by
-    > 100 pA, a few weights near 0). About 60 s on one core; pairing at emission instead (no dendritic delay, seed 0)
+    > 100 pA, a few weights near 0). About 25 s on one core; pairing at emission instead (no dendritic delay, seed 0)
     does not run away (module docstring), the dendritic delay's timing is tested in test_stdp_power_law.py."""
     ref = REF[f"{SCALE:g},{K_SCALE:g}"]
     assert all(r["rate_e"] > 160 and r["w"]["sd"] > 490 and r["w"]["q01"] < 20 for r in ref["runs"])
