@@ -25,7 +25,12 @@ derivatives match the finite differences (within ~30 %), but the fit then stalls
    (interpolated between samples, so continuous) against the recording's (the last crossing before each reset),
    first-spike latency and each interval ``t_k - stop_gradient(t_(k-1))``, whose gradient (with the previous
    reset's time fixed) is the interval's own;
-3. all nine from stage 2's best start, small steps.
+3. all nine from stage 2's best start, small steps;
+4. CMA-ES (``method="cmaes"``, 60 generations of 16, sigma 0.03 in raw units) on the clipped MSE from stage 3's
+   optimum. The gradient stages stop where the gradient of a piecewise-smooth loss vanishes (a spike moving to
+   another step is invisible to it): measured on the bursting fit, the clipped MSE falls monotonically along the
+   line from stage 3's optimum to the truth (0.209 -> 0.196 mV^2) and Delta_T was 12 % off; CMA-ES sees the jumps
+   and brings it to 1.8 %.
 
 Laplace: Gauss-Newton (the Hessian of the clipped MSE linearised around the optimum, a Gaussian likelihood with the
 known 0.5 mV noise; the exact Hessian through the spikes' upswings is indefinite there), through
@@ -128,12 +133,12 @@ def gauss_newton_mse(rec, model0):
     return loss
 
 
-def fit_adex(seed=1, pattern="adapting"):
+def fit_adex(seed=1, pattern="adapting", cmaes_generations=60):
     """The three-stage fit from 4 starts (drawn with ``numpy.random.default_rng(seed)``) and its Laplace
     uncertainty: ``{"errors", "values", "loss", "loss_truth", "n_sim", "stage_losses", "laplace", "result",
     "spikes", "mse"}`` (``mse``: the clipped MSE, mV^2, at the fit and at the truth);
-    ``n_sim``: loss evaluations (each with its gradient) per stage, stage 1 on the two subthreshold sweeps, stages
-    2 and 3 on all four."""
+    ``n_sim``: loss evaluations per stage (stages 1-3 each with its gradient, 4 forward only), stage 1 on the two
+    subthreshold sweeps, stages 2-4 on all four."""
     true, _, path = PATTERNS[pattern]
     rec = read_current_clamp(path)
     target = jnp.asarray(rec.response, jnp.float32)
@@ -170,26 +175,36 @@ def fit_adex(seed=1, pattern="adapting"):
     start3 = {n: raw(n, r2.values[n] if n in p2.names else r1.values[n])[None] for n in true}
     r3 = fit_parameters(spiking_loss, cell, every, target, starts=start3, n_steps=100, optimizer=adam(0.01, 100),
                         log_every=10)
+    n_sim = [r1.n_evaluations, r2.n_evaluations, r3.n_evaluations, 0]
+    if cmaes_generations:  # 4. CMA-ES on the clipped MSE from stage 3's optimum: it sees spikes move to other steps
+        def clipped_mse(model, target):
+            return jnp.mean((jnp.minimum(simulate_sweeps(model, rec, DT), CLIP) - jnp.minimum(target, CLIP)) ** 2)
+
+        r3 = fit_parameters(clipped_mse, cell, every, target, starts={n: r3.raw[n][None] for n in true},
+                            method="cmaes", n_steps=cmaes_generations, population=16, sigma=0.03,
+                            key=jax.random.PRNGKey(seed), log_every=10)
+        n_sim[3] = r3.n_evaluations
     truth = every.apply(cell, {n: raw(n, v) for n, v in true.items()})
     loss_truth = float(spiking_loss(truth, target))
+    loss_fit = float(spiking_loss(r3.model, target))
     mse = gauss_newton_mse(rec, truth)  # at the truth itself: the clipped MSE
     mse_fit_truth = (float(gauss_newton_mse(rec, r3.model)(r3.model, target)), float(mse(truth, target)))
     unc = laplace(r3, gauss_newton_mse(rec, r3.model), target, nll_scale=target.size / (2 * NOISE_MV**2),
                   threshold=0.05 / 3)
     return dict(errors={n: float(r3.values[n]) / v - 1.0 for n, v in true.items()},
-                values={n: float(v) for n, v in r3.values.items()}, loss=r3.loss, loss_truth=loss_truth,
-                n_sim=(r1.n_evaluations, r2.n_evaluations, r3.n_evaluations),
+                values={n: float(v) for n, v in r3.values.items()}, loss=loss_fit, loss_truth=loss_truth,
+                n_sim=tuple(n_sim),
                 stage_losses=(r1.losses, r2.losses, r3.losses), laplace=unc, result=r3,
                 spikes=mask.sum(axis=1).tolist(), mse=mse_fit_truth)
 
 
 def check_fit(out, spikes):
-    """Common checks: the spikes found, the loss reached, the 5 % split by the Laplace s.d. and the errors."""
+    """Common checks: the spikes found, the MSE reached, the 5 % split by the Laplace s.d. and the errors."""
     assert out["spikes"] == spikes  # spikes found in the recording, per sweep (Brian2's counts)
     errors, unc = out["errors"], out["laplace"]
-    info = (errors, out["result"].table(unc.std), out["loss"], out["loss_truth"], out["stage_losses"],
+    info = (errors, out["result"].table(unc.std), out["mse"], out["loss"], out["loss_truth"], out["stage_losses"],
             unc.relative_std)
-    assert out["loss"] < 1.1 * out["loss_truth"], info
+    assert out["mse"][0] < 1.03 * out["mse"][1], info  # the clipped MSE at the fit near the truth's
     identified = {n for n in errors if unc.identifiable[n]}
     assert identified == set(errors) - {"Delta_T", "a"}, info
     for n in identified:
@@ -199,36 +214,37 @@ def check_fit(out, spikes):
 
 
 def test_recover_adex_parameters_from_brian2_sweeps():
-    # measured (relative Laplace s.d.; error of the fit): C 0.24 %, g_L 0.18 %, E_L 0.012 %, V_T 0.20 %,
-    # tau_w 1.2 %, b 0.50 %, V_reset 0.042 % (errors 0.03-0.9 %); Delta_T 3.2 % (error -6.0 %), a 2.8 % (-2.8 %);
-    # loss 0.01168 vs 0.01133 at the truth. The errors of V_reset (10 s.d.), E_L (2.5) and Delta_T (1.8) exceed
-    # what the noise explains: the fit minimises the spiking loss, and the clipped MSE is lower at the truth
-    # (0.201 mV^2) than at the fit (0.278): a bias of the loss and optimiser, not of the data. Other starts
-    # (default_rng(0)) give the same split, Delta_T -4.6 % (s.d. 4.9 %) and a +13 % (s.d. 2.0 %)
+    # measured (error of the fit; relative Laplace s.d.): C +1.4 % (0.25 %), g_L -0.38 % (0.19 %), E_L -0.01 %
+    # (0.012 %), V_T +0.06 % (0.072 %), tau_w +0.19 % (1.2 %), b -0.01 % (0.46 %), V_reset +0.14 % (0.042 %);
+    # Delta_T -5.4 % (3.3 %), a +0.99 % (2.9 %); clipped MSE 0.2047 mV^2 at the fit, 0.2011 at the truth. C's error
+    # is 6 s.d.: the fit is not quite at the likelihood's optimum. Other starts (default_rng(0)) give the same split
+    # and C +1.3 %, Delta_T -3.9 % (s.d. 4.2 %), a +12.6 % (s.d. 2.1 %: 6 s.d. off; MSE 0.2028)
     check_fit(fit_adex(seed=1), [0, 0, 4, 13])
 
 
 @pytest.mark.slow
 def test_recover_bursting_adex_parameters_from_brian2_sweeps():
-    # Naud et al.'s regular bursting (V_reset -46 mV above V_T): measured C +0.96 %, g_L -1.8 %, E_L -0.11 %,
-    # V_T -0.49 %, tau_w -1.8 %, b +0.09 %, V_reset +0.32 % (relative s.d. 0.016-0.33 %); Delta_T -11.9 % (s.d.
-    # 2.2 %: 5.5 s.d. off) and a +2.5 % (2.5 %); loss 0.03044 vs 0.03059 at the truth, clipped MSE 0.209 vs 0.196
+    # Naud et al.'s regular bursting (V_reset -46 mV above V_T): measured errors C +0.18 %, g_L -0.74 %, E_L -0.01 %,
+    # V_T -0.08 %, tau_w -0.82 %, b +0.20 %, V_reset +0.12 % (relative s.d. 0.019-0.36 %); Delta_T -1.75 % (s.d.
+    # 1.8 %), a +3.9 % (s.d. 2.3 %): all nine within 5 %, Delta_T and a not identifiable to 5 % by 3 s.d.; clipped
+    # MSE 0.1956 mV^2 at the fit, 0.1957 at the truth (without stage 4: 0.209, Delta_T -11.9 %)
     check_fit(fit_adex(seed=1, pattern="regular_bursting"), [0, 0, 5, 9])
 
 
-if __name__ == "__main__":  # benchmarks/results/fit_adex.md: python tests/fit/test_fit_adex.py [seed [pattern]]
+if __name__ == "__main__":  # benchmarks/results/fit_adex.md: python tests/fit/test_fit_adex.py [seed [pattern [gens]]]
     import time
 
     seed = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     pattern = sys.argv[2] if len(sys.argv) > 2 else "adapting"
     true = PATTERNS[pattern][0]
     t0, c0 = time.perf_counter(), time.process_time()
-    out = fit_adex(seed, pattern)
+    out = fit_adex(seed, pattern, int(sys.argv[3]) if len(sys.argv) > 3 else 60)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     unc = out["laplace"]
     print(f"{pattern}, seed {seed}, spikes per sweep {out['spikes']}: loss {out['loss']:.5f} (truth "
-          f"{out['loss_truth']:.5f}), loss evaluations with gradient "
-          f"per stage {out['n_sim']} (stage 1: 2 sweeps each, stages 2-3: 4), wall {wall:.1f} s, CPU {cpu:.1f} s; "
+          f"{out['loss_truth']:.5f}), loss evaluations per stage "
+          f"{out['n_sim']} (1-3 with gradient, 4 forward only; stage 1: 2 sweeps each, 2-4: 4), wall {wall:.1f} s, "
+          f"CPU {cpu:.1f} s; "
           f"clipped MSE at the fit {out['mse'][0]:.4f} mV^2, at the truth {out['mse'][1]:.4f}; stage losses per start:",
           *[np.round(x, 5).tolist() for x in out["stage_losses"]])
     print("| parameter | true | fitted | error | Laplace s.d. | relative s.d. | identifiable to 5 % (3 s.d.) |")
