@@ -21,7 +21,9 @@
 # or Crank-Nicolson, the same compartments, the same channel update). Here: a dentate gyrus granule cell
 # reconstructed by NeuroMorpho.org (the SWC file that brian2 ships; a copy is in the repository's tests), Hodgkin-Huxley
 # channels everywhere, a current step into the soma, the voltage drawn on the morphology at a few times, and then two
-# channel densities fitted to NEURON's voltage trace by gradient descent through the simulation.
+# channel densities fitted to NEURON's voltage trace by gradient descent through the simulation. Then densities that
+# change with the distance from the soma, a voltage clamp, and two reduced cells: the ball-and-stick cell and
+# Pinsky and Rinzel's two-compartment burster.
 
 # %%
 import os
@@ -35,7 +37,18 @@ import numpy as np
 import optax
 
 import brainsim as bs
-from brainsim.compartments import Cells, IClamp, compartmentalise, integrate, read_swc
+from brainsim.compartments import (
+    Cells,
+    IClamp,
+    PinskyRinzel,
+    SEClamp,
+    along_path,
+    ball_and_stick,
+    compartmentalise,
+    integrate,
+    path_distance,
+    read_swc,
+)
 from brainsim.compartments.channels import HHChannel
 from brainsim.plot import morphology
 
@@ -151,4 +164,89 @@ axes[1].axhline(36.0, ls=":", c="C1")
 axes[1].set_xlabel("step")
 axes[1].set_ylabel("mS/cm^2")
 axes[1].legend()
+plt.tight_layout()
+
+
+# %% [markdown]
+# ## Densities that change along the dendrites
+# `along_path` evaluates a profile of the path distance from the soma (NEURON's `h.distance`) at every compartment's
+# midpoint: here the K density of the dendrites falls linearly from 36 mS/cm^2 at the soma to 6 at 300 um (clipped
+# there), the soma keeps 36. Profiles (`Linear`, `Exponential`, `Sigmoid` or any function) are differentiable in
+# their parameters, so a fit can adjust a gradient of densities.
+
+# %%
+d = path_distance(tree)
+g_k = along_path(tree, lambda x: jnp.maximum(36.0 - 0.1 * x, 6.0), kinds="dend", outside=36.0)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+morphology(tree, d, label="path distance from the soma (um)", ax=axes[0])
+morphology(tree, np.asarray(g_k), label="g_K (mS/cm^2)", ax=axes[1])
+plt.tight_layout()
+graded = Cells(1, tree, [HHChannel(g_K=g_k)], Ra=100.0)
+v_graded = np.asarray(run(graded)["v"])[:, 0]
+fig, ax = plt.subplots(figsize=(8, 3))
+ax.plot(t, v[:, tip], label="uniform g_K")
+ax.plot(t, v_graded[:, tip], label="g_K falling with distance")
+ax.set_xlabel("t (ms)")
+ax.set_ylabel("v at the far tip (mV)")
+ax.legend()
+
+# %% [markdown]
+# ## A voltage clamp at the soma
+# `SEClamp` is NEURON's single-electrode clamp (series resistance `rs`, levels of command voltage); its current is
+# recorded as `("seclamp",)` (`tests/compartments/test_seclamp_neuron.py` matches NEURON's SEClamp to 1e-9 mV and
+# 1e-4 pA). A step of the soma from -65 to -20 mV draws tens of nA: the fast inward Na current, then the outward K
+# current of the whole cell. Through NEURON's default 1 MOhm that current drops tens of mV across the electrode, so
+# the soma escapes the clamp (it fires and settles near -31 mV instead of -20); with 0.01 MOhm the clamp holds, while
+# the far dendrites still fire their own spike (the space-clamp problem of a branched cell).
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 3))
+for rs, ls in ((1.0, "-"), (0.01, "--")):
+    vc = SEClamp(0, durs=(2.0, 10.0, 5.0), amps=(-65.0, -20.0, -65.0), rs=rs)
+    _, rec = jax.jit(lambda c, vc=vc: integrate(c, 17.0, DT, clamps=[vc],
+                                                record={"v": ("v", [0, tip]), "i": ("seclamp",)}))(cells)
+    tc = DT * np.arange(1, rec["i"].shape[0] + 1)
+    axes[0].plot(tc, np.asarray(rec["v"])[:, 0, 0], "C0" + ls, label=f"soma, rs {rs:g} MOhm")
+    axes[0].plot(tc, np.asarray(rec["v"])[:, 0, 1], "C1" + ls, label=f"far tip, rs {rs:g} MOhm")
+    axes[1].plot(tc, np.asarray(rec["i"])[:, 0, 0] / 1e3, "C2" + ls, label=f"rs {rs:g} MOhm")
+axes[0].set_ylabel("v (mV)")
+axes[1].set_ylabel("clamp current (nA, into the cell)")
+for ax in axes:
+    ax.set_xlabel("t (ms)")
+    ax.legend(fontsize=8)
+plt.tight_layout()
+
+# %% [markdown]
+# ## Reduced cells: ball-and-stick and Pinsky-Rinzel
+# `ball_and_stick(n)` builds NEURON's tutorial cell (an HH soma and a passive dendrite cut by the d_lambda rule);
+# it matches NEURON to 1e-6 mV and a network of 100 of them, with synapses on the dendrites, gives NEURON's spike
+# times to 1e-6 ms (`tests/compartments/test_ball_and_stick*.py`). `PinskyRinzel` is the two-compartment CA3 cell of
+# Pinsky and Rinzel (1994) in the paper's own units (densities over the whole cell, soma fraction p, coupling gc): a
+# constant somatic current of 0.75 uA/cm^2 makes it burst at about 2 Hz, a somatic spike doublet on a long dendritic
+# calcium plateau (against an independent Brian2 implementation of the paper's equations within 0.3 %).
+
+# %%
+bs_cell = ball_and_stick(1)
+_, rec = jax.jit(lambda c: integrate(c, 40.0, DT, clamps=[IClamp(0, 5.0, 30.0, 150.0)],
+                                      record={"v": ("v", [0, bs_cell.tree.n_compartments - 1])}))(bs_cell)
+tb = DT * np.arange(1, rec["v"].shape[0] + 1)
+
+PR_MS = 1000.0 if SMALL else 3000.0
+pr = PinskyRinzel(1, I_s=0.75, name="PR")
+_, res = bs.simulate(bs.Network([pr], []), duration=PR_MS, dt=DT, record=bs.Record(vs="PR",
+                                                                                    vd="PR"))
+tp, vs = res.variable("PR.vs")
+_, vd = res.variable("PR.vd")
+fig, axes = plt.subplots(1, 2, figsize=(12, 3))
+axes[0].plot(tb, np.asarray(rec["v"])[:, 0, 0], label="soma")
+axes[0].plot(tb, np.asarray(rec["v"])[:, 0, 1], label="dendrite end")
+axes[0].set_title("ball-and-stick, 150 pA into the soma")
+axes[0].legend()
+axes[1].plot(tp, vs[:, 0], label="soma")
+axes[1].plot(tp, vd[:, 0], label="dendrite", alpha=0.8)
+axes[1].set_title("Pinsky-Rinzel, I_s = 0.75 uA/cm^2")
+axes[1].legend()
+for ax in axes:
+    ax.set_xlabel("t (ms)")
+    ax.set_ylabel("v (mV)")
 plt.tight_layout()
