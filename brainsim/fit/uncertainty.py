@@ -13,6 +13,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import ops
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Uncertainty:
@@ -51,7 +53,8 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
         threshold: a parameter whose relative std exceeds this is reported as not identifiable.
 
     The Hessian is computed exactly by automatic differentiation (forward over forward mode for up to 16 raw
-    entries, forward over reverse for more) in the model's precision. Raises ``ValueError`` when it is not finite.
+    entries, forward over reverse for more) in the model's precision, with the ops' pure-JAX kernels (the native ones
+    have no forward mode). Raises ``ValueError`` when it is not finite.
     """
     if not (np.isfinite(nll_scale) and nll_scale > 0):
         raise ValueError(f"laplace: nll_scale must be a positive number, got {nll_scale!r}")
@@ -68,7 +71,10 @@ def laplace(result, loss_fn, data=None, *, nll_scale: float = 1.0, threshold: fl
     # few parameters: forward over forward mode (no stored residuals: for an HH fit of 3 conductances over 1200
     # RK4 steps it compiles in ~19 s instead of ~33 s and runs 3x faster); many: forward over reverse
     hessian = jax.jacfwd(jax.jacfwd(nll)) if flat.size <= 16 else jax.hessian(nll)
-    h = np.asarray(jax.jit(hessian)(flat), np.float64)
+    # forward mode through the model: the native kernels define a reverse-mode gradient only, so the loss is traced
+    # with their pure-JAX fallbacks (the same values up to rounding)
+    with ops.backend("jax"):
+        h = np.asarray(jax.jit(hessian)(flat), np.float64)
     if not np.all(np.isfinite(h)):
         raise ValueError("laplace: the Hessian of the loss at the optimum is not finite; check the loss there")
     h = 0.5 * (h + h.T)
