@@ -27,7 +27,7 @@ def test_power_law_single_pair(w_init):
     pre = raster(start + 90, n, [(start, c) for c in range(n)])
     post = raster(start + 90, n, [(start + s, c) for c, s in enumerate(shifts)])
     with jax.enable_x64(True):
-        w, _ = run(power_law(), one_to_one(n, w_init), pre, post, dt)
+        w = np.asarray(run(power_law(), one_to_one(n, w_init), pre, post, dt)[0])
     d = shifts * dt
     expected = w_init + np.where(d > 0, LAM * W_REF ** (1 - MU) * w_init ** MU * np.exp(-d / TAU_P),
                                  np.where(d < 0, -LAM * ALPHA * w_init * np.exp(d / TAU_M), 0.0))
@@ -43,7 +43,7 @@ def test_power_law_sequence_matches_nest_update_order():
     pre = raster(100, 1, [(20, 0), (60, 0)])
     post = raster(100, 1, [(28, 0), (40, 0)])
     with jax.enable_x64(True):
-        w, _ = run(power_law(w0=1.0), one_to_one(1, 30.0), pre, post, dt)
+        w = np.asarray(run(power_law(w0=1.0), one_to_one(1, 30.0), pre, post, dt)[0])
     w_ref = 30.0
     w_ref += LAM * w_ref ** MU * np.exp(-4.0 / TAU_P)
     w_ref += LAM * w_ref ** MU * np.exp(-10.0 / TAU_P)
@@ -78,6 +78,7 @@ def test_dendritic_delay_pairs_post_spikes_late(dependence):
         w, _ = run(power_law(weight_dependence=dependence, dendritic_delay=D, **kw), one_to_one(n, 30.0), pre, post,
                    dt)
         w_ref, _ = run(power_law(weight_dependence=dependence, **kw), one_to_one(n, 30.0), pre, post_late, dt)
+        w, w_ref = np.asarray(w), np.asarray(w_ref)
     np.testing.assert_allclose(w, w_ref, rtol=1e-13)
     d = (shifts + D) * dt
     assert np.all(w[d > 0] > 30.0) and np.all(w[d < 0] < 30.0) and np.all(w[d == 0] == 30.0)
