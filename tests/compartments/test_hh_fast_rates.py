@@ -3,11 +3,17 @@
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from brainsim.compartments.channels._hh_fast_rates import hh_rates_two_exp
 from brainsim.neurons.hh import hh_rates
 
-jax.config.update("jax_enable_x64", True)
+
+@pytest.fixture(autouse=True)
+def _float64():
+    """float64 for these tests only (a module-level config switch would hold for the whole test session)."""
+    with jax.enable_x64(True):
+        yield
 
 
 def _voltages():
