@@ -92,3 +92,27 @@ def time(owner: str, name: str, value) -> float:
     if arr.size != 1:
         raise ValueError(f"{owner}: '{name}' must be a single time in ms, got {arr.size} values")
     return float(arr[0])
+
+
+def noise_params(kind: str, target, mean, sigma, tau, start: str):
+    """The checked fields of a noise current with a stationary ``mean`` and ``sigma`` (pA, >= 0) and a time constant
+    ``tau`` (ms, > 0), started ``"stationary"`` or at the ``"mean"``: ``(target, mean, sigma, tau, start)``."""
+    target = check_target(kind, target)
+    who = owner(kind, target)
+    mean = array_param(who, "mean", mean)
+    sigma = array_param(who, "sigma", sigma, nonnegative=True)
+    tau = array_param(who, "tau", tau, "ms")
+    if jnp.any(tau <= 0):
+        raise ValueError(f"{who}: 'tau' must be > 0 ms, got min {float(jnp.min(tau))}")
+    if start not in ("stationary", "mean"):
+        raise ValueError(f"{who}: 'start' must be 'stationary' or 'mean', got {start!r}")
+    return target, mean, sigma, tau, start
+
+
+def noise_keys(kind: str, current, n: int, key):
+    """For a noise current's ``init_state``: its ``mean``, ``sigma`` and ``tau`` fit a target of ``n`` neurons and
+    a key was given; returns ``(carry, use)`` (:func:`split`)."""
+    who = owner(kind, current.target)
+    for name in ("mean", "sigma", "tau"):
+        check_per_neuron(who, name, getattr(current, name), n, current.target)
+    return split(require_key(who, key))

@@ -53,22 +53,11 @@ class AlphaNoiseCurrent(AbstractCurrent):
     start: str = eqx.field(static=True)
 
     def __init__(self, target: str, mean, sigma, tau, start: str = "stationary"):
-        self.target = chk.check_target("AlphaNoiseCurrent", target)
-        who = chk.owner("AlphaNoiseCurrent", target)
-        self.mean = chk.array_param(who, "mean", mean)
-        self.sigma = chk.array_param(who, "sigma", sigma, nonnegative=True)
-        self.tau = chk.array_param(who, "tau", tau, "ms")
-        if jnp.any(self.tau <= 0):
-            raise ValueError(f"{who}: 'tau' must be > 0 ms, got min {float(jnp.min(self.tau))}")
-        if start not in ("stationary", "mean"):
-            raise ValueError(f"{who}: 'start' must be 'stationary' or 'mean', got {start!r}")
-        self.start = start
+        checked = chk.noise_params("AlphaNoiseCurrent", target, mean, sigma, tau, start)
+        self.target, self.mean, self.sigma, self.tau, self.start = checked
 
     def init_state(self, n: int, key=None) -> AlphaNoiseState:
-        who = chk.owner("AlphaNoiseCurrent", self.target)
-        for name in ("mean", "sigma", "tau"):
-            chk.check_per_neuron(who, name, getattr(self, name), n, self.target)
-        key, use = chk.split(chk.require_key(who, key))
+        key, use = chk.noise_keys("AlphaNoiseCurrent", self, n, key)
         m = jnp.broadcast_to(self.mean, (n,)).astype(jnp.result_type(float))
         y, x = m, m
         if self.start == "stationary":  # Var y = s^2 tau / 2 = 2 sigma^2, Cov = Var x = sigma^2

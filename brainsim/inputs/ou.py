@@ -47,22 +47,11 @@ class OUCurrent(AbstractCurrent):
     start: str = eqx.field(static=True)
 
     def __init__(self, target: str, mean, sigma, tau, start: str = "stationary"):
-        self.target = chk.check_target("OUCurrent", target)
-        who = chk.owner("OUCurrent", target)
-        self.mean = chk.array_param(who, "mean", mean)
-        self.sigma = chk.array_param(who, "sigma", sigma, nonnegative=True)
-        self.tau = chk.array_param(who, "tau", tau, "ms")
-        if jnp.any(self.tau <= 0):
-            raise ValueError(f"{who}: 'tau' must be > 0 ms, got min {float(jnp.min(self.tau))}")
-        if start not in ("stationary", "mean"):
-            raise ValueError(f"{who}: 'start' must be 'stationary' or 'mean', got {start!r}")
-        self.start = start
+        checked = chk.noise_params("OUCurrent", target, mean, sigma, tau, start)
+        self.target, self.mean, self.sigma, self.tau, self.start = checked
 
     def init_state(self, n: int, key=None) -> OUState:
-        who = chk.owner("OUCurrent", self.target)
-        for name in ("mean", "sigma", "tau"):
-            chk.check_per_neuron(who, name, getattr(self, name), n, self.target)
-        key, use = chk.split(chk.require_key(who, key))
+        key, use = chk.noise_keys("OUCurrent", self, n, key)
         x = jnp.broadcast_to(self.mean, (n,)).astype(jnp.result_type(float))
         if self.start == "stationary":
             x = x + self.sigma * jax.random.normal(use, (n,), x.dtype)
