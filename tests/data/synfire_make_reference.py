@@ -14,9 +14,10 @@ percent), a delay of 1 ms on every connection (brainsim's delay is Brian2's + dt
 input volley enters through the same synapses at t0 = 20 ms; y and x start from their stationary
 distribution; the spontaneous rate is counted over 5-19 ms. ``TRIALS`` independent chains (copies in one
 network) per point of the (a, sigma) grid; per trial and group the packet's spike count and spread, measured by
-``packet_stats`` (the function of brainsim's model, repeated here because this runs without brainsim).
+``packet_stats`` (models/_packets.py, the function brainsim's model uses, loaded by path).
 """
 
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -42,30 +43,12 @@ BACKGROUND = (5.0, 19.0)  # ms: the window of the spontaneous rate, before the v
 N_GROUPS, SIZE, TRIALS = 10, 100, 10
 A_VALUES = [30, 45, 60, 75, 90]
 SIGMA_VALUES = [0.0, 1.5, 3.0]
-WINDOW = 5.0  # ms either side of a group's packet
-LATENCY = (2.0, 8.0)  # ms: the window after the previous group's packet in which the next one's is searched
-
-
-def packet_stats(times, groups, t0, n_groups, window=WINDOW, latency=LATENCY, background_hz=0.0, size=SIZE):
-    """Per group: (a, sigma) of the packet, following it down the chain from the volley at ``t0``: group g's
-    packet is the 1 ms bin with most spikes within ``latency`` after group g - 1's packet time, its spikes those
-    within ``window`` ms of their median; ``a`` is their count minus the background expected in the window."""
-    a, s = np.zeros(n_groups), np.full(n_groups, np.nan)
-    prev = t0
-    for g in range(n_groups):
-        t = times[(groups == g) & (times > prev + latency[0] - window) & (times < prev + latency[1] + window)]
-        if t.size == 0:
-            break
-        hist, edges = np.histogram(t, bins=np.arange(prev + latency[0], prev + latency[1] + 1.0, 1.0))
-        centre = edges[np.argmax(hist)] + 0.5
-        sel = t[np.abs(t - centre) <= window]
-        if sel.size:
-            centre = float(np.median(sel))
-            sel = t[np.abs(t - centre) <= window]
-        a[g] = sel.size - background_hz * size * 2 * window / 1000.0
-        s[g] = sel.std() if sel.size > 1 else np.nan
-        prev = centre
-    return a, s
+# brainsim's packet_stats (models/_packets.py, numpy only), loaded by path: this venv has no brainsim
+_spec = importlib.util.spec_from_file_location("_packets", Path(__file__).parents[2] / "models" / "_packets.py")
+_packets = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_packets)
+packet_stats = _packets.packet_stats
+WINDOW, LATENCY = 5.0, (2.0, 8.0)  # packet_stats' defaults: ms either side of a packet, the search after the last
 
 
 def run_point(a, sigma, rng_seed):
