@@ -69,22 +69,13 @@ def save(stem, t, v, amp_pA, stim_start, stim_end, dt, meta):
 
 
 def hh():
+    from make_hh_reference import hh_soma
     from neuron import h
 
     dt, t_stop, start, dur = 0.025, 150.0, 20.0, 100.0
     amps_nA = [-0.05, 0.02, 0.08, 0.15, 0.4]
-    h.load_file("stdrun.hoc")
-    soma = h.Section(name="soma")
-    soma.L = soma.diam = 20.0
-    soma.nseg = 1
-    soma.cm = 1.0
-    soma.insert("hh")
-    h.usetable_hh = 0
-    for seg in soma:
-        seg.hh.el = -54.4
-    stim = h.IClamp(soma(0.5))
-    stim.delay, stim.dur = start, dur
-    h.celsius, h.dt, h.secondorder = 6.3, dt, 0
+    soma, stim = hh_soma(h, start, dur)
+    h.dt, h.secondorder = dt, 0
     t_vec = h.Vector().record(h._ref_t)
     v_vec = h.Vector().record(soma(0.5)._ref_v)
     vs = []

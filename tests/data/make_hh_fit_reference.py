@@ -33,20 +33,10 @@ VENV = HERE.parents[1] / "benchmarks" / "peers" / ".venvs" / "hh" / "bin" / "pyt
 
 
 def simulate_neuron(amp):
+    from make_hh_reference import hh_soma
     from neuron import h
 
-    h.load_file("stdrun.hoc")
-    soma = h.Section(name="soma")
-    soma.L = soma.diam = 20.0
-    soma.nseg = 1
-    soma.cm = 1.0
-    soma.insert("hh")
-    h.usetable_hh = 0
-    for seg in soma:
-        seg.hh.el = -54.4
-    stim = h.IClamp(soma(0.5))
-    stim.delay, stim.dur, stim.amp = DELAY, DUR, amp
-    h.celsius = 6.3
+    soma, _ = hh_soma(h, DELAY, DUR, amp)
     cvode = h.CVode()
     cvode.active(1)
     cvode.atol(1e-8)

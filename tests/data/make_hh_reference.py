@@ -30,7 +30,10 @@ DT, DT_FINE, T_STOP, SAMPLE = 0.025, 0.001, 100.0, 0.1
 OUT = Path(__file__).with_name("hh_neuron.npz")
 
 
-def simulate(dt):
+def hh_soma(h, delay, dur, amp=0.0):
+    """The squid HH cell of the references made in NEURON (this script, make_hh_fit_reference.py,
+    make_efel_reference.py): one compartment, L = diam = 20 um, cm 1 uF/cm^2, hh with exact rates (no tables) and
+    el -54.4 mV, 6.3 degC, an IClamp at its centre (``delay``, ``dur`` ms, ``amp`` nA). Returns ``(soma, stim)``."""
     h.load_file("stdrun.hoc")
     soma = h.Section(name="soma")
     soma.L = soma.diam = 20.0
@@ -41,8 +44,13 @@ def simulate(dt):
     for seg in soma:
         seg.hh.el = -54.4
     stim = h.IClamp(soma(0.5))
-    stim.delay, stim.dur, stim.amp = 10.0, 80.0, 0.15
+    stim.delay, stim.dur, stim.amp = delay, dur, amp
     h.celsius = 6.3
+    return soma, stim
+
+
+def simulate(dt):
+    soma, _ = hh_soma(h, 10.0, 80.0, 0.15)
     h.dt = dt
     h.secondorder = 0
     t_vec = h.Vector().record(h._ref_t)
