@@ -15,6 +15,7 @@ Statistics over 1 s after a 500 ms transient, per population: rate (Hz, mean ove
 3 ms bins (the paper's irregularity and synchrony measures). Spike times are NEST's stamps minus dt.
 """
 
+import importlib.util
 import json
 import sys
 import time
@@ -22,21 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-POPS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
-FULL_N = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
-FULL_RATES = np.array([0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829])
-PROBS = np.array([
-    [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0.0, 0.0076, 0.0],
-    [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0.0, 0.0042, 0.0],
-    [0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.0],
-    [0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0.0, 0.1057, 0.0],
-    [0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.0],
-    [0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.0],
-    [0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252],
-    [0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443]])
-K_EXT = np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100])
-V0_MEAN = [-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43]
-V0_STD = [5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48]
+# the published tables brainsim's model uses (models/_potjans_tables.py, numpy only), loaded by path: this venv
+# has no brainsim
+_spec = importlib.util.spec_from_file_location("_tables", Path(__file__).parents[2] / "models" / "_potjans_tables.py")
+_tables = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tables)
+POPS, FULL_N, FULL_RATES, PROBS, K_EXT = (_tables.POPULATIONS, _tables.FULL_NUM_NEURONS, _tables.FULL_MEAN_RATES,
+                                          _tables.CONN_PROBS, _tables.K_EXT)
+V0_MEAN, V0_STD = ([float(v) for v in x] for x in _tables.V0["optimized"])
 C_M, TAU_M, TAU_SYN = 250.0, 10.0, 0.5
 DT, T0, T, BIN = 0.1, 500.0, 1000.0, 3.0
 
