@@ -54,6 +54,18 @@ def scalar(owner: str, name: str, value, unit: str | None = None, *, positive=Fa
     return value
 
 
+def positive_float(fn: str, name: str, value, unit: str) -> float:
+    """A finite Python float > 0 for a function's argument (a time constant, a step, a bin); ``TypeError`` or
+    ``ValueError`` naming ``fn``, ``name`` and the ``unit``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: {name} must be a number ({unit}), got {value!r}") from None
+    if not (value > 0 and np.isfinite(value)):
+        raise ValueError(f"{fn}: {name} must be a finite number > 0 {unit}, got {value}")
+    return value
+
+
 def check_size(owner: str, n) -> int:
     if not isinstance(n, int | np.integer) or isinstance(n, bool) or n <= 0:
         raise ValueError(f"{owner}: number of neurons must be a positive integer, got {n!r}")

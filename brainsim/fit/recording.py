@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from .._param import positive_float
+
 # unit spelling -> (canonical unit, factor); NWB writes SI names ("volts", "amperes"), people write "mV", "nA"
 _UNITS = {
     "mV": ("mV", 1.0), "millivolt": ("mV", 1.0), "millivolts": ("mV", 1.0), "V": ("mV", 1e3), "volt": ("mV", 1e3),
@@ -186,7 +188,7 @@ class Recording:
         Raises ``ValueError`` naming the recording when the sampling interval is not a whole multiple of ``dt``
         (then resample the recording, or choose ``dt = self.dt / k``).
         """
-        dt = _positive(dt, f"Recording '{self.name}'", "dt")
+        dt = positive_float(f"Recording '{self.name}'", "dt", dt, "ms")
         k = self.dt / dt
         if abs(k - round(k)) > 1e-6 * max(k, 1.0) or round(k) < 1:
             raise ValueError(f"Recording '{self.name}': its sampling interval {self.dt:g} ms is not a whole multiple "
@@ -211,7 +213,7 @@ class Recording:
         interpolated linearly and the stimulus held over each old interval.
         """
         who = f"Recording '{self.name}'"
-        dt = _positive(dt, who, "dt")
+        dt = positive_float(who, "dt", dt, "ms")
         if abs(dt - self.dt) <= 1e-9 * self.dt:
             return self
         if dt < self.dt:
@@ -262,11 +264,3 @@ def _check_finite(x, who, what):
                          f"sample {sample}); drop or interpolate them first")
 
 
-def _positive(x, who, name):
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who}: {name} must be a number of ms, got {x!r}") from None
-    if not (np.isfinite(x) and x > 0):
-        raise ValueError(f"{who}: {name} must be a positive number of ms, got {x}")
-    return x

@@ -14,6 +14,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
+from .._param import positive_float as _positive
+
 _OVER_TIME = ("max", "mean", "last", "sum")
 
 
@@ -49,16 +51,6 @@ def _labels(fn: str, labels, batch_shape: tuple, n_classes: int):
     bad = jnp.any((labels < 0) | (labels >= n_classes))
     return eqx.error_if(labels, bad, f"{fn}: a label lies outside [0, {n_classes}) for {n_classes} classes "
                         "(labels are class indices into the readout's last axis)")
-
-
-def _positive(fn: str, name: str, value, unit: str) -> float:
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: {name} must be a number ({unit}), got {value!r}") from None
-    if not (value > 0 and np.isfinite(value)):
-        raise ValueError(f"{fn}: {name} must be a finite number > 0 {unit}, got {value}")
-    return value
 
 
 def _rate(fn: str, name: str, value) -> float | None:

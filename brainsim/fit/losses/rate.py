@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, Int
 
-from .smoothing import check_signal, gaussian_smooth, positive
+from ..._param import positive_float as positive
+from .smoothing import check_signal, gaussian_smooth
 
 
 def binned_rate(spikes: Float[ArrayLike, "... T"], dt: float, bin_width: float, *, smooth: float | None = None

@@ -24,17 +24,6 @@ def check_pair(fn: str, a, b, names=("x", "target")):
     return a, b
 
 
-def positive(fn: str, name: str, value, unit: str) -> float:
-    """A finite Python float > 0; ``TypeError``/``ValueError`` naming ``fn`` and ``name``."""
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: {name} must be a number ({unit}), got {value!r}") from None
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{fn}: {name} must be a finite number > 0 ({unit}), got {value}")
-    return value
-
-
 def gaussian_smooth(x, sigma: float, dt: float):
     """``x`` ``(..., T)`` convolved along time with a unit-area Gaussian of s.d. ``sigma`` ms (``dt`` ms per sample),
     zero beyond the ends and renormalised there (so a constant stays constant); by FFT, differentiable."""

@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .smoothing import check_pair, positive
+from ..._param import positive_float as positive
+from .smoothing import check_pair
 
 
 def power_spectrum(x: Float[ArrayLike, "... T"], dt: float) -> tuple[np.ndarray, Float[Array, "... F"]]:

@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Float
 
-from .smoothing import check_pair, gaussian_smooth, positive
+from ..._param import positive_float as positive
+from .smoothing import check_pair, gaussian_smooth
 
 
 def _times(fn, name, t, mask):

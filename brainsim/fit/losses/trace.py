@@ -6,7 +6,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
-from .smoothing import check_pair, gaussian_smooth, positive
+from ..._param import positive_float as positive
+from .smoothing import check_pair, gaussian_smooth
 
 
 def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"], dt: float, *, smooth=5.0,
