@@ -47,3 +47,16 @@ def write_atomic(path: str, text: str) -> None:
     with os.fdopen(fd, "w") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def result_line(cmd, cwd, timeout) -> dict:
+    """Run ``cmd`` (JAX on the CPU) in ``cwd`` and return the JSON of its ``RESULT {...}`` line; ``RuntimeError`` with
+    the tails of its output when it prints none."""
+    import json
+
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd, timeout=timeout,
+                       env=dict(os.environ, JAX_PLATFORMS="cpu"))
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    raise RuntimeError(f"{' '.join(map(str, cmd[:6]))} failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")

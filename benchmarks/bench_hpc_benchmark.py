@@ -15,14 +15,14 @@ in-degrees ``11250 K_SCALE``.
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 NEST_PY = HERE / "peers" / ".venvs" / "nest" / "bin" / "python"
+sys.path.insert(0, str(HERE))
+from _report import header, result_line, write_atomic  # noqa: E402
 
 BRAINSIM = r'''
 import json, sys, time
@@ -59,18 +59,9 @@ print("RESULT " + json.dumps(dict(simulator="NEST 3.10", scale=scale, k_scale=k_
 '''
 
 
-def _result(cmd, timeout=3600):
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout,
-                       env=dict(os.environ, JAX_PLATFORMS="cpu"))
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"{' '.join(map(str, cmd[:6]))} failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
-
-
 def measure(python, code, scale, k_scale, duration, plastic):
-    return _result(["taskset", "-c", "1", str(python), "-c", code, str(scale), str(k_scale), str(duration),
-                    "1" if plastic else "0"])
+    return result_line(["taskset", "-c", "1", str(python), "-c", code, str(scale), str(k_scale), str(duration),
+                        "1" if plastic else "0"], ROOT, 3600)
 
 
 def table(rows):
@@ -120,9 +111,6 @@ has the event-driven native kernel), NEST's only at spikes: that, not the delive
 
 
 def write(rows, out):
-    sys.path.insert(0, str(HERE))
-    from _report import header, write_atomic
-
     write_atomic(out, header("NEST's HPC benchmark network: brainsim vs NEST") + "\n" + table(rows) + "\n\n" + NOTES
                  + "\n```json\n" + json.dumps(rows, indent=1) + "\n```\n")
 

@@ -16,14 +16,14 @@ tests/data/microcircuit_make_reference.py). The full-scale NEST (154 s build, 18
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
 NEST_PY = HERE / "peers" / ".venvs" / "nest" / "bin" / "python"
+sys.path.insert(0, str(HERE))
+from _report import header, result_line, write_atomic  # noqa: E402
 
 BRAINSIM = r'''
 import json, resource, sys, time
@@ -56,26 +56,17 @@ print("RESULT " + json.dumps(dict(
 '''
 
 
-def _result(cmd, timeout):
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout,
-                       env=dict(os.environ, JAX_PLATFORMS="cpu"))
-    for line in r.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[7:])
-    raise RuntimeError(f"{' '.join(map(str, cmd[:6]))} failed:\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
-
-
 def brainsim(scale, duration, threads=1):
     pin = ["taskset", "-c", "1" if threads == 1 else "0,1"]
-    res = _result(pin + [sys.executable, "-c", BRAINSIM, str(scale), str(duration)], 3600)
+    res = result_line(pin + [sys.executable, "-c", BRAINSIM, str(scale), str(duration)], ROOT, 3600)
     res["threads"] = threads
     return res
 
 
 def nest(scale, duration, threads=1):
     pin = ["taskset", "-c", "1" if threads == 1 else "0,1"]
-    return _result(pin + [str(NEST_PY), str(HERE / "peers" / "nest_microcircuit.py"), "--scale", str(scale),
-                          "--duration", str(duration), "--threads", str(threads)], 3600)
+    return result_line(pin + [str(NEST_PY), str(HERE / "peers" / "nest_microcircuit.py"), "--scale", str(scale),
+                              "--duration", str(duration), "--threads", str(threads)], ROOT, 3600)
 
 
 def table(rows):
@@ -139,9 +130,6 @@ def main(argv=None):
 
 
 def write(rows, out):
-    sys.path.insert(0, str(HERE))
-    from _report import header, write_atomic
-
     png = Path(out).with_suffix(".png")
     plot(rows, png)
     write_atomic(out, header("Potjans-Diesmann microcircuit: brainsim vs NEST") + "\n" + table(rows) + "\n\n"
