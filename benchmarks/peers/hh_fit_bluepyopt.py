@@ -220,8 +220,9 @@ def make_evaluator(sweeps, cell, objectives, table, bounds, scoring):
 
 
 def check_scoring(evaluator, param_lists):
-    """Both scorings on a few parameter sets: the same scores (asserted), and each one's seconds per evaluation."""
-    seconds = {"efelfeature": 0.0, "batched": 0.0}
+    """Both scorings on a few parameter sets (the first: the truth): the same scores (asserted); each one's seconds
+    per evaluation and the sum of scores at the first set."""
+    seconds, totals = {"efelfeature": 0.0, "batched": 0.0}, []
     for p in param_lists:
         responses = evaluator.responses(p)
         t0 = time.perf_counter()
@@ -232,7 +233,8 @@ def check_scoring(evaluator, param_lists):
         seconds["batched"] += time.perf_counter() - t1
         if not np.allclose(ref, fast, rtol=1e-9, atol=1e-9):
             raise AssertionError(f"batched eFEL scores differ from eFELFeature's: {ref} vs {fast}")
-    return {k: v / len(param_lists) for k, v in seconds.items()}
+        totals.append(float(np.sum(ref)))
+    return {"seconds": {k: v / len(param_lists) for k, v in seconds.items()}, "score_at_truth": totals[0]}
 
 
 def brainsim_starts(python, true):
@@ -284,7 +286,9 @@ def main():
     cell = NeuronHH(sweeps[0]["delay"], sweeps[0]["dur"], args.atol)
     objectives, table = make_objectives(sweeps)
     evaluator = make_evaluator(sweeps, cell, objectives, table, bounds, args.scoring)
-    check_sets = [[1e-3 * v for v in true.values()]] + ([] if args.quick else [[1e-3 * lo for lo, _ in bounds.values()]])
+    check_sets = [[1e-3 * v for v in true.values()]]
+    if not args.quick:
+        check_sets.append([1e-3 * lo for lo, _ in bounds.values()])
     check = check_scoring(evaluator, check_sets)
     if starts_mode == "none":
         starts = []
@@ -337,9 +341,11 @@ def main():
         units="mS/cm^2 (brainsim; NEURON's hh gnabar/gkbar/gl in S/cm^2 = value / 1000)",
         optimiser="bluepyopt.deapext.optimisations.DEAPOptimisation, IBEA, eta 10, cxpb 1, mutpb 1",
         scoring=args.scoring, scoring_check=dict(
-            identical_scores=True, eval_seconds_without_neuron=check,
+            identical_scores=True, eval_seconds_without_neuron=check["seconds"],
             note="eFEL scoring seconds per evaluation (4 sweeps) of the two scorings, at the truth (and the lower "
-                 "bounds unless --quick), before the run; the NEURON runs of the check are not counted in evaluations/seconds"),
+                 "bounds unless --quick), before the run; the NEURON runs of the check are not "
+                 "counted in evaluations or seconds"),
+        score_at_truth=check["score_at_truth"],
         offspring=args.offspring, generations=args.generations, seed=args.seed, quick=args.quick,
         starts=starts_mode, initial_starts=starts,
         neuron=f"CVODE atol {args.atol}, v_init {V_INIT} mV, tstop {T_STOP} ms, h.finitialize + h.continuerun per "
