@@ -3,9 +3,10 @@
 from .gap_junction import GapJunction
 from .learnable_delay import DelayLearningProjection
 from .network import Network, NetworkState
+from .presynaptic import PresynapticProjection, PresynapticProjectionState
 from .projection import AbstractProjection, Projection, ProjectionState
 
 __all__ = [
-    "AbstractProjection", "DelayLearningProjection", "GapJunction", "Network", "NetworkState", "Projection",
-    "ProjectionState",
+    "AbstractProjection", "DelayLearningProjection", "GapJunction", "Network", "NetworkState", "PresynapticProjection",
+    "PresynapticProjectionState", "Projection", "ProjectionState",
 ]
