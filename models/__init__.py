@@ -18,6 +18,15 @@ from .izhikevich2003 import izhikevich2003
 from .potjans2014 import POPULATIONS as POTJANS2014_POPULATIONS
 from .potjans2014 import PoissonCounts, PoissonCountsState, microcircuit_parameters, potjans2014, potjans2014_n
 from .synfire import packet_stats, psp_peak, pulse_packet, synfire_chain, volley_outcomes
+from .wang2002 import (
+    DecisionTrials,
+    PoissonRateInput,
+    PoissonRateInputState,
+    decide,
+    wang2002,
+    wang2002_stimulus,
+    wang2002_trials,
+)
 
 
 def _default_state(net, key, dt):
@@ -57,7 +66,8 @@ class ModelSpec:
 #: The reference models by name (``"coba"``, ``"cobahh"``, ``"cuba"``, ``"izhikevich2003"``, and Brunel 2000's four
 #: states ``"brunel2000_sr"``, ``"brunel2000_ai"``, ``"brunel2000_si_fast"``, ``"brunel2000_si_slow"``): each a
 #: :class:`ModelSpec` (the CLI's ``brainsim run MODEL`` builds and runs them), and ``"potjans2014"``, the cortical
-#: microcircuit at ``n_neurons / 77169`` of its neurons and in-degrees.
+#: microcircuit at ``n_neurons / 77169`` of its neurons and in-degrees; ``"synfire"``, ``"hpc_benchmark"`` and
+#: ``"wang2002"`` (Wang's decision network in its spontaneous state; its trials run with :func:`wang2002_trials`).
 MODELS = {
     "coba": ModelSpec("coba", coba, description="Brette et al. 2007 benchmark 1: conductance-based LIF E/I network",
                       expected_rate_hz=(17.0, 24.0)),
@@ -82,6 +92,11 @@ MODELS["hpc_benchmark"] = ModelSpec(
     "hpc_benchmark", hpc_benchmark_n, min_neurons=23, build_takes_dt=True,
     description="NEST's HPC benchmark: balanced iaf_psc_alpha network, power-law STDP on E->E; n-neurons / 11250 "
     "scales the neurons (in-degrees stay 9000 E + 2250 I)")
+MODELS["wang2002"] = ModelSpec(
+    "wang2002", wang2002, recorded=("A", "B", "NS", "I"), min_neurons=20,
+    description="Wang 2002 decision network: 1600 E (pools A, B, NS) + 400 I conductance-based LIF, AMPA, saturating "
+    "NMDA, GABA_A, 2.4 kHz Poisson background (spontaneous state; trials with a stimulus: wang2002_trials); "
+    "n-neurons scales the pools (recurrent conductances scaled to keep the mean input)")
 for _state, (_g, _eta) in BRUNEL2000_STATES.items():
     MODELS[f"brunel2000_{_state.lower()}"] = ModelSpec(
         f"brunel2000_{_state.lower()}", brunel2000_state(_state), min_neurons=50, recorded=("E", "I"),
@@ -89,9 +104,10 @@ for _state, (_g, _eta) in BRUNEL2000_STATES.items():
         description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
         f"(g {_g}, eta {_eta})")
 
-__all__ = ["MODELS", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps", "PoissonJumpsState",
+__all__ = ["MODELS", "DecisionTrials", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps",
+           "PoissonJumpsState", "PoissonRateInput", "PoissonRateInputState", "decide",
            "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "hpc_benchmark",
            "hpc_benchmark_n", "hpc_parameters", "izhikevich2003",
            "microcircuit_parameters", "packet_stats", "potjans2014", "potjans2014_n", "psc_over_psp", "psp_peak",
            "pulse_packet",
-           "synfire_chain", "volley_outcomes"]
+           "synfire_chain", "volley_outcomes", "wang2002", "wang2002_stimulus", "wang2002_trials"]
