@@ -59,5 +59,9 @@ def GABAA(tau_rise=0.5, tau_decay=5.0, E=-70.0) -> Synapse:
 
 
 def NMDA(tau_rise=2.0, tau_decay=100.0, E=0.0, mg=1.0) -> Synapse:
-    """NMDA receptor: slow dual-exponential conductance with Mg2+ block (Jahr & Stevens 1990; taus of Wang 2002)."""
+    """NMDA receptor: slow dual-exponential conductance with Mg2+ block (Jahr & Stevens 1990; taus of Wang 2002).
+
+    Linear in the spikes (each adds to one conductance per target); Wang's (2002) NMDA synapse, which saturates per
+    presynaptic neuron, is :class:`~brainsim.synapses.SaturatingGate` in a
+    :class:`~brainsim.network.PresynapticProjection`."""
     return Synapse(DualExponential(tau_rise, tau_decay, name="NMDA"), MgBlock(E, mg, name="NMDA"))
