@@ -23,7 +23,9 @@ the others in its chunk. The summaries:
   neuron; ``series``: ``{population: (n_bins,)}`` spikes per bin), traced into the run.
 
 Every accumulator carries the batch axes in front; the arithmetic is elementwise, so that a sample's summary does
-not depend on the others in its chunk.
+not depend on the others in its chunk. The float sums over neurons and bins are pairwise sums written as elementwise
+additions (:func:`tree_sum`): XLA's reductions add in an order that follows the batch size and the vector width, so
+that a sample's summary would change in its last bit with the size of its chunk.
 """
 
 from dataclasses import dataclass, field
@@ -160,25 +162,36 @@ class Summaries:
         mean = a["s1"] / n
         cv = jnp.sqrt(jnp.maximum(a["s2"] / n - mean * mean, 0.0)) / jnp.where(ok, mean, 1.0)
         k = jnp.sum(ok)
-        return jnp.where(k > 0, jnp.sum(jnp.where(ok, cv, 0.0)) / jnp.maximum(k, 1), jnp.nan)
+        return jnp.where(k > 0, tree_sum(jnp.where(ok, cv, 0.0)) / jnp.maximum(k, 1), jnp.nan)
 
     @staticmethod
     def _synchrony(a, series, duration_ms, bin_ms):
         n_bins, n = series.shape[-1], a["b1"].shape[-1]
         pop = series / n
-        var_pop = jnp.mean(pop**2) - jnp.mean(pop) ** 2
+        var_pop = tree_sum(pop**2) / n_bins - (tree_sum(pop) / n_bins) ** 2
         var_each = a["b2"] / n_bins - (a["b1"] / n_bins) ** 2
-        mean_var = jnp.mean(var_each)
+        mean_var = tree_sum(var_each) / n
         return jnp.where(mean_var > 0, jnp.sqrt(jnp.maximum(var_pop, 0.0) / jnp.where(mean_var > 0, mean_var, 1.0)),
                          jnp.nan)
 
     @staticmethod
     def _spectral_peak(a, series, duration_ms, bin_ms):
-        x = series - jnp.mean(series)
+        x = series - tree_sum(series) / series.shape[-1]
         power = jnp.abs(jnp.fft.rfft(x)) ** 2
         freqs = jnp.fft.rfftfreq(series.shape[-1], d=bin_ms / 1000.0)
         k = jnp.argmax(power[1:]) + 1
         return jnp.where(jnp.sum(series) > 0, freqs[k], jnp.nan)
+
+
+def tree_sum(x):
+    """The sum over the last axis in a fixed pairwise order (halves added elementwise, zero-padded to a power of 2):
+    the same bits whatever the batch axes in front and the vector width, unlike ``jnp.sum``."""
+    n = x.shape[-1]
+    x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, (1 << max(n - 1, 0).bit_length()) - n)])
+    while x.shape[-1] > 1:
+        h = x.shape[-1] // 2
+        x = x[..., :h] + x[..., h:]
+    return x[..., 0]
 
 
 def _ctz(x):
