@@ -104,7 +104,9 @@ def main():
     cs = np.asarray(a.coherences)
     x = np.where(cs > 0, cs, cs[cs > 0].min() / 2 if np.any(cs > 0) else 1.0)
     ax1.semilogx(x, [acc[k] for k in a.coherences], "o-")
-    ax1.set(xlabel="coherence (%) (0 plotted at the left)", ylabel="fraction choosing A", ylim=(0, 1.05),
+    ax1.set_xticks(x, [f"{k:g}" for k in cs])
+    ax1.minorticks_off()
+    ax1.set(xlabel="coherence (%)", ylabel="fraction choosing A", ylim=(0, 1.05),
             title=f"psychometric curve ({a.trials} trials per point)")
     ax1.axhline(0.5, color="0.7", lw=0.8)
     centres = edges[:-1] + 50.0

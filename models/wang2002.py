@@ -1,15 +1,16 @@
 """Wang (2002): a cortical network that decides between two choices by slow recurrent (NMDA) reverberation.
 
 Source: X.-J. Wang (2002) "Probabilistic decision making by slow reverberation in cortical circuits", Neuron
-36:955-968 (Methods and its parameter list; the network of Brunel & Wang 2001). Parameters were checked against NEST's
-example ``pynest/examples/wang_decision_making.py`` (neuron ``iaf_wang_2002``) and Brian2's
-``examples/frompapers/Wang_2002.py``, which agree with the paper.
+36:955-968 (Methods; the network of Brunel & Wang 2001). The parameters are the paper's as NEST's example
+``pynest/examples/wang_decision_making.py`` (neuron ``iaf_wang_2002``) and Brian2's ``examples/frompapers/Wang_2002.py``
+use them (both read for this port; they agree with each other).
 
 - Neurons: 1600 excitatory (E) and 400 inhibitory (I) conductance-based LIF neurons. E: C_m 0.5 nF, g_L 25 nS
   (tau_m 20 ms), t_ref 2 ms; I: C_m 0.2 nF, g_L 20 nS (tau_m 10 ms), t_ref 1 ms; both E_L -70 mV, V_th -50 mV,
-  V_reset -55 mV. E is split into two selective pools ``A`` and ``B`` (``f = 0.15`` of E each, 240 neurons) and a
-  non-selective pool ``NS`` (1120); each pool is its own population, so that with all-to-all wiring every projection
-  is one weight and a step costs pool sums.
+  V_reset -55 mV (the membrane clamped at V_reset while refractory, as in Brian2's example, whose refractoriness
+  brainsim's LIF follows). E is split into two selective pools ``A`` and ``B`` (``f = 0.15`` of E each, 240
+  neurons) and a non-selective pool ``NS`` (1120); each pool is its own population, so that with all-to-all wiring
+  every projection is one weight and a step costs pool sums.
 - Synapses (reversal 0 mV for AMPA and NMDA, -70 mV for GABA_A): AMPA an exponential conductance (tau 2 ms), GABA_A
   one of 5 ms, NMDA the saturating gate of each presynaptic neuron (``dx/dt = -x / 2 ms + sum delta(t - t_k)``,
   ``ds/dt = -s / 100 ms + 0.5 /ms x (1 - s)``; :class:`~brainsim.synapses.SaturatingGate`) summed with weights
@@ -33,11 +34,13 @@ Decision readout (:func:`decide`): the pool rates in 5 ms bins, smoothed over 50
 cross ``threshold`` (15 Hz) after stimulus onset, or the one with the higher rate over the last 100 ms of the stimulus
 when none does; the decision time is the crossing time after onset (``nan`` when none).
 
-Expected statistics (the paper; brainsim's numbers at dt 0.1 ms are in benchmarks/results/wang2002.md):
-spontaneous state ~1-3 Hz in every E pool (paper: ~2 Hz; I ~ 8-10 Hz); during a stimulus one selective pool
-ramps up over hundreds of ms to a persistent high rate (~30-40 Hz) while the other is suppressed below its
-spontaneous rate; the accuracy rises from chance (50 %) at c = 0 to ~100 % at c = 51.2 % (Weibull fit in the paper,
-threshold ~8-9 %); decision times are longer at low coherence.
+Expected statistics. The paper: a low-rate spontaneous state (a few Hz in E, ~10 Hz in I); during the stimulus one
+selective pool ramps up over hundreds of ms to a persistent rate of tens of Hz while the other is suppressed; the
+accuracy rises from chance at c = 0 to ~100 % at high coherence and decision times shorten as c grows. brainsim, dt
+0.1 ms, 500 ms spontaneous then 1.5 s stimulus, 16 trials per coherence (``benchmarks/bench_wang2002.py`` ->
+``benchmarks/results/wang2002.md``, which has the latest run): spontaneous A, B, NS 2.4 Hz, I 8.1 Hz; fraction of
+A choices 0.56, 0.62, 0.75, 1.00, 1.00, 1.00 at c = 0, 3.2, 6.4, 12.8, 25.6, 51.2 %; mean decision time 1044, 886,
+870, 771, 665, 444 ms; winner / loser over the last 200 ms 18 / 5 Hz at c = 0 and 32 / 1.6 Hz at 51.2 %.
 """
 
 from typing import NamedTuple
