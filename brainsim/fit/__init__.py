@@ -1,7 +1,7 @@
 """Fitting models to recordings: recordings in and out (numpy, xarray, NWB), parameters with bounds
 and transforms, the multi-start fit with uncertainty, features and losses for spiking systems."""
 
-from . import features, losses
+from . import features, lm, losses
 from .fit import FitResult, fit_parameters
 from .neo_reader import read_neo
 from .nwb import read_current_clamp, read_spike_trains, read_timeseries, write_nwb
@@ -13,4 +13,4 @@ from .uncertainty import Uncertainty, laplace
 __all__ = ["FitResult", "Parameter", "Parameters", "Recording", "Uncertainty", "convert_unit", "fit_parameters",
            "laplace", "read_current_clamp", "read_neo", "read_spike_trains", "read_timeseries", "simulate_stimulus",
            "simulate_sweeps", "write_nwb"]
-__all__ += ["features", "losses"]  # submodules: brainsim.fit.features, brainsim.fit.losses
+__all__ += ["features", "lm", "losses"]  # submodules: brainsim.fit.features, brainsim.fit.lm, brainsim.fit.losses
