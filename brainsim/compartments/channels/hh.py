@@ -5,9 +5,9 @@ from typing import ClassVar, final
 import equinox as eqx
 import jax.numpy as jnp
 
+from ...neurons._hh_fast_rates import hh_rates_two_exp
 from ...neurons.hh import hh_rates
 from ._base import AbstractChannel, cnexp, density
-from ._hh_fast_rates import hh_rates_two_exp
 
 __all__ = ["HHChannel", "HHChannelState"]
 
@@ -25,7 +25,7 @@ class HHChannelState(eqx.Module):
 class HHChannel(AbstractChannel):
     """Squid axon Na, K and leak (Hodgkin & Huxley 1952) with the exact rates of
     ``brainsim.neurons.hh.hh_rates`` (NEURON's ``hh.mod`` with ``usetable_hh = 0``); the step computes them from
-    two exponentials instead of six (equal to a few ulp; ``_hh_fast_rates.py``).
+    two exponentials instead of six (equal to a few ulp; ``neurons/_hh_fast_rates.py``).
 
     ``i = g_Na m^3 h (v - E_Na) + g_K n^4 (v - E_K) + g_L (v - E_L)``; gates by :func:`cnexp` with rates times
     ``q10 ** ((celsius - 6.3) / 10)``. Defaults (squid; ``hh.mod`` except E_L, -54.3 there): g_Na 120, g_K 36,

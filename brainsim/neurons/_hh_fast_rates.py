@@ -8,7 +8,10 @@ functions of ``hh_rates`` are exponentials of only two distinct slopes in v: wit
 results equal ``hh_rates`` to a few ulp (relative 1e-14; tested), the removable singularities handled as in
 :func:`~brainsim.neurons._rates.x_over_expm1` (its Taylor series for ``|x| < 0.1``). In the 61-compartment HH
 tree this takes the channel update from nine exponentials per node and step to five (three are the gates'
-``cnexp`` factors).
+``cnexp`` factors); in the single-compartment :class:`~brainsim.neurons.HH` (exponential Euler) from ten to six,
+and its 100 ms run (4000 steps, float32) from ~0.37 to ~0.25 ms of compiled loop. In float32 the powers of ``F``
+carry up to ~40 ulp of ``F``'s rounding (relative 2e-6 in ``beta_m``): the HH cell's 100 ms trace then differs from
+the float64 one by at most 0.015 mV against 0.013 mV with ``hh_rates``, the same spike times.
 """
 
 import jax

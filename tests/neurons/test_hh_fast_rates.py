@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainsim.compartments.channels._hh_fast_rates import hh_rates_two_exp
+from brainsim.neurons._hh_fast_rates import hh_rates_two_exp
 from brainsim.neurons.hh import hh_rates
 
 
