@@ -115,3 +115,17 @@ def test_lm_resumes_from_a_checkpoint(tmp_path):
     np.testing.assert_allclose(full.history["damping_1"], straight.history["damping_1"], rtol=1e-6)
     for n in params.names:
         np.testing.assert_allclose(full.fitted_values[n], straight.fitted_values[n], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kw", [dict(), dict(smooth=None, normalize=False), dict(smooth=(None, 1.0, 5.0)),
+                                dict(smooth=2.0, windows=[(5.0, 20.0), (30.0, 45.0)], sweep_weights=[1.0, 3.0, 0.5])])
+def test_trace_residuals_square_to_trace_loss(kw):
+    from brainsim.fit.losses import trace_loss, trace_residuals
+
+    rng = np.random.default_rng(0)
+    t = np.arange(600) * 0.1
+    v = jnp.asarray(-65 + 30 * (np.sin(t[None] / (3.0 + np.arange(3)[:, None])) > 0.95) + rng.normal(0, 1, (3, 600)))
+    vt = jnp.asarray(np.asarray(v) + rng.normal(0, 2, (3, 600)))
+    r = trace_residuals(v, vt, 0.1, **kw)
+    assert r.shape[:-1] == (3,) and r.shape[-1] == 600 * (3 if isinstance(kw.get("smooth"), tuple) else 1)
+    np.testing.assert_allclose(float(jnp.sum(r**2)), float(trace_loss(v, vt, 0.1, **kw)), rtol=1e-5)

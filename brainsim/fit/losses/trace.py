@@ -40,12 +40,55 @@ def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"]
     Returns:
         A scalar: dimensionless with ``normalize``, mV^2 otherwise.
     """
-    fn = "trace_loss"
     if isinstance(smooth, (list, tuple)):
-        if not smooth:
-            raise ValueError(f"{fn}: smooth must be a scale in ms, None, or a non-empty sequence of them")
+        _check_scales("trace_loss", smooth)
         kw = dict(windows=windows, t0=t0, normalize=normalize, sweep_weights=sweep_weights, eps=eps)
         return sum(trace_loss(v, v_target, dt, smooth=s, **kw) for s in smooth)
+    v, vt, m, n, var = _prepare("trace_loss", v, v_target, dt, smooth, windows, t0, normalize, eps)
+    err = jnp.sum(m * (v - vt) ** 2, axis=-1) / n
+    if normalize:
+        err = err / var
+    if sweep_weights is None:
+        return jnp.mean(err)
+    w = jnp.broadcast_to(jnp.asarray(sweep_weights, err.dtype), err.shape)
+    return jnp.sum(w * err) / jnp.sum(w)
+
+
+def trace_residuals(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"], dt: float, *, smooth=5.0,
+                    windows=None, t0: float = 0.0, normalize: bool = True, sweep_weights=None,
+                    eps: float = 1e-3) -> Float[Array, "... K"]:
+    """The residuals of :func:`trace_loss`, for least-squares fits (``fit_parameters(..., method="lm")``): their sum
+    of squares is ``trace_loss`` with the same arguments (up to rounding).
+
+    Each sample's difference of the smoothed traces, times ``sqrt(w / (n var))`` (``n`` samples in the windows,
+    ``var`` the sweep's normalising variance, ``w`` its weight over the weights' sum, or one over the number of
+    traces); zero outside the windows. Shape ``(..., T)``; with a sequence of ``smooth`` scales the residuals of each
+    scale are concatenated along the last axis (``K = T x`` the number of scales). Dimensionless with ``normalize``,
+    mV otherwise.
+    """
+    if isinstance(smooth, (list, tuple)):
+        _check_scales("trace_residuals", smooth)
+        kw = dict(windows=windows, t0=t0, normalize=normalize, sweep_weights=sweep_weights, eps=eps)
+        return jnp.concatenate([trace_residuals(v, v_target, dt, smooth=s, **kw) for s in smooth], axis=-1)
+    v, vt, m, n, var = _prepare("trace_residuals", v, v_target, dt, smooth, windows, t0, normalize, eps)
+    lead = v.shape[:-1]
+    if sweep_weights is None:
+        w = jnp.full(lead, 1.0 / max(int(np.prod(lead)), 1), v.dtype)
+    else:
+        w = jnp.broadcast_to(jnp.asarray(sweep_weights, v.dtype), lead)
+        w = w / jnp.sum(w)
+    scale = w / n if not normalize else w / (n * var)
+    return jnp.sqrt(scale)[..., None] * m * (v - vt)
+
+
+def _check_scales(fn, smooth):
+    if not smooth:
+        raise ValueError(f"{fn}: smooth must be a scale in ms, None, or a non-empty sequence of them")
+
+
+def _prepare(fn, v, v_target, dt, smooth, windows, t0, normalize, eps):
+    """The checked, smoothed traces, the window mask ``m`` (``(T,)``), its sample count ``n`` and the normalising
+    variance of every trace (``(...,)``, floored at ``eps``; None without ``normalize``)."""
     v, vt = check_pair(fn, v, v_target, ("v", "v_target"))
     dt = positive(fn, "dt", dt, "ms")
     eps = positive(fn, "eps", eps, "mV^2")
@@ -69,12 +112,8 @@ def trace_loss(v: Float[ArrayLike, "... T"], v_target: Float[ArrayLike, "... T"]
         v, vt = gaussian_smooth(v, smooth, dt), gaussian_smooth(vt, smooth, dt)
     m = jnp.asarray(mask, v.dtype)
     n = float(mask.sum())
-    err = jnp.sum(m * (v - vt) ** 2, axis=-1) / n
+    var = None
     if normalize:
         mean = jnp.sum(m * vt, axis=-1, keepdims=True) / n
-        var = jnp.sum(m * (vt - mean) ** 2, axis=-1) / n
-        err = err / jnp.maximum(var, eps)
-    if sweep_weights is None:
-        return jnp.mean(err)
-    w = jnp.broadcast_to(jnp.asarray(sweep_weights, err.dtype), err.shape)
-    return jnp.sum(w * err) / jnp.sum(w)
+        var = jnp.maximum(jnp.sum(m * (vt - mean) ** 2, axis=-1) / n, eps)
+    return v, vt, m, n, var
