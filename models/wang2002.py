@@ -37,10 +37,11 @@ when none does; the decision time is the crossing time after onset (``nan`` when
 Expected statistics. The paper: a low-rate spontaneous state (a few Hz in E, ~10 Hz in I); during the stimulus one
 selective pool ramps up over hundreds of ms to a persistent rate of tens of Hz while the other is suppressed; the
 accuracy rises from chance at c = 0 to ~100 % at high coherence and decision times shorten as c grows. brainsim, dt
-0.1 ms, 500 ms spontaneous then 1.5 s stimulus, 16 trials per coherence (``benchmarks/bench_wang2002.py`` ->
-``benchmarks/results/wang2002.md``, which has the latest run): spontaneous A, B, NS 2.4 Hz, I 8.1 Hz; fraction of
-A choices 0.56, 0.62, 0.75, 1.00, 1.00, 1.00 at c = 0, 3.2, 6.4, 12.8, 25.6, 51.2 %; mean decision time 1044, 886,
-870, 771, 665, 444 ms; winner / loser over the last 200 ms 18 / 5 Hz at c = 0 and 32 / 1.6 Hz at 51.2 %.
+0.1 ms, 500 ms spontaneous then 1.5 s stimulus, 32 trials per coherence (``benchmarks/bench_wang2002.py --trials 32``
+-> ``benchmarks/results/wang2002.md``): spontaneous A, B, NS 2.4 Hz, I 8.0 Hz; fraction of A choices 0.56, 0.47,
+0.59, 0.91, 1.00, 1.00 (SE <= 0.09) at c = 0, 3.2, 6.4, 12.8, 25.6, 51.2 %; mean decision time 1021, 896, 783, 812,
+578, 400 ms; winner / loser over the last 200 ms 20 / 4 Hz at c = 0 and 32 / 1.6 Hz at 51.2 %. (An earlier run of 16
+trials per coherence gave 0.56, 0.62, 0.75, 1.00, 1.00, 1.00.)
 """
 
 from typing import NamedTuple
