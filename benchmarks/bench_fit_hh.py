@@ -1,20 +1,30 @@
-"""Fitting g_Na, g_K, g_L of a Hodgkin-Huxley cell to NEURON's sweeps: gradient fit vs CMA-ES, both on brainsim.
+"""Fitting g_Na, g_K, g_L of a Hodgkin-Huxley cell to NEURON's sweeps: Levenberg-Marquardt and Adam (gradient fits)
+vs CMA-ES, all on brainsim, and BluePyOpt with NEURON, scored with one loss.
 
-    python benchmarks/bench_fit_hh.py            # writes benchmarks/results/fit_hh.md
-    python benchmarks/bench_fit_hh.py --quick    # tiny smoke run, writes nothing
+    taskset -c 1 python benchmarks/bench_fit_hh.py                  # all rows -> benchmarks/results/fit_hh.md
+    taskset -c 1 python benchmarks/bench_fit_hh.py --bluepyopt none # without the BluePyOpt run
+    python benchmarks/bench_fit_hh.py --bluepyopt benchmarks/results/fit_hh_bluepyopt.json  # BluePyOpt from a JSON
+    python benchmarks/bench_fit_hh.py --quick                       # tiny smoke run, writes nothing
 
 Data: tests/data/hh_fit_sweeps.nwb (NEURON 9, 4 current-clamp sweeps of 60 ms with 0.3 mV noise; see
 tests/data/make_hh_fit_reference.py). Model: brainsim's HH with RK4 at dt 0.05 ms. Loss: the windowed,
-variance-normalised trace loss of tests/fit/test_fit_hh.py. Both methods start from the same 5 random points (uniform
-within [0.5, 2] x the true values). Gradient: all 5 starts vmapped in one compiled Adam step (the schedule of the
-test). CMA-ES (evosax): one run per start, population 16, sigma 0.5 in the raw (sigmoid) parameters, the runs one
-after another. Reported: loss evaluations (one simulation of the 4 sweeps each; a gradient evaluation adds its
-backward pass) and wall time until the best start's loss falls below a target, a multiple of the loss at the true
-parameters. BluePyOpt is not installed in the peers' environments, so it is not compared here.
+variance-normalised trace loss of tests/fit/test_fit_hh.py (for LM its residuals, whose sum of squares is the same
+loss). All brainsim methods start from the same 5 random points (uniform within [0.5, 2] x the true values).
+Levenberg-Marquardt (``method="lm"``): the 5 starts vmapped in one compiled step, one Jacobian (forward mode, 3
+tangents) per start per iteration. Adam: the 5 starts vmapped in one compiled step (the schedule the HH test used).
+CMA-ES (evosax): one run per start, population 16, sigma 0.5 in the raw (sigmoid) parameters, the runs one after
+another. BluePyOpt (benchmarks/peers/hh_fit_bluepyopt.py, run in the hh venv, pinned to the same core): IBEA with
+NEURON and eFEL feature objectives, its first population holding the same 5 starts; its best parameters of every
+generation are scored here with brainsim's loss, so every row is measured by one loss. Reported: simulations (loss
+evaluations: each one simulation of the 4 sweeps; a gradient evaluation adds its backward pass, an LM evaluation
+pushes 3 forward-mode tangents along) and wall time until the best start's loss falls below a target, a multiple of
+the loss at the true parameters.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import time
 
@@ -28,25 +38,77 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fit"))
 from _report import header, write_atomic  # noqa: E402
-from test_fit_hh import DATA, DT, TRUE, windowed_trace_loss  # noqa: E402
+from test_fit_hh import DATA, DT, TRUE, windowed_trace_loss, windowed_trace_residuals  # noqa: E402
 
 from brainsim.fit import Parameter, Parameters, fit_parameters, read_current_clamp, simulate_sweeps  # noqa: E402
 from brainsim.integrators import RK4  # noqa: E402
 from brainsim.neurons import HH  # noqa: E402
 
+PEER = os.path.join(HERE, "peers", "hh_fit_bluepyopt.py")
+PEER_PYTHON = os.path.join(HERE, "peers", ".venvs", "hh", "bin", "python")
+FACTORS = (10.0, 2.0)
+BPO_JSON = os.path.join(HERE, "results", "fit_hh_bluepyopt.json")  # the peer's output of the last full run
+
 
 def first_reach(history, n_starts, target, per_eval):
-    """(evaluations, seconds) at the first logged point where some start's loss is <= target, or None."""
+    """(evaluations, seconds, seconds after the first logged step: its compilation excluded) at the first logged
+    point where some start's loss is <= target, or None."""
     for j, step in enumerate(history["step"]):
         losses = [history[f"loss_{r}"][j] for r in range(n_starts)]
         if np.nanmin(np.asarray(losses, float)) <= target:
-            return per_eval(j, step), history["time"][j]
+            return per_eval(j, step), history["time"][j], history["time"][j] - history["time"][0]
     return None
+
+
+def cmaes_reach(history, n_starts, target, population):
+    """CMA-ES logs each start's run in turn: evaluations so far = finished runs' + this run's generations."""
+    offset = 0
+    for r in range(n_starts):
+        trace = history[f"loss_{r}"]
+        rows_r = [j for j, v in enumerate(trace) if np.isfinite(v)]
+        hit = [j for j in rows_r if trace[j] <= target]
+        if hit:
+            return (offset + (history["step"][hit[0]] + 1) * population, history["time"][hit[0]],
+                    history["time"][hit[0]] - history["time"][0])
+        offset += len(rows_r) * population
+    return None
+
+
+def seconds_per_step(history):
+    """Median wall seconds between consecutive logged steps (log_every=1: one step), compilation excluded."""
+    t = np.asarray(history["time"])
+    return float(np.median(np.diff(t))) if len(t) > 2 else float("nan")
+
+
+def run_bluepyopt(arg, quick):
+    """BluePyOpt's JSON: from the file ``arg``, or run the peer (``arg == "run"``; its JSON is kept in BPO_JSON, but
+    for ``--quick``); None when skipped or not installed."""
+    if arg == "none":
+        return None, "skipped (--bluepyopt none)"
+    if arg != "run":
+        with open(arg) as f:
+            return json.load(f), f"from {arg}"
+    if not os.path.exists(PEER_PYTHON):
+        return None, f"not run: {PEER_PYTHON} missing (bash benchmarks/peers/setup hh)"
+    out = BPO_JSON if not quick else os.path.join(HERE, "results", ".fit_hh_bluepyopt_quick.json")
+    cmd = [PEER_PYTHON, PEER, "--out", out, "--brainsim-python", sys.executable] + (["--quick"] if quick else [])
+    if hasattr(os, "sched_getaffinity"):
+        cmd = ["taskset", "-c", ",".join(map(str, sorted(os.sched_getaffinity(0))))] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    if r.returncode != 0:
+        return None, f"failed (exit {r.returncode}): {r.stderr.strip().splitlines()[-1] if r.stderr else ''}"
+    with open(out) as f:
+        data = json.load(f)
+    if quick:
+        os.remove(out)
+    return data, "run by this script: " + " ".join(cmd[cmd.index(PEER_PYTHON):]).replace(ROOT + "/", "")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--bluepyopt", default="run", help="'run' (the peer script in the hh venv; default), 'none', or "
+                    "the path of its JSON output")
     args = ap.parse_args()
     rec = read_current_clamp(DATA)
     cell = HH(1, area=400.0 * np.pi, integrator=RK4())
@@ -57,11 +119,27 @@ def main():
     def loss(model, data):
         return windowed_trace_loss(simulate_sweeps(model, rec, DT), data)
 
+    def residuals(model, data):
+        return windowed_trace_residuals(simulate_sweeps(model, rec, DT), data)
+
     at_truth = float(jax.jit(loss)(cell, target))
     starts = params.sample(jax.random.PRNGKey(0), 5, cell)
-    n_steps, gens = (20, 5) if args.quick else (400, 150)
+    n_steps, lm_steps, gens = (20, 5, 5) if args.quick else (400, 40, 150)
     load0 = os.getloadavg()[0]
 
+    # the cost of one forward simulation of the 4 sweeps for all 5 starts (compiled, best of 5)
+    forward = jax.jit(jax.vmap(lambda raw, d: loss(params.apply(cell, raw), d), in_axes=(0, None)))
+    forward(starts, target).block_until_ready()
+    fwd = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        forward(starts, target).block_until_ready()
+        fwd.append(time.perf_counter() - t0)
+    fwd_s = min(fwd)
+
+    t0 = time.perf_counter()
+    lm = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1)
+    lm_wall = time.perf_counter() - t0
     lr = optax.join_schedules([optax.constant_schedule(0.1), optax.exponential_decay(0.1, 150, 0.1)],
                               [max(n_steps - 150, 0)])
     t0 = time.perf_counter()
@@ -73,43 +151,71 @@ def main():
                          n_steps=gens, population=16, sigma=0.5, log_every=1)
     cma_wall = time.perf_counter() - t0
     load1 = os.getloadavg()[0]
+    bpo, bpo_note = run_bluepyopt(args.bluepyopt, args.quick)
+    load2 = os.getloadavg()[0]
+
+    bpo_losses = None
+    if bpo is not None:  # every generation's best parameters, scored by brainsim's loss
+        best = {n: jnp.clip(jnp.asarray([p[n] for p in bpo["best_params"]], jnp.float32), 0.5 * v * (1 + 1e-6),
+                            2.0 * v * (1 - 1e-6)) for n, v in TRUE.items()}  # on a bound: a finite raw value
+        bpo_losses = np.asarray(forward({n: params[n].inverse(v) for n, v in best.items()}, target), np.float64)
 
     rows = []
-    for factor in (10.0, 2.0):
+    for factor in FACTORS:
         goal = factor * at_truth
-        g = first_reach(grad.history, 5, goal, lambda j, step: (step + 1) * 5)
-        # CMA-ES logs each start's run in turn: evaluations so far = finished runs' + this run's generations
-        c, offset = None, 0
-        for r in range(5):
-            trace = cma.history[f"loss_{r}"]
-            rows_r = [j for j, v in enumerate(trace) if np.isfinite(v)]
-            hit = [j for j in rows_r if trace[j] <= goal]
-            if hit:
-                c = (offset + (cma.history["step"][hit[0]] + 1) * 16, cma.history["time"][hit[0]])
-                break
-            offset += len(rows_r) * 16
-        rows.append((factor, goal, g, c))
+        per = lambda j, step: (step + 1) * 5  # noqa: E731
+        b = None
+        if bpo_losses is not None:
+            hit = np.flatnonzero(bpo_losses <= goal)
+            b = None if not hit.size else (bpo["evaluations"][hit[0]], bpo["seconds"][hit[0]], bpo["seconds"][hit[0]])
+        rows.append((factor, goal, first_reach(lm.history, 5, goal, per), first_reach(grad.history, 5, goal, per),
+                     cmaes_reach(cma.history, 5, goal, 16), b))
 
     def fmt(x):
-        return "not reached" if x is None else f"{x[0]} evaluations, {x[1]:.1f} s"
+        return "not reached" if x is None else f"{x[0]} sims, {x[1]:.1f} s ({x[2]:.2f} s)"
 
-    err = {n: f"{float(grad.values[n]) / v - 1:+.2%}" for n, v in TRUE.items()}
-    err_c = {n: f"{float(cma.values[n]) / v - 1:+.2%}" for n, v in TRUE.items()}
-    text = header("Fitting HH conductances to NEURON sweeps: gradient vs CMA-ES (brainsim)") + f"""
+    def err(values):
+        return ", ".join(f"{n} {float(values[n]) / v - 1:+.3%}" for n, v in TRUE.items())
+
+    lm_step, grad_step = seconds_per_step(lm.history), seconds_per_step(grad.history)
+    lm_ok = sum(all(abs(lm.fitted_values[n][r] / v - 1) < 0.02 for n, v in TRUE.items()) for r in range(5))
+    grad_ok = sum(all(abs(grad.fitted_values[n][r] / v - 1) < 0.02 for n, v in TRUE.items()) for r in range(5))
+    bpo_line = f"- BluePyOpt (IBEA, NEURON + eFEL): {bpo_note}"
+    if bpo is not None:
+        s = bpo.get("settings", {})
+        last = bpo["best_params"][-1]
+        bpo_line += (f"; {s.get('offspring')} offspring x {s.get('generations')} generations, "
+                     f"{bpo['evaluations'][-1]} evaluations (4 NEURON runs each), {bpo['seconds'][-1]:.1f} s "
+                     f"(NEURON {bpo['neuron_seconds'][-1]:.1f} s); its last best parameters: brainsim loss "
+                     f"{bpo_losses[-1]:.3g}, error {err(last)}; versions {bpo.get('versions')}")
+    text = header("Fitting HH conductances to NEURON sweeps: Levenberg-Marquardt and Adam vs CMA-ES and BluePyOpt") + \
+        f"""
 - data: tests/data/hh_fit_sweeps.nwb (4 sweeps x 601 samples, 0.3 mV noise); model: brainsim HH, RK4, dt {DT} ms
-- loss at the true parameters: {at_truth:.3g}; both methods from the same 5 random starts
-- gradient: Adam, 5 starts vmapped, {n_steps} steps: {grad_wall:.1f} s in all (compilation included), best final
-  loss {grad.loss:.3g}, {grad.n_evaluations} loss+gradient evaluations; best start's error {err}
+- loss at the true parameters: {at_truth:.3g}; all brainsim methods from the same 5 random starts
+- one forward simulation of the 4 sweeps for all 5 starts (compiled): {1e3 * fwd_s:.1f} ms
+- Levenberg-Marquardt (`method="lm"`), 5 starts vmapped, {lm_steps} iterations: {lm_wall:.1f} s in all (compilation
+  included), {1e3 * lm_step:.1f} ms per iteration ({lm_step / fwd_s:.1f} forward simulations' time; each start
+  simulates once and pushes 3 tangents), best final loss {lm.loss:.3g}, {lm.n_evaluations} Jacobian evaluations;
+  {lm_ok} of 5 starts within 2 %; best start's error {err(lm.values)}
+- Adam, 5 starts vmapped, {n_steps} steps: {grad_wall:.1f} s in all, {1e3 * grad_step:.1f} ms per step
+  ({grad_step / fwd_s:.1f} forward simulations' time), best final loss {grad.loss:.3g}, {grad.n_evaluations}
+  loss+gradient evaluations; {grad_ok} of 5 starts within 2 %; best start's error {err(grad.values)}
 - CMA-ES (evosax): population 16, sigma 0.5 (raw units), {gens} generations per start, 5 starts one after another:
-  {cma_wall:.1f} s in all, best loss {cma.loss:.3g}, {cma.n_evaluations} loss evaluations; best error {err_c}
-- load average (1 min) {load0:.2f} at start, {load1:.2f} at end on 2 cores (busy: times are inflated)
+  {cma_wall:.1f} s in all, best loss {cma.loss:.3g}, {cma.n_evaluations} loss evaluations; best error
+  {err(cma.values)}
+{bpo_line}
+- load average (1 min) {load0:.2f} at start, {load1:.2f} after the brainsim fits, {load2:.2f} at end on 2 cores
 
-| target loss | gradient (Adam, 5 starts in one step) | CMA-ES (population 16, starts in turn) |
-|---|---|---|
-""" + "".join(f"| {f:g} x loss at truth = {goal:.3g} | {fmt(g)} | {fmt(c)} |\n" for f, goal, g, c in rows) + """
-A gradient evaluation is one forward simulation of the 4 sweeps and its backward pass (roughly 2-3 times the cost
-of the forward pass); a CMA-ES evaluation is the forward simulation only. Times are from the start of each fit
-(compilation included).
+| target loss | Levenberg-Marquardt (5 starts in one step) | Adam (5 starts in one step) | CMA-ES (population 16, starts in turn) | BluePyOpt + NEURON |
+|---|---|---|---|---|
+""" + "".join(f"| {f:g} x loss at truth = {goal:.3g} | {fmt(a)} | {fmt(g)} | {fmt(c)} | "  # noqa: E501
+              f"{'-' if bpo is None else fmt(b)} |\n" for f, goal, a, g, c, b in rows) + """
+sims: simulations of the 4 sweeps (one parameter set each) until the target; for the gradient methods 5 per step (the
+5 starts). An LM simulation also pushes 3 forward-mode tangents (its cost per iteration is in the list above, in
+forward simulations' time); an Adam simulation adds its backward pass; CMA-ES's and BluePyOpt's are forward only
+(BluePyOpt's: NEURON with CVODE plus eFEL). Times are from the start of each fit (compilation included; BluePyOpt's
+from the optimiser's construction); in parentheses, from the end of each fit's first logged step (its compilation
+and one step excluded: LM's step 0, which evaluates the starts; Adam's step 0; CMA-ES's first generation).
 """
     print(text)
     if not args.quick:
