@@ -245,6 +245,17 @@ def check_scoring(evaluator, param_lists):
     return {"seconds": {k: v / len(param_lists) for k, v in seconds.items()}, "score_at_truth": totals[0]}
 
 
+def scan(evaluator, true):
+    """Print the sum of scores at factors of the truth: each conductance alone, g_Na and g_K together."""
+    g = np.array([1e-3 * v for v in true.values()])
+    lines = {"g_Na only": [1, 0, 0], "g_K only": [0, 1, 0], "g_L only": [0, 0, 1], "g_Na and g_K": [1, 1, 0]}
+    factors = (0.9, 0.95, 0.98, 0.99, 1.0, 1.01, 1.02, 1.05, 1.1)
+    print("| factor on the truth | " + " | ".join(f"{f:g}" for f in factors) + " |")
+    for name, mask in lines.items():
+        sums = [np.sum(evaluator.evaluate_with_lists(list(np.where(mask, f * g, g)))) for f in factors]
+        print(f"| {name} | " + " | ".join(f"{x:.3g}" for x in sums) + " |")
+
+
 def brainsim_starts(python, true):
     out = subprocess.run([python, "-c", STARTS_CODE, json.dumps(true)], capture_output=True, text=True, cwd=ROOT)
     if out.returncode != 0:
@@ -265,7 +276,7 @@ def versions():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", required=True, help="JSON file to write")
+    ap.add_argument("--out", help="JSON file to write (required unless --scan)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 8 offspring, 2 generations, random starts")
     ap.add_argument("--offspring", type=int, default=32)
     ap.add_argument("--generations", type=int, default=100)
@@ -276,11 +287,15 @@ def main():
     ap.add_argument("--scoring", choices=("batched", "efelfeature"), default="batched",
                     help="eFEL scores from one call per sweep (batched, default) or BluePyOpt's eFELFeature objects "
                          "(one eFEL call per feature: same scores, ~40x slower with eFEL 5.7)")
+    ap.add_argument("--scan", action="store_true", help="print the sum of scores along lines through the truth and "
+                    "exit (no optimisation, no JSON)")
     ap.add_argument("--brainsim-python", default="python", help="interpreter of brainsim's environment")
     args = ap.parse_args()
     if args.quick:
         args.offspring, args.generations = 8, 2
     starts_mode = args.starts or ("none" if args.quick else "brainsim")
+    if not args.out and not args.scan:
+        raise SystemExit("hh_fit_bluepyopt: --out is required (the JSON file to write)")
     if args.offspring < 5 or args.generations < 1:
         raise SystemExit("hh_fit_bluepyopt: --offspring must be >= 5 and --generations >= 1")
 
@@ -294,6 +309,8 @@ def main():
     cell = NeuronHH(sweeps[0]["delay"], sweeps[0]["dur"], args.atol)
     objectives, table = make_objectives(sweeps)
     evaluator = make_evaluator(sweeps, cell, objectives, table, bounds, args.scoring)
+    if args.scan:
+        return scan(evaluator, true)
     check_sets = [[1e-3 * v for v in true.values()]]
     if not args.quick:
         check_sets.append([1e-3 * lo for lo, _ in bounds.values()])
