@@ -2,6 +2,7 @@
 
     python benchmarks/bench_wang2002.py          # 6 coherences x 16 trials, 0.5 + 1.5 s -> results/wang2002.md
     python benchmarks/bench_wang2002.py --quick  # 2 trials, 0.2 s (CI smoke; writes nothing)
+    python benchmarks/bench_wang2002.py --timing  # run time per trial vs batch size -> results/wang2002_timing.md
 
 All trials run as one batched simulation (brainsim.models.wang2002_trials): every trial its own initial potentials,
 Poisson inputs and stimulus noise; positive coherence favours pool A, so the accuracy is the fraction of A choices.
@@ -30,7 +31,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "wang2002.md"))
     ap.add_argument("--quick", action="store_true", help="2 trials, 0.1 + 0.1 s; prints the table, writes nothing")
+    ap.add_argument("--timing", action="store_true", help="time 300 ms of the network at batch sizes none, 1, 8, 32 "
+                    "(best of 2 runs after a warm-up) -> results/wang2002_timing.md")
     a = ap.parse_args()
+    if a.timing:
+        return timing(a)
     if a.quick:
         a.coherences, a.trials, a.pre, a.stim = [0.0, 51.2], 1, 100.0, 100.0
     c = np.repeat(np.asarray(a.coherences, float), a.trials)
@@ -118,6 +123,27 @@ def main():
             title="winner (solid) and loser (dashed) pools")
     ax2.legend(fontsize=7)
     fig.savefig(Path(a.out).with_suffix(".png"), dpi=110)
+
+
+def timing(a):
+    import jax
+
+    import brainsim as bs
+
+    net, duration = wang2002(), 300.0
+    rows = ["| batch | run (s, best of 2) | s per trial and biological second |", "|---|---|---|"]
+    for batch in (None, 1, 8, 32):
+        key = jax.random.key(a.seed)
+        state = net.init_state(key, a.dt) if batch is None else net.init_state(key, a.dt, batch=batch)
+        bs.simulate(net, state, duration=duration, dt=a.dt)  # compile
+        best = min(bs.simulate(net, state, duration=duration, dt=a.dt)[1].run_s for _ in range(2))
+        rows.append(f"| {'none' if batch is None else batch} | {best:.3f} | "
+                    f"{best / (batch or 1) / (duration / 1000):.3f} |")
+    text = header("Wang (2002) decision network: run time against batch size") + (
+        f"- 2000 neurons, spontaneous state (no stimulus), {duration:g} ms at dt {a.dt} ms\n\n"
+        + "\n".join(rows) + "\n")
+    print(text)
+    write_atomic(str(Path(a.out).with_name("wang2002_timing.md")), text)
 
 
 if __name__ == "__main__":
