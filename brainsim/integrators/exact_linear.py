@@ -21,11 +21,22 @@ def _series(z, first):
     return acc
 
 
+@jax.custom_jvp
 def phi1_exact(z):
-    """``(e^z - 1) / z`` to full precision everywhere (series for ``|z| < 1``)."""
-    small = jnp.abs(z) < 1.0
-    zs = jnp.where(small, 1.0, z)
-    return jnp.where(small, _series(z, 1), jnp.expm1(zs) / zs)
+    """``(e^z - 1) / z`` to full precision everywhere: ``expm1(z) / z`` (1 at 0; within 2 ulp of the series), with
+    the derivative ``phi1 - phi2`` (series for ``|z| < 1``), which the quotient's own derivative would lose to
+    cancellation near 0. A series here instead would make every exponential synapse's term of the membrane update
+    ~3x larger for XLA to compile (the Potjans-Diesmann step: 16 k -> 7 k operations, compile 17 -> 12 s)."""
+    zero = z == 0
+    zs = jnp.where(zero, 1.0, z)
+    return jnp.where(zero, 1.0, jnp.expm1(zs) / zs)
+
+
+@phi1_exact.defjvp
+def _phi1_jvp(primals, tangents):
+    (z,), (dz,) = primals, tangents
+    p1 = phi1_exact(z)
+    return p1, (p1 - phi2_exact(z)) * dz
 
 
 def phi2_exact(z):
@@ -35,13 +46,19 @@ def phi2_exact(z):
     return jnp.where(small, _series(z, 2), (jnp.expm1(zs) - zs) / (zs * zs))
 
 
-def propagators(rate, inv_tau, h):
+def is_static_zero(x) -> bool:
+    """Whether ``x`` is a Python number equal to 0 (known zero at trace time, unlike a zero array)."""
+    return isinstance(x, int | float) and x == 0
+
+
+def propagators(rate, inv_tau, h, *, linear: bool = True):
     """``(P0, P1)`` with ``P0 = int_0^h e^{-rate (h - s)} e^{-s / tau} ds`` and
     ``P1 = int_0^h e^{-rate (h - s)} s e^{-s / tau} ds`` (``rate``, ``inv_tau`` in 1/ms, ``h`` in ms).
 
     The response at ``h`` of ``dy/dt = -rate y + c(s)`` to an input ``c(s) = e^{-s/tau}`` (and ``s e^{-s/tau}``)
     from ``y(0) = 0``: NEST's ``P21``/``P31`` propagator entries, written with ``phi`` functions of a
     non-positive argument so that nothing overflows or cancels, including the singular case ``tau = 1 / rate``.
+    ``linear=False``: ``(P0, None)``, without the work of ``P1``.
     """
     # Two exact forms, each valid for any rates: factoring out the membrane's decay e^{-rate h} (used when the
     # membrane is the slower, rate <= 1/tau) or the synapse's e^{-h/tau} (otherwise), so that the phi functions
@@ -57,6 +74,8 @@ def propagators(rate, inv_tau, h):
     e_m, e_s = jnp.exp(-rate * h), jnp.exp(-inv_tau * h)
     phi1_m, phi1_s = phi1_exact(z_m), phi1_exact(z_s)
     p0 = h * jnp.where(membrane_slower, e_m * phi1_m, e_s * phi1_s)
+    if not linear:
+        return p0, None
     p1 = h * h * jnp.where(membrane_slower, e_m * (phi1_m - phi2_exact(z_m)), e_s * phi2_exact(z_s))
     return p0, p1
 
@@ -67,7 +86,8 @@ class ExactLinear(AbstractIntegrator):
     ``step(fn, y, t, dt, forcing)``: ``fn(y, t) -> (a, b)`` at the start of the step, frozen over it as in
     exponential Euler, and ``forcing``, a tuple of ``(c0, c1, tau)`` (y's units per ms; ms), adds the input
     ``(c0 + c1 s) exp(-s / tau)`` at ``s`` ms into the step, whose start values ``sum(c0)`` are already part of
-    ``a``. The update is the closed-form solution (the propagator matrix of NEST's ``iaf_psc_exp`` and
+    ``a`` (``c1`` the Python number ``0.0``: an exponential term, and the ``s exp(-s / tau)`` part is skipped).
+    The update is the closed-form solution (the propagator matrix of NEST's ``iaf_psc_exp`` and
     ``iaf_psc_alpha``, Rotter & Diesmann 1999; Brian2's ``exact`` method):
     ``y(dt) = e^{b dt} y + dt phi1(b dt) (a - sum c0) + sum(c0 P0 + c1 P1)`` with ``propagators`` (in this module), so a
     membrane that is linear in y under current synapses with exponential, alpha or dual-exponential kinetics
@@ -91,7 +111,7 @@ class ExactLinear(AbstractIntegrator):
         else:
             rest = a
         y_new = jax.tree.map(lambda y_, r_, b_: jnp.exp(b_ * dt) * y_ + dt * phi1_exact(b_ * dt) * r_, y, rest, b)
-        for c0, c1, tau in forcing:
-            p0, p1 = propagators(-b, 1.0 / tau, dt)
-            y_new = y_new + c0 * p0 + c1 * p1
+        for c0, c1, tau in forcing:  # c1 a Python 0: an exponential term (no s e^{-s/tau} part to integrate)
+            p0, p1 = propagators(-b, 1.0 / tau, dt, linear=not is_static_zero(c1))
+            y_new = y_new + c0 * p0 if p1 is None else y_new + c0 * p0 + c1 * p1
         return y_new

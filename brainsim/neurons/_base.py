@@ -12,6 +12,7 @@ import numpy as np
 from .._drive import Drive
 from .._param import param as _param
 from ..integrators import RK2, RK4, AbstractIntegrator, Euler, ExactLinear, ExponentialEuler
+from ..integrators.exact_linear import is_static_zero
 from ..population import AbstractPopulation, DtAccuracyWarning, DtLimits  # noqa: F401 - re-exported
 
 # How the accuracy limits were chosen (tests/neurons/dt_convergence.py measures them; tests/neurons/test_dt_limits.py
@@ -184,7 +185,7 @@ def linear_membrane_step(integrator, fn, v, t, dt, drive: Drive, inv_C):
     time course of the input (``drive.terms``, divided by the capacitance: ``inv_C`` in 1/pF) is integrated
     exactly, other integrators see the input frozen at the start of the step."""
     if isinstance(integrator, ExactLinear):
-        forcing = tuple((a0 * inv_C, a1 * inv_C, tau) for a0, a1, tau in drive.terms)
+        forcing = tuple((a0 * inv_C, a1 if is_static_zero(a1) else a1 * inv_C, tau) for a0, a1, tau in drive.terms)
         return integrator.step(fn, v, t, dt, forcing)
     return integrator.step(fn, v, t, dt)
 

@@ -61,7 +61,8 @@ class AbstractKinetics(eqx.Module):
     def time_course(self, state) -> tuple:
         """The value over the step that starts in ``state``, as a tuple of ``(a0, a1, tau)`` terms meaning
         ``sum((a0 + a1 s) exp(-s / tau))`` at ``s`` ms into the step (the sum of ``a0`` is ``value(state)``);
-        ``()`` when the value stays constant over the step."""
+        ``()`` when the value stays constant over the step. An ``a1`` that is the Python number ``0.0`` marks a
+        purely exponential term, whose integration (``ExactLinear``) then skips the ``s exp(-s / tau)`` part."""
 
 
 def _tau(owner, name, tau):
@@ -99,7 +100,7 @@ class Exponential(AbstractKinetics):
         return g
 
     def time_course(self, g):
-        return ((g, jnp.zeros_like(g), self.tau),)
+        return ((g, 0.0, self.tau),)  # a static zero: no s exp(-s / tau) part to integrate
 
 
 class AlphaState(eqx.Module):
@@ -190,8 +191,7 @@ class DualExponential(AbstractKinetics):
         return self.norm * (s.decay - s.rise)
 
     def time_course(self, s):
-        zero = jnp.zeros_like(s.decay)
-        return ((self.norm * s.decay, zero, self.tau_decay), (-self.norm * s.rise, zero, self.tau_rise))
+        return ((self.norm * s.decay, 0.0, self.tau_decay), (-self.norm * s.rise, 0.0, self.tau_rise))
 
 
 class Delta(AbstractKinetics):

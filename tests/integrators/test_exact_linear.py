@@ -28,6 +28,17 @@ def test_phi_functions_full_precision(fn, k):
     np.testing.assert_allclose(got, ref, rtol=2e-14, atol=0)
 
 
+def test_phi1_derivative_full_precision():
+    """phi1 is expm1(z) / z, whose own derivative cancels near 0: its custom derivative phi1 - phi2 is exact."""
+    z = np.concatenate([-np.logspace(-12, 2, 40), [0.0], np.logspace(-12, 1.5, 30)])
+    with jax.enable_x64(True):
+        got = np.asarray(jax.vmap(jax.grad(phi1_exact))(jnp.asarray(z)))
+        second = float(jax.grad(jax.grad(phi1_exact))(0.0))
+    ref = np.array([float(_phi(1, x) - _phi(2, x)) for x in z])
+    np.testing.assert_allclose(got, ref, rtol=5e-14, atol=0)
+    assert second == pytest.approx(1.0 / 3.0, rel=1e-12)  # phi1'' = phi1 - 2 phi2 + 2 phi3: 1 - 1 + 1/3 at 0
+
+
 def _quad_mp(rate, inv_tau, h, power):
     f = lambda s: mpmath.exp(-rate * (h - s)) * s**power * mpmath.exp(-s * inv_tau)  # noqa: E731
     return mpmath.quad(f, [0, h])
