@@ -49,10 +49,9 @@ def levenberg_marquardt(residual_fn, raw0: dict, data, damping: float, max_step:
     ``residual_fn(raw, data) -> array`` for one start's raw values ``{name: array}``; ``raw0``: the starts
     ``{name: (n, ...)}``; ``damping``: the initial lambda (relative to ``diag(J^T J)``); ``max_step``: the largest
     step of each raw entry (``{name: float}``, ``inf`` for none; a longer step is shortened along its direction).
-    ``optimizer`` is an
-    optax-shaped pair whose ``init`` builds the :class:`LMState` (its ``update`` is not used: the step is
-    ``step_fn``). The step works on a module whose field ``raw`` holds the starts, and returns the summed loss after
-    the step with ``loss_<r>`` and ``damping_<r>`` per start.
+    ``optimizer`` is an optax-shaped pair whose ``init`` builds the :class:`LMState` (its ``update`` is not used: the
+    step is ``step_fn``). The step works on a module whose field ``raw`` holds the starts, and returns the summed loss
+    after the step with ``loss_<r>`` and ``damping_<r>`` per start.
     """
     first = {name: v[0] for name, v in raw0.items()}
     flat0, unravel = ravel_pytree(first)
