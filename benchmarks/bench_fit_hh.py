@@ -162,6 +162,10 @@ def main():
     t0 = time.perf_counter()
     lm = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1)
     lm_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fd = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1,
+                        jacobian="differences")
+    fd_wall = time.perf_counter() - t0
     lr = optax.join_schedules([optax.constant_schedule(0.1), optax.exponential_decay(0.1, 150, 0.1)],
                               [max(n_steps - 150, 0)])
     t0 = time.perf_counter()
@@ -190,8 +194,9 @@ def main():
         if bpo_losses is not None:
             hit = np.flatnonzero(bpo_losses <= goal)
             b = None if not hit.size else (bpo["evaluations"][hit[0]], bpo["seconds"][hit[0]], bpo["seconds"][hit[0]])
-        rows.append((factor, goal, first_reach(lm.history, 5, goal, per), first_reach(grad.history, 5, goal, per),
-                     cmaes_reach(cma.history, 5, goal, 16), b))
+        rows.append((factor, goal, first_reach(lm.history, 5, goal, per),
+                     first_reach(fd.history, 5, goal, lambda j, step: (step + 1) * 5 * 4),
+                     first_reach(grad.history, 5, goal, per), cmaes_reach(cma.history, 5, goal, 16), b))
 
     for tol in TOLERANCES:  # a loss-free criterion: some start's largest relative parameter error <= tol
         b = None
@@ -199,6 +204,7 @@ def main():
             hit = [j for j, p in enumerate(bpo["best_params"]) if max_error(p) <= tol]
             b = None if not hit else (bpo["evaluations"][hit[0]], bpo["seconds"][hit[0]], bpo["seconds"][hit[0]])
         rows.append((None, tol, error_reach(lm.history, 5, tol, lambda j, r: (j + 1) * 5),
+                     error_reach(fd.history, 5, tol, lambda j, r: (j + 1) * 5 * 4),
                      error_reach(grad.history, 5, tol, lambda j, r: (j + 1) * 5),
                      error_reach(cma.history, 5, tol, None, population=16), b))
 
@@ -213,6 +219,8 @@ def main():
 
     lm_step, grad_step = seconds_per_step(lm.history), seconds_per_step(grad.history)
     lm_ok = sum(all(abs(lm.fitted_values[n][r] / v - 1) < 0.02 for n, v in TRUE.items()) for r in range(5))
+    fd_ok = sum(all(abs(fd.fitted_values[n][r] / v - 1) < 0.02 for n, v in TRUE.items()) for r in range(5))
+    fd_step = seconds_per_step(fd.history)
     grad_ok = sum(all(abs(grad.fitted_values[n][r] / v - 1) < 0.02 for n, v in TRUE.items()) for r in range(5))
     bpo_line = f"- BluePyOpt (IBEA, NEURON + eFEL): {bpo_note}"
     if bpo is not None:
@@ -231,6 +239,10 @@ def main():
   included), {1e3 * lm_step:.1f} ms per iteration ({lm_step / fwd_s:.1f} forward simulations' time; each start
   simulates once and pushes 3 tangents), best final loss {lm.loss:.3g}, {lm.n_evaluations} Jacobian evaluations;
   {lm_ok} of 5 starts within 2 %; best start's error {err(lm.values)}
+- LM with forward differences (`jacobian="differences"`: 4 simulations per start per iteration, no forward mode),
+  {lm_steps} iterations: {fd_wall:.1f} s in all, {1e3 * fd_step:.1f} ms per iteration ({fd_step / fwd_s:.1f} forward
+  simulations' time), best final loss {fd.loss:.3g}, {fd.n_evaluations} simulations; {fd_ok} of 5 starts within 2 %;
+  best start's error {err(fd.values)}
 - Adam, 5 starts vmapped, {n_steps} steps: {grad_wall:.1f} s in all, {1e3 * grad_step:.1f} ms per step
   ({grad_step / fwd_s:.1f} forward simulations' time), best final loss {grad.loss:.3g}, {grad.n_evaluations}
   loss+gradient evaluations; {grad_ok} of 5 starts within 2 %; best start's error {err(grad.values)}
@@ -240,14 +252,14 @@ def main():
 {bpo_line}
 - load average (1 min) {load0:.2f} at start, {load1:.2f} after the brainsim fits, {load2:.2f} at end on 2 cores
 
-| target | Levenberg-Marquardt (5 starts in one step) | Adam (5 starts in one step) | CMA-ES (population 16, starts in turn) | BluePyOpt + NEURON |
-|---|---|---|---|---|
-""" + "".join(f"| {label(f, goal)} | {fmt(a)} | {fmt(g)} | {fmt(c)} | "  # noqa: E501
-              f"{'-' if bpo is None else fmt(b)} |\n" for f, goal, a, g, c, b in rows) + """
+| target | Levenberg-Marquardt (5 starts in one step) | LM, forward differences | Adam (5 starts in one step) | CMA-ES (population 16, starts in turn) | BluePyOpt + NEURON |
+|---|---|---|---|---|---|
+""" + "".join(f"| {label(f, goal)} | {fmt(a)} | {fmt(d)} | {fmt(g)} | {fmt(c)} | "  # noqa: E501
+              f"{'-' if bpo is None else fmt(b)} |\n" for f, goal, a, d, g, c, b in rows) + """
 The last rows ask instead when some start's conductances first all lie within 10 % / 2 % of the truth (for
 BluePyOpt: its best parameter set so far, by its own objective). sims: simulations of the 4 sweeps (one parameter set
-each) until the target; for the gradient methods 5 per step (the
-5 starts). An LM simulation also pushes 3 forward-mode tangents (its cost per iteration is in the list above, in
+each) until the target; for the gradient methods 5 per step (the 5 starts; LM with forward differences: 4 per start
+per iteration). An LM simulation also pushes 3 forward-mode tangents (its cost per iteration is in the list above, in
 forward simulations' time); an Adam simulation adds its backward pass; CMA-ES's and BluePyOpt's are forward only
 (BluePyOpt's: NEURON with CVODE plus eFEL). Times are from the start of each fit (compilation included; BluePyOpt's
 from the optimiser's construction); in parentheses, from the end of each fit's first logged step (its compilation

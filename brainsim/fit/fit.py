@@ -12,6 +12,7 @@ from evosax) behind the same interface. The result, a
 number of loss evaluations; :func:`~brainsim.fit.laplace` adds uncertainties.
 """
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 
@@ -43,7 +44,8 @@ class FitResult:
             s, and ``eval_step`` with ``eval_<name>_<r>``: each start's parameter trajectory, mean over entries).
         n_evaluations: loss evaluations done (one per start per optimizer step, each with its gradient; for
             ``"lm"`` one per start per step, each with its Jacobian by forward mode, ``k`` tangents for ``k`` raw
-            parameter entries; for CMA-ES one per candidate). Each evaluation simulates every sweep of the data once.
+            parameter entries, or ``k + 1`` with ``jacobian="differences"``; for CMA-ES one per candidate). Each
+            evaluation simulates every sweep of the data once.
         method: ``"gradient"``, ``"lm"`` or ``"cmaes"``.
         loss: for ``"lm"`` the sum of squared residuals (as are ``losses`` and the history).
     """
@@ -77,7 +79,7 @@ def fit_parameters(loss_fn: Callable, model, parameters: Parameters, data=None, 
                    method: str = "gradient", optimizer=None, n_steps: int = 300, patience: int | None = None,
                    min_delta: float = 1e-4, log_every: int = 10, progress: bool = False, checkpoint=None,
                    checkpoint_every: int | None = None, population: int = 16, sigma: float = 0.5,
-                   damping: float = 1e-3) -> FitResult:
+                   damping: float = 1e-3, jacobian: str = "forward") -> FitResult:
     """Fit ``parameters`` of ``model`` by minimising ``loss_fn(model, data)`` from several starts.
 
     Args:
@@ -110,6 +112,10 @@ def fit_parameters(loss_fn: Callable, model, parameters: Parameters, data=None, 
         population, sigma: CMA-ES's population size and initial step size (raw units).
         damping: Levenberg-Marquardt's initial damping lambda, relative to the diagonal of ``J^T J`` (default
             1e-3: nearly a Gauss-Newton step; each start adapts its own).
+        jacobian: how ``"lm"`` gets the Jacobian: ``"forward"`` (forward mode, default: exact; one simulation with
+            ``k`` tangents, counted as one evaluation) or ``"differences"`` (forward differences: ``k + 1``
+            simulations, counted as ``k + 1`` evaluations; it compiles like a forward pass, ~3x faster than forward
+            mode through an HH cell, and needs no forward-mode rule in the model).
 
     Returns:
         a :class:`FitResult`.
@@ -124,6 +130,8 @@ def fit_parameters(loss_fn: Callable, model, parameters: Parameters, data=None, 
         raise ValueError(f"fit_parameters: method must be 'gradient', 'lm' or 'cmaes', got {method!r}")
     if method == "lm" and not (isinstance(damping, int | float) and np.isfinite(damping) and damping > 0):
         raise ValueError(f"fit_parameters: damping must be a positive number, got {damping!r}")
+    if jacobian not in ("forward", "differences"):
+        raise ValueError(f"fit_parameters: jacobian must be 'forward' or 'differences', got {jacobian!r}")
     if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
         raise ValueError(f"fit_parameters: patience must be an integer >= 1 or None, got {patience!r}")
     raw0 = _starts(parameters, model, starts, key)
@@ -151,9 +159,10 @@ def fit_parameters(loss_fn: Callable, model, parameters: Parameters, data=None, 
                                             population=population, sigma=sigma, patience=patience,
                                             min_delta=min_delta, log_every=log_every, parameters=parameters)
     elif method == "lm":
-        fitted, history = _run_lm(residuals, per_start, raw0, data, parameters, damping, n_steps, patience,
+        fitted, history = _run_lm(residuals, per_start, raw0, data, parameters, damping, jacobian, n_steps, patience,
                                   min_delta, log_every, progress, checkpoint, checkpoint_every)
-        n_eval = (history["step"][-1] + 1) * n_starts if history["step"] else 0
+        per = 1 if jacobian == "forward" else 1 + sum(int(np.size(v[0])) for v in raw0.values())
+        n_eval = (history["step"][-1] + 1) * n_starts * per if history["step"] else 0
     else:
         fitted, history = _run_gradient(per_start, raw0, data, parameters, optimizer, n_steps, patience, min_delta,
                                         log_every, progress, checkpoint, checkpoint_every)
@@ -190,17 +199,17 @@ def _run_gradient(per_start, raw0, data, parameters, optimizer, n_steps, patienc
                  checkpoint, checkpoint_every)
 
 
-def _run_lm(residuals, per_start, raw0, data, parameters, damping, n_steps, patience, min_delta, log_every, progress,
-            checkpoint, checkpoint_every):
+def _run_lm(residuals, per_start, raw0, data, parameters, damping, jacobian, n_steps, patience, min_delta, log_every,
+            progress, checkpoint, checkpoint_every):
     # a bounded parameter's raw step is capped: far out its transform saturates (a flat column of J, a stuck start)
     caps = {p.name: np.inf if p.transform == "none" else MAX_RAW_STEP for p in parameters}
-    optimizer, step = levenberg_marquardt(residuals, raw0, data, float(damping), caps)
+    optimizer, step = levenberg_marquardt(residuals, raw0, data, float(damping), caps, jacobian)
 
     def loss(starts, batch):  # what the loop checks and names; the step evaluates the residuals itself
         return jnp.sum(per_start(starts.raw, batch))
 
     # forward mode through the model: the ops' native kernels have a reverse-mode gradient only
-    with ops.backend("jax"):
+    with ops.backend("jax") if jacobian == "forward" else contextlib.nullcontext():
         return _loop(loss, optimizer, step, raw0, data, parameters, n_steps, patience, min_delta, log_every,
                      progress, checkpoint, checkpoint_every)
 

@@ -22,7 +22,7 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 
-__all__ = ["MAX_DAMPING", "MAX_RAW_STEP", "LMState", "converged", "levenberg_marquardt"]
+__all__ = ["FD_STEP", "MAX_DAMPING", "MAX_RAW_STEP", "LMState", "converged", "levenberg_marquardt"]
 
 #: The largest raw step of a bounded parameter per iteration (raw units; a sigmoid's raw value within +-5 covers
 #: 98.7 % of its interval).
@@ -30,6 +30,9 @@ MAX_RAW_STEP = 5.0
 #: A start whose damping reaches this has converged (no step lowered its loss over ~8 rejections in a row: the
 #: float precision of the loss); the fit stops when every start has.
 MAX_DAMPING = 1e10
+#: The relative step of the forward-difference Jacobian (``jacobian="differences"``): ``FD_STEP x max(1, |raw|)``,
+#: about the square root of float32's precision.
+FD_STEP = 3e-4
 
 
 class LMState(NamedTuple):
@@ -43,7 +46,8 @@ class LMState(NamedTuple):
     jacobian: jax.Array
 
 
-def levenberg_marquardt(residual_fn, raw0: dict, data, damping: float, max_step: dict | None = None):
+def levenberg_marquardt(residual_fn, raw0: dict, data, damping: float, max_step: dict | None = None,
+                        jacobian: str = "forward"):
     """The pair ``(optimizer, step_fn)`` that :func:`brainsim.train.fit` runs for ``method="lm"``.
 
     ``residual_fn(raw, data) -> array`` for one start's raw values ``{name: array}``; ``raw0``: the starts
@@ -51,7 +55,9 @@ def levenberg_marquardt(residual_fn, raw0: dict, data, damping: float, max_step:
     step of each raw entry (``{name: float}``, ``inf`` for none; a longer step is shortened along its direction).
     ``optimizer`` is an optax-shaped pair whose ``init`` builds the :class:`LMState` (its ``update`` is not used: the
     step is ``step_fn``). The step works on a module whose field ``raw`` holds the starts, and returns the summed loss
-    after the step with ``loss_<r>`` and ``damping_<r>`` per start.
+    after the step with ``loss_<r>`` and ``damping_<r>`` per start. ``jacobian``: ``"forward"`` (``jax.jacfwd``:
+    one simulation pushing ``k`` tangents) or ``"differences"`` (forward differences: ``k + 1`` simulations under
+    ``jax.vmap``, steps of ``FD_STEP x max(1, |raw|)``; no forward mode, so the step compiles like a forward pass).
     """
     first = {name: v[0] for name, v in raw0.items()}
     flat0, unravel = ravel_pytree(first)
@@ -66,8 +72,13 @@ def levenberg_marquardt(residual_fn, raw0: dict, data, damping: float, max_step:
             out = jnp.ravel(residual_fn(unravel(x), batch)).astype(dtype)
             return out, out
 
-        jac, res = jax.jacfwd(r, has_aux=True)(x)
-        return res, jac
+        if jacobian == "forward":
+            jac, res = jax.jacfwd(r, has_aux=True)(x)
+            return res, jac
+        h = FD_STEP * jnp.maximum(1.0, jnp.abs(x))
+        h = (x + h) - x  # a step that is exact in floating point
+        rs = jax.vmap(lambda xi: r(xi)[0])(jnp.concatenate([x[None], x[None] + jnp.diag(h)]))  # (k + 1, m)
+        return rs[0], ((rs[1:] - rs[0]) / h[:, None]).T
 
     def init(params):
         zeros = jnp.zeros

@@ -51,7 +51,8 @@ def test_lm_solves_linear_least_squares_in_one_gauss_newton_step():
     assert set(res.history) >= {"damping_0", "eval_c_0", "loss", "time"}
 
 
-def test_lm_through_bounded_transforms_matches_lstsq_and_stops_when_converged():
+@pytest.mark.parametrize("jacobian", ["forward", "differences"])
+def test_lm_through_bounded_transforms_matches_lstsq_and_stops_when_converged(jacobian):
     data, exact, *_ = _data()
     params = Parameters(Parameter("c0", lambda m: m.c0, -2.0, 2.0),  # sigmoid: nonlinear in raw
                         Parameter("c1", lambda m: m.c1, -5.0, 5.0), Parameter("c2", lambda m: m.c2, 0.01))  # log
@@ -61,7 +62,8 @@ def test_lm_through_bounded_transforms_matches_lstsq_and_stops_when_converged():
         return residuals(Poly(jnp.concatenate([model.c0, model.c1, model.c2])), data)
 
     res = fit_parameters(res3, model, params, data, starts=4, key=jax.random.PRNGKey(3), method="lm", n_steps=200,
-                         log_every=1)
+                         log_every=1, jacobian=jacobian)
+    assert res.n_evaluations == (res.history["step"][-1] + 1) * 4 * (1 if jacobian == "forward" else 4)
     for i, n in enumerate(("c0", "c1", "c2")):
         np.testing.assert_allclose(res.fitted_values[n].reshape(-1), exact[i], atol=1e-3)
     # converged long before n_steps: every start's damping ran up to the cap (no step lowers its loss)
@@ -88,6 +90,7 @@ def test_lm_rejects_a_non_finite_trial_and_keeps_the_last_point():
     (dict(damping=0.0), "damping must be a positive number"),
     (dict(damping=float("nan")), "damping must be a positive number"),
     (dict(loss=lambda m, d: jnp.arange(3)), "must return an array of residuals"),
+    (dict(jacobian="reverse"), "jacobian must be 'forward' or 'differences'"),
 ])
 def test_lm_bad_input(kwargs, match):
     data, *_ = _data()
