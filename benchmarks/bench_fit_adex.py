@@ -89,6 +89,10 @@ def main():
     lm = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1)
     lm_wall = time.perf_counter() - t0
     t0 = time.perf_counter()
+    fd = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1,
+                        jacobian="differences")
+    fd_wall = time.perf_counter() - t0
+    t0 = time.perf_counter()
     grad = fit_parameters(spiking_loss, cell, params, target, starts=starts, n_steps=n_steps,
                           optimizer=A.adam(0.03, n_steps), log_every=1)
     grad_wall = time.perf_counter() - t0
@@ -103,6 +107,7 @@ def main():
     for factor in FACTORS:
         goal = factor * at_truth
         rows.append((factor, goal, first_reach(lm.history, n_starts, goal, per),
+                     first_reach(fd.history, n_starts, goal, lambda j, step: (step + 1) * n_starts * 10),
                      first_reach(grad.history, n_starts, goal, per), cmaes_reach(cma.history, n_starts, goal, 16)))
 
     def fmt(x):
@@ -112,6 +117,7 @@ def main():
         return ", ".join(f"{n} {float(values[n]) / v - 1:+.1%}" for n, v in true.items())
 
     lm_step, grad_step = seconds_per_step(lm.history), seconds_per_step(grad.history)
+    fd_step = seconds_per_step(fd.history)
     text = header(f"Fitting the 9 AdEx parameters to Brian2 sweeps ({args.pattern}) in one stage: Levenberg-Marquardt "
                   "and Adam vs CMA-ES (brainsim)") + f"""
 - data: {os.path.relpath(path, ROOT)} ({rec.n_sweeps} sweeps x {target.shape[1]} samples, spikes per sweep
@@ -124,6 +130,10 @@ def main():
   {1e3 * lm_step:.1f} ms per iteration ({lm_step / fwd_s:.1f} forward simulations' time; each start simulates once
   and pushes 9 tangents), {lm.n_evaluations} Jacobian evaluations (last iteration {lm.history['step'][-1]}),
   final losses {np.round(lm.losses, 4).tolist()}; best start's error {err(lm.values)}
+- LM with forward differences (`jacobian="differences"`, 10 simulations per start per iteration), {lm_steps}
+  iterations at most: {fd_wall:.1f} s in all, {1e3 * fd_step:.1f} ms per iteration, {fd.n_evaluations} simulations
+  (last iteration {fd.history['step'][-1]}), final losses {np.round(fd.losses, 4).tolist()}; best start's error
+  {err(fd.values)}
 - Adam, 4 starts vmapped, {n_steps} steps: {grad_wall:.1f} s in all, {1e3 * grad_step:.1f} ms per step
   ({grad_step / fwd_s:.1f} forward simulations' time), final losses {np.round(grad.losses, 4).tolist()};
   best start's error {err(grad.values)}
@@ -132,13 +142,14 @@ def main():
   best error {err(cma.values)}
 - load average (1 min) {load0:.2f} at start, {load1:.2f} at end on 2 cores
 
-| target loss | Levenberg-Marquardt (4 starts in one step) | Adam (4 starts in one step) | CMA-ES (population 16, starts in turn) |
-|---|---|---|---|
+| target loss | Levenberg-Marquardt (4 starts in one step) | LM, forward differences | Adam (4 starts in one step) | CMA-ES (population 16, starts in turn) |
+|---|---|---|---|---|
 """ + "".join(  # noqa: E501
-f"| {f:g} x loss at truth = {goal:.4g} | {fmt(a)} | {fmt(g)} | {fmt(c)} |\n"
-              for f, goal, a, g, c in rows) + """
+f"| {f:g} x loss at truth = {goal:.4g} | {fmt(a)} | {fmt(d)} | {fmt(g)} | {fmt(c)} |\n"
+              for f, goal, a, d, g, c in rows) + """
 sims: simulations of the 4 sweeps (one parameter set each) until the target; for the gradient methods 4 per step (the
-4 starts). An LM simulation also pushes 9 forward-mode tangents, an Adam one adds its backward pass (costs per step in
+4 starts; LM with forward differences: 10 per start per iteration). An LM simulation also pushes 9 forward-mode
+tangents, an Adam one adds its backward pass (costs per step in
 forward simulations' time above); CMA-ES's are forward only. Times from the start of each fit, compilation included;
 in parentheses from the end of its first logged step (compilation and one step excluded).
 Delta_T and a are not identifiable to 5 % from these sweeps (tests/fit/test_fit_adex.py, Laplace), so their errors
