@@ -16,12 +16,10 @@ from .cuba import cuba
 from .hpc_benchmark import hpc_benchmark, hpc_benchmark_n, hpc_parameters, psc_over_psp
 from .izhikevich2003 import izhikevich2003
 from .potjans2014 import POPULATIONS as POTJANS2014_POPULATIONS
-from .potjans2014 import PoissonCounts, PoissonCountsState, microcircuit_parameters, potjans2014, potjans2014_n
+from .potjans2014 import microcircuit_parameters, potjans2014, potjans2014_n
 from .synfire import packet_stats, psp_peak, pulse_packet, synfire_chain, volley_outcomes
 from .wang2002 import (
     DecisionTrials,
-    PoissonRateInput,
-    PoissonRateInputState,
     decide,
     wang2002,
     wang2002_stimulus,
@@ -104,8 +102,8 @@ for _state, (_g, _eta) in BRUNEL2000_STATES.items():
         description=f"Brunel 2000: sparse balanced LIF network with delta synapses, state {_state} "
         f"(g {_g}, eta {_eta})")
 
-__all__ = ["MODELS", "DecisionTrials", "ModelSpec", "PoissonCounts", "PoissonCountsState", "PoissonJumps",
-           "PoissonJumpsState", "PoissonRateInput", "PoissonRateInputState", "decide",
+__all__ = ["MODELS", "DecisionTrials", "ModelSpec", "PoissonJumps",
+           "PoissonJumpsState", "decide",
            "brunel2000", "brunel2000_state", "coba", "cobahh", "cobahh_initial_state", "cuba", "hpc_benchmark",
            "hpc_benchmark_n", "hpc_parameters", "izhikevich2003",
            "microcircuit_parameters", "packet_stats", "potjans2014", "potjans2014_n", "psc_over_psp", "psp_peak",

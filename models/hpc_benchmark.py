@@ -14,8 +14,8 @@ potentiation ``lambda w0^(1 - mu) w^mu`` and multiplicative depression ``lambda 
 mu 0.4, w0 = 1 pA, tau_plus 15 ms, tau_minus 30 ms), :class:`~brainsim.plasticity.PairSTDP` with
 ``weight_dependence="power_law"``. The drive: independent Poisson input of rate eta nu_th C_E per neuron (eta 1.685,
 nu_th = V_th C_m / (C_E tau_m J_E e tau_syn), 27.3 kHz) through the excitatory synapse (NEST's single
-``poisson_generator`` sends each target its own train): :class:`PoissonCounts` units connected one to one, so any
-number of spikes per step.
+``poisson_generator`` sends each target its own train): :class:`~brainsim.inputs.PoissonCounts` units connected one
+to one, so any number of spikes per step.
 
 In brainsim: :class:`~brainsim.neurons.LIF` integrated exactly (:class:`~brainsim.integrators.ExactLinear`, NEST's
 propagator for ``iaf_psc_alpha``) with :func:`~brainsim.synapses.AlphaCurrent` synapses (the current peaks at the
@@ -53,12 +53,11 @@ import scipy.special
 from brainsim import Network, Projection
 from brainsim.connectivity import fixed_in_degree, one_to_one
 from brainsim.init import Normal
+from brainsim.inputs import PoissonCounts
 from brainsim.integrators import ExactLinear
 from brainsim.neurons.lif import LIF
 from brainsim.plasticity import PairSTDP
 from brainsim.synapses import AlphaCurrent
-
-from .potjans2014 import PoissonCounts
 
 DT = 0.1  # ms: the step the model is validated at
 TAU_SYN = 0.32582722403722841  # ms: gives the PSP a rise time of 1.700759 ms at tau_m 10 ms (NEST's example)

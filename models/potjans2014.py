@@ -19,7 +19,7 @@ at nest-simulator commit 09c1a3ccf^, the last before its removal), whose paramet
   keep their sign (NEST's ``redraw``); delays normal, mean 1.5 ms (E) and 0.75 ms (I) with 50 % relative SD,
   redrawn below dt / 2, then rounded to the dt grid as NEST does.
 - Background (``background="poisson"``): every neuron receives independent Poisson spikes at ``K_EXT[pop] x 8``
-  Hz through an excitatory synapse of 0.15 mV (:class:`~brainsim.models.PoissonCounts`: counts per step, so any
+  Hz through an excitatory synapse of 0.15 mV (:class:`~brainsim.inputs.PoissonCounts`: counts per step, so any
   rate); or
   ``background="dc"``: the mean of that input as a constant current ``8 Hz K_ext w_ext tau_syn``.
 - In-degree scaling (``k_scale < 1``): weights divided by ``sqrt(k_scale)``, and the lost mean input (recurrent,
@@ -49,15 +49,13 @@ run gave ``FULL_MEAN_RATES`` (0.90, 2.97, 4.41, 5.88, 7.57, 8.63, 1.11, 7.83 Hz)
 compare at the same one.
 """
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 from brainsim import Network, Projection
 from brainsim.connectivity import fixed_total_number, one_to_one
 from brainsim.init import Normal
-from brainsim.inputs import AbstractSource, PoissonSource
+from brainsim.inputs import PoissonCounts, PoissonSource
 from brainsim.integrators import ExactLinear
 from brainsim.neurons.lif import LIF
 from brainsim.synapses import Current
@@ -74,44 +72,6 @@ DELAY_EXC, DELAY_INH, DELAY_REL_STD = 1.5, 0.75, 0.5  # ms (NEST's), relative SD
 BG_RATE, DELAY_POISSON = 8.0, 1.5  # Hz per external synapse; ms (NEST's)
 THALAMUS = dict(start=700.0, duration=10.0, rate=120.0, psp=0.15, delay=1.5, delay_rel_std=0.5)
 DT = 0.1  # ms
-
-
-class PoissonCountsState(eqx.Module):
-    """The state of :class:`~brainsim.models.PoissonCounts`: the PRNG ``key`` (split once per step) and ``zeros``,
-    shape ``(n,)``."""
-
-    key: jax.Array
-    zeros: jax.Array
-
-
-class PoissonCounts(AbstractSource):
-    """``n`` independent Poisson trains of ``rate`` Hz, emitted as the number of spikes in each step.
-
-    Each step every unit emits ``k ~ Poisson(rate dt / 1000)`` (dt in ms): a projection scales its weights by
-    ``k``, so one unit connected one-to-one stands for NEST's ``poisson_generator`` of any rate (here ``K_ext x 8``
-    Hz) feeding one neuron. ``rate``: Hz, a finite number >= 0; ``name``: the population's name.
-    """
-
-    n: int = eqx.field(static=True)
-    name: str = eqx.field(static=True)
-    rate: float = eqx.field(static=True)
-
-    def __init__(self, n: int, rate: float, name: str = "PoissonCounts"):
-        if not (np.isfinite(rate) and rate >= 0):
-            raise ValueError(f"PoissonCounts '{name}': rate must be a finite number >= 0 Hz, got {rate!r}")
-        if int(n) < 1:
-            raise ValueError(f"PoissonCounts '{name}': n must be >= 1, got {n!r}")
-        self.n, self.name, self.rate = int(n), name, float(rate)
-
-    def init_state(self, key=None) -> PoissonCountsState:
-        if key is None:
-            raise ValueError(f"PoissonCounts '{self.name}': needs a PRNG key (the network passes one)")
-        return PoissonCountsState(key=key, zeros=jnp.zeros((self.n,), jnp.result_type(float)))
-
-    def step(self, state: PoissonCountsState, x, t, dt):
-        key, use = jax.random.split(state.key)
-        counts = jax.random.poisson(use, self.rate * dt / 1000.0, state.zeros.shape)
-        return PoissonCountsState(key=key, zeros=state.zeros), counts.astype(state.zeros.dtype)
 
 
 def psc_over_psp(C_m: float = 250.0, tau_m: float = 10.0, tau_syn: float = 0.5) -> float:

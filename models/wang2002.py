@@ -23,7 +23,7 @@ use them (both read for this port; they agree with each other).
   baseline; from the other selective pool and from NS to a selective pool ``w- = 1 - f (w+ - 1) / (1 - f)`` (0.8765);
   everything else (to NS, to I, from I) 1.
 - Background: every neuron receives independent Poisson spikes at 2.4 kHz (800 external neurons at 3 Hz) through
-  AMPA_ext (:class:`PoissonRateInput`, the spike count per step, so any rate).
+  AMPA_ext (:class:`~brainsim.inputs.PoissonCounts`, the spike count per step, so any rate).
 - Stimulus (:func:`wang2002_stimulus`): from ``t_on`` to ``t_off`` every neuron of ``A`` and ``B`` receives
   additional independent Poisson spikes at ``mu_A = mu0 (1 + c / 100)``, ``mu_B = mu0 (1 - c / 100)`` Hz (``mu0 =
   40`` Hz, ``c`` the coherence in %), each redrawn every 50 ms from a normal law of SD ``sigma = 4`` Hz (clipped at
@@ -46,7 +46,6 @@ trials per coherence gave 0.56, 0.62, 0.75, 1.00, 1.00, 1.00.)
 
 from typing import NamedTuple
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -54,7 +53,7 @@ import numpy as np
 import brainsim as bs
 from brainsim.connectivity import all_to_all, one_to_one
 from brainsim.init import Uniform
-from brainsim.inputs._base import AbstractSource
+from brainsim.inputs import PoissonCounts
 from brainsim.network import PresynapticProjection
 from brainsim.neurons import LIF
 from brainsim.synapses import Conductance, MgBlock, SaturatingGate
@@ -71,72 +70,8 @@ BACKGROUND_HZ = 2400.0  # 800 external neurons x 3 Hz
 TAU_AMPA, TAU_GABA, E_EXC, E_INH = 2.0, 5.0, 0.0, -70.0  # ms, mV
 DELAY = 0.5  # ms, recurrent synapses (NEST's and Brian2's examples)
 MU0, SIGMA, INTERVAL = 40.0, 4.0, 50.0  # Hz, Hz, ms
+STIMULUS_MAX_HZ = 1000.0  # the highest stimulus rate the external inputs take (Hz)
 POOLS = ("A", "B", "NS", "I")
-
-
-class PoissonRateInputState(eqx.Module):
-    """The state of :class:`PoissonRateInput`: the PRNG ``key`` (split once per step) and ``zeros``, shape ``(n,)``."""
-
-    key: jax.Array
-    zeros: jax.Array
-
-
-class PoissonRateInput(AbstractSource):
-    """``n`` independent Poisson trains at ``background`` Hz plus this step's data (Hz), emitted as spike counts.
-
-    Each step every unit emits ``k ~ Poisson((background + x) dt / 1000)`` (dt in ms), ``x`` the source's entry of
-    ``simulate``'s ``inputs`` at the step (``(1,)`` or ``(n,)``, Hz, >= 0; none given: 0). Connected one-to-one it is
-    the background plus stimulus of one neuron; the stimulus as data lets a batch of trials run different coherences
-    in one compiled run. ``background``: Hz, finite and >= 0; ``name``: the population's name.
-    """
-
-    n: int = eqx.field(static=True)
-    name: str = eqx.field(static=True)
-    background: float = eqx.field(static=True)
-
-    def __init__(self, n: int, background: float, name: str = "PoissonRateInput"):
-        if not (np.isfinite(background) and background >= 0):
-            raise ValueError(f"PoissonRateInput '{name}': background must be a finite number >= 0 Hz, got "
-                             f"{background!r}")
-        if int(n) < 1:
-            raise ValueError(f"PoissonRateInput '{name}': n must be >= 1, got {n!r}")
-        self.n, self.name, self.background = int(n), name, float(background)
-
-    def init_state(self, key=None) -> PoissonRateInputState:
-        """The state at t = 0 (``key``: the PRNG key of the trains, required)."""
-        if key is None:
-            raise ValueError(f"PoissonRateInput '{self.name}': needs a PRNG key (the network passes one)")
-        return PoissonRateInputState(key=key, zeros=jnp.zeros((self.n,), jnp.result_type(float)))
-
-    def step(self, state: PoissonRateInputState, x, t, dt):
-        """``(state, counts)``: the spike count of each train in the step ``[t, t + dt)``."""
-        key, use = jax.random.split(state.key)
-        rate = self.background if x is None else self.background + jnp.maximum(x, 0.0)
-        lam = jnp.broadcast_to(rate * dt / 1000.0, state.zeros.shape).astype(state.zeros.dtype)
-        u = jax.random.uniform(use, state.zeros.shape, state.zeros.dtype)
-        return PoissonRateInputState(key=key, zeros=state.zeros), poisson_inverse_cdf(u, lam, self.max_count(dt))
-
-    def max_count(self, dt) -> int:
-        """The count at which the draws are cut (static): the Poisson probability of more spikes in one step is
-        below 1e-12 at ``background + 1000`` Hz (20 when ``dt`` is traced)."""
-        try:
-            lam = (self.background + 1000.0) * float(dt) / 1000.0
-        except (TypeError, jax.errors.ConcretizationTypeError):
-            return 20
-        return int(np.ceil(lam + 8.0 * np.sqrt(lam) + 10.0))
-
-
-def poisson_inverse_cdf(u, lam, max_count: int):
-    """Poisson counts of mean ``lam`` from uniforms ``u`` in [0, 1) by the inverse CDF, cut at ``max_count``: the
-    number of ``k < max_count`` with ``u > P(N <= k)``. About five times faster on a CPU than ``jax.random.poisson``
-    (whose rejection loop costs ~50 ns per draw) for the small means of one step."""
-    p = jnp.exp(-lam)
-    cdf, count = p, jnp.zeros_like(lam)
-    for k in range(1, max_count + 1):
-        count = count + (u > cdf)
-        p = p * lam / k
-        cdf = cdf + p
-    return count
 
 
 def pool_sizes(n_neurons: int = N_E + N_I) -> dict:
@@ -165,8 +100,8 @@ def wang2002(n_neurons: int = N_E + N_I, *, w_plus: float = W_PLUS, seed: int = 
     accepted for :class:`~brainsim.models.ModelSpec`.
 
     Populations ``A``, ``B``, ``NS``, ``I`` (neurons) and ``ext_A``, ``ext_B``, ``ext_NS``, ``ext_I``
-    (:class:`PoissonRateInput`, 2.4 kHz; the stimulus of a trial is ``inputs={"ext_A": ..., "ext_B": ...}`` in Hz,
-    see :func:`wang2002_stimulus`)."""
+    (:class:`~brainsim.inputs.PoissonCounts`, 2.4 kHz; the stimulus of a trial is ``inputs={"ext_A": ...,
+    "ext_B": ...}`` in Hz, see :func:`wang2002_stimulus`)."""
     if isinstance(n_neurons, bool) or not isinstance(n_neurons, int | np.integer) or n_neurons < 20:
         raise ValueError(f"wang2002: n_neurons must be an integer >= 20 (every pool needs neurons), got {n_neurons!r}")
     if not (np.isfinite(w_plus) and 1.0 <= w_plus < 1.0 / F_SELECTIVE):
@@ -178,7 +113,7 @@ def wang2002(n_neurons: int = N_E + N_I, *, w_plus: float = W_PLUS, seed: int = 
     for pool, n in sizes.items():
         params = I_PARAMS if pool == "I" else E_PARAMS
         pops.append(LIF(n, name=pool, v_init=Uniform(-60.0, -50.0), **params, **COMMON))
-        pops.append(PoissonRateInput(n, BACKGROUND_HZ, name=f"ext_{pool}"))
+        pops.append(PoissonCounts(n, BACKGROUND_HZ, name=f"ext_{pool}", max_rate=BACKGROUND_HZ + STIMULUS_MAX_HZ))
     gate, block = SaturatingGate(2.0, 100.0, 0.5), MgBlock(E=E_EXC, mg=1.0)
     ampa, gaba = Conductance(TAU_AMPA, E_EXC), Conductance(TAU_GABA, E_INH)
     for tgt, n_tgt in sizes.items():

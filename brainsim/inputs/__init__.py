@@ -5,6 +5,7 @@ from .alpha_noise import AlphaNoiseCurrent, AlphaNoiseState
 from .constant import ConstantCurrent
 from .ou import OUCurrent, OUState
 from .poisson import PoissonSource, PoissonState
+from .poisson_counts import PoissonCounts, PoissonCountsState
 from .ramp import RampCurrent
 from .spike_generator import SpikeGenerator
 from .spike_input import SpikeInput
@@ -14,6 +15,6 @@ from .timed_array import TimedArrayCurrent
 
 __all__ = [
     "AbstractCurrent", "AbstractSource", "AlphaNoiseCurrent", "AlphaNoiseState", "ConstantCurrent", "OUCurrent",
-    "OUState", "PoissonSource", "PoissonState", "PulseCurrent", "RampCurrent", "SpikeGenerator", "SpikeInput",
-    "SpikeTimes", "StepCurrent", "TimedArrayCurrent",
+    "OUState", "PoissonCounts", "PoissonCountsState", "PoissonSource", "PoissonState", "PulseCurrent", "RampCurrent",
+    "SpikeGenerator", "SpikeInput", "SpikeTimes", "StepCurrent", "TimedArrayCurrent",
 ]

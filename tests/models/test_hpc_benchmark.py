@@ -116,12 +116,15 @@ def test_hpc_static_rates_match_nest(k_scale):
 @pytest.mark.slow
 def test_hpc_plastic_runs_away_like_nest():
     """Power-law STDP with NEST's pairing: activity and E->E weights run away within 300 ms in NEST (all 4 seeds:
-    E rate > 160 Hz, weight SD > 490 pA) and in brainsim (seed 1: E rate > 100 Hz, weight SD > 300 pA, mean up by
-    > 100 pA, a few weights near 0). About 25 s on one core; pairing at emission instead (no dendritic delay, seed 0)
+    E rate > 160 Hz, weight SD > 490 pA) and in brainsim (network seed 0, state key 1: E rate > 100 Hz, weight SD >
+    300 pA, mean up by > 100 pA, a few weights near 0). When is stochastic: with the inverse-CDF Poisson background
+    (PoissonCounts) 4 of 6 (network seed, state key) pairs of 0-2 x 1-2 run away within the 300 ms (E 267-276 Hz,
+    weight SD 899-1303 pA), the other two are on their way (E 31-67 Hz, SD 47-246 pA, rising). About 25 s on one
+    core; pairing at emission instead (no dendritic delay, seed 0)
     does not run away (module docstring), the dendritic delay's timing is tested in test_stdp_power_law.py."""
     ref = REF[f"{SCALE:g},{K_SCALE:g}"]
     assert all(r["rate_e"] > 160 and r["w"]["sd"] > 490 and r["w"]["q01"] < 20 for r in ref["runs"])
-    (rate_e, _), w = run(hpc_benchmark(SCALE, k_scale=K_SCALE, seed=1), 1, ref["T"])
+    (rate_e, _), w = run(hpc_benchmark(SCALE, k_scale=K_SCALE, seed=0), 1, ref["T"])
     j = hpc_parameters(SCALE, K_SCALE)["JE_pA"]
     assert rate_e > 100 and w.std() > 300 and w.mean() > j + 100 and np.quantile(w, 0.01) < 40, (rate_e, w.mean(),
                                                                                                   w.std())

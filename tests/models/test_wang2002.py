@@ -6,9 +6,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from brainsim.models import MODELS, PoissonRateInput, decide, wang2002, wang2002_stimulus, wang2002_trials
+from brainsim.models import MODELS, decide, wang2002, wang2002_stimulus, wang2002_trials
 from brainsim.models.wang2002 import pool_factor, pool_sizes
 from scipy import stats
+
+from brainsim.inputs import PoissonCounts
 
 PRE, STIM = 300.0, 800.0
 N_HIGH, N_ZERO = 4, 10
@@ -86,7 +88,7 @@ def test_stimulus_rates():
 
 
 def test_poisson_counts_have_the_poisson_law():
-    src = PoissonRateInput(20000, 2400.0, name="ext")
+    src = PoissonCounts(20000, 2400.0, name="ext", max_rate=10000.0)
     st = src.init_state(jax.random.key(3))
     _, k0 = src.step(st, None, 0.0, 0.1)
     _, k1 = src.step(st, jnp.array([7600.0]), 0.0, 0.1)  # 10 kHz: mean 1 per step
@@ -95,8 +97,8 @@ def test_poisson_counts_have_the_poisson_law():
         exp = stats.poisson.pmf(np.arange(6), lam) * k.size
         keep = exp > 5
         assert stats.chisquare(obs[keep], exp[keep] * obs[keep].sum() / exp[keep].sum()).pvalue > 1e-3
-    with pytest.raises(ValueError, match="background"):
-        PoissonRateInput(3, -1.0)
+    with pytest.raises(ValueError, match="rate"):
+        PoissonCounts(3, -1.0)
 
 
 def test_decide_on_synthetic_rates():
