@@ -54,6 +54,7 @@ import numpy as np
 from brainsim import Network, Projection
 from brainsim.connectivity import fixed_in_degree
 from brainsim.inputs import AbstractCurrent
+from brainsim.inputs.poisson_counts import count_limit, poisson_inverse_cdf
 from brainsim.integrators import ExactLinear
 from brainsim.neurons.lif import LIF
 from brainsim.synapses import DeltaCurrent
@@ -76,9 +77,9 @@ class PoissonJumps(AbstractCurrent):
     """Independent Poisson input to each neuron of ``target`` through delta synapses, as a current.
 
     In each step ``[t, t + dt)`` neuron ``i`` receives ``k ~ Poisson(rate dt / 1000)`` spikes (rate in Hz, dt in
-    ms; exact counts, so any rate is allowed), and the current is ``k * weight`` pA over the step: with
-    :func:`~brainsim.synapses.DeltaCurrent`'s weight this is the same input as a Poisson source connected
-    one-to-one by delta synapses (a :class:`~brainsim.inputs.PoissonSource` draws at most one spike per step).
+    ms; any rate, drawn as :class:`~brainsim.inputs.PoissonCounts` draws), and the current is ``k * weight`` pA over
+    the step: with :func:`~brainsim.synapses.DeltaCurrent`'s weight this is the same input as a Poisson source
+    connected one-to-one by delta synapses (a :class:`~brainsim.inputs.PoissonSource` draws at most one spike per step).
 
     Args:
         target: the population's name.
@@ -111,8 +112,9 @@ class PoissonJumps(AbstractCurrent):
             raise ValueError(f"PoissonJumps '{self.target}': built for dt = {self.dt} ms (its jumps are sized for "
                              f"that step) but run at dt = {dt} ms; build the network with dt={dt}")
         key, use = jax.random.split(state.key)
-        counts = jax.random.poisson(use, self.rate * dt / 1000.0, state.zeros.shape)
-        return PoissonJumpsState(key=key, zeros=state.zeros), counts.astype(state.zeros.dtype) * self.weight
+        u = jax.random.uniform(use, state.zeros.shape, state.zeros.dtype)
+        counts = poisson_inverse_cdf(u, jnp.asarray(self.rate * dt / 1000.0, u.dtype), count_limit(self.rate, dt))
+        return PoissonJumpsState(key=key, zeros=state.zeros), counts * self.weight
 
 
 def jump_current(J: float, dt: float = DT, tau_m: float = TAU_M, C_m: float = C_M) -> float:

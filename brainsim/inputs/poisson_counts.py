@@ -65,9 +65,7 @@ class PoissonCounts(AbstractSource):
     def max_count(self, dt) -> int:
         """The number of counts the inverse CDF distinguishes (``0 .. max_count - 1``) at step ``dt`` (ms; a traced
         ``dt`` is taken as at most 1 ms)."""
-        step = chk.concrete(dt)
-        mean = self.max_rate * (1.0 if step is None else float(step)) / 1000.0
-        return int(np.ceil(mean + TAIL_SIGMAS * np.sqrt(mean) + TAIL_EXTRA))
+        return count_limit(self.max_rate, dt)
 
     def step(self, state: PoissonCountsState, x, t, dt):
         """``(state, counts)``: the spike count of each train in the step ``[t, t + dt)`` (float, shape ``(n,)``)."""
@@ -79,6 +77,14 @@ class PoissonCounts(AbstractSource):
                                 "max_rate")
         u = jax.random.uniform(use, (self.n,), self.rate.dtype)
         return PoissonCountsState(key=key), poisson_inverse_cdf(u, rate * (dt / 1000.0), self.max_count(dt))
+
+
+def count_limit(rate, dt) -> int:
+    """The ``max_count`` of :func:`poisson_inverse_cdf` for rates up to ``rate`` Hz in steps of ``dt`` ms (a traced
+    ``dt`` is taken as at most 1 ms): ``mean + 8 sqrt(mean) + 10`` counts, beyond which the tail is below ~1e-12."""
+    step = chk.concrete(dt)
+    mean = float(rate) * (1.0 if step is None else step) / 1000.0
+    return int(np.ceil(mean + TAIL_SIGMAS * np.sqrt(mean) + TAIL_EXTRA))
 
 
 def poisson_inverse_cdf(u, mean, max_count: int):
