@@ -20,7 +20,6 @@ methods on one loss.)
 import argparse
 import os
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -32,9 +31,16 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "fit"))
 import test_fit_adex as A  # noqa: E402
 from _report import header, write_atomic  # noqa: E402
-from bench_fit_hh import cmaes_reach, first_reach, seconds_per_step  # noqa: E402
+from bench_fit_hh import (  # noqa: E402
+    cmaes_reach,
+    first_reach,
+    forward_seconds,
+    seconds_per_step,
+    timed_fit,
+    vmapped_loss,
+)
 
-from brainsim.fit import Parameter, Parameters, fit_parameters, read_current_clamp, simulate_sweeps  # noqa: E402
+from brainsim.fit import Parameter, Parameters, read_current_clamp, simulate_sweeps  # noqa: E402
 from brainsim.fit.losses import trace_residuals  # noqa: E402
 from brainsim.integrators import Euler  # noqa: E402
 from brainsim.neurons import AdEx  # noqa: E402
@@ -76,30 +82,15 @@ def main():
     lm_steps, n_steps, gens = (4, 10, 3) if args.quick else (60, 400, 150)
     load0 = os.getloadavg()[0]
 
-    forward = jax.jit(jax.vmap(lambda raw, d: spiking_loss(params.apply(cell, raw), d), in_axes=(0, None)))
-    forward(starts, target).block_until_ready()
-    fwd = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        forward(starts, target).block_until_ready()
-        fwd.append(time.perf_counter() - t0)
-    fwd_s = min(fwd)
-
-    t0 = time.perf_counter()
-    lm = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1)
-    lm_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fd = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1,
-                        jacobian="differences")
-    fd_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    grad = fit_parameters(spiking_loss, cell, params, target, starts=starts, n_steps=n_steps,
-                          optimizer=A.adam(0.03, n_steps), log_every=1)
-    grad_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    cma = fit_parameters(spiking_loss, cell, params, target, starts=starts, key=jax.random.PRNGKey(1), method="cmaes",
-                         n_steps=gens, population=16, sigma=0.1, log_every=1)
-    cma_wall = time.perf_counter() - t0
+    fwd_s = forward_seconds(vmapped_loss(spiking_loss, cell, params), starts, target)
+    common = dict(starts=starts, log_every=1)
+    lm, lm_wall = timed_fit(residuals, cell, params, target, method="lm", n_steps=lm_steps, **common)
+    fd, fd_wall = timed_fit(residuals, cell, params, target, method="lm", n_steps=lm_steps, jacobian="differences",
+                            **common)
+    grad, grad_wall = timed_fit(spiking_loss, cell, params, target, n_steps=n_steps, optimizer=A.adam(0.03, n_steps),
+                                **common)
+    cma, cma_wall = timed_fit(spiking_loss, cell, params, target, key=jax.random.PRNGKey(1), method="cmaes",
+                              n_steps=gens, population=16, sigma=0.1, **common)
     load1 = os.getloadavg()[0]
 
     rows = []

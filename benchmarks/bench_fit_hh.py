@@ -102,6 +102,29 @@ def seconds_per_step(history):
     return float(np.median(np.diff(t))) if len(t) > 2 else float("nan")
 
 
+def vmapped_loss(loss, cell, params):
+    """``fn(raw_starts, data) -> (n_starts,)``: ``loss`` of every start's parameters, compiled."""
+    return jax.jit(jax.vmap(lambda raw, d: loss(params.apply(cell, raw), d), in_axes=(0, None)))
+
+
+def forward_seconds(forward, starts, target, repeats=5):
+    """Seconds of one call of the compiled ``forward`` (:func:`vmapped_loss`), best of ``repeats`` after one."""
+    forward(starts, target).block_until_ready()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        forward(starts, target).block_until_ready()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def timed_fit(*args, **kwargs):
+    """``(fit_parameters(*args, **kwargs), wall seconds)``."""
+    t0 = time.perf_counter()
+    res = fit_parameters(*args, **kwargs)
+    return res, time.perf_counter() - t0
+
+
 def run_bluepyopt(arg, quick):
     """BluePyOpt's JSON: from the file ``arg``, or run the peer (``arg == "run"``; its JSON is kept in BPO_JSON, but
     for ``--quick``); None when skipped or not installed."""
@@ -150,32 +173,17 @@ def main():
     load0 = os.getloadavg()[0]
 
     # the cost of one forward simulation of the 4 sweeps for all 5 starts (compiled, best of 5)
-    forward = jax.jit(jax.vmap(lambda raw, d: loss(params.apply(cell, raw), d), in_axes=(0, None)))
-    forward(starts, target).block_until_ready()
-    fwd = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        forward(starts, target).block_until_ready()
-        fwd.append(time.perf_counter() - t0)
-    fwd_s = min(fwd)
-
-    t0 = time.perf_counter()
-    lm = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1)
-    lm_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fd = fit_parameters(residuals, cell, params, target, starts=starts, method="lm", n_steps=lm_steps, log_every=1,
-                        jacobian="differences")
-    fd_wall = time.perf_counter() - t0
+    forward = vmapped_loss(loss, cell, params)
+    fwd_s = forward_seconds(forward, starts, target)
+    common = dict(starts=starts, log_every=1)
+    lm, lm_wall = timed_fit(residuals, cell, params, target, method="lm", n_steps=lm_steps, **common)
+    fd, fd_wall = timed_fit(residuals, cell, params, target, method="lm", n_steps=lm_steps, jacobian="differences",
+                            **common)
     lr = optax.join_schedules([optax.constant_schedule(0.1), optax.exponential_decay(0.1, 150, 0.1)],
                               [max(n_steps - 150, 0)])
-    t0 = time.perf_counter()
-    grad = fit_parameters(loss, cell, params, target, starts=starts, n_steps=n_steps, optimizer=optax.adam(lr),
-                          log_every=1)
-    grad_wall = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    cma = fit_parameters(loss, cell, params, target, starts=starts, key=jax.random.PRNGKey(1), method="cmaes",
-                         n_steps=gens, population=16, sigma=0.5, log_every=1)
-    cma_wall = time.perf_counter() - t0
+    grad, grad_wall = timed_fit(loss, cell, params, target, n_steps=n_steps, optimizer=optax.adam(lr), **common)
+    cma, cma_wall = timed_fit(loss, cell, params, target, key=jax.random.PRNGKey(1), method="cmaes", n_steps=gens,
+                              population=16, sigma=0.5, **common)
     load1 = os.getloadavg()[0]
     bpo, bpo_note = run_bluepyopt(args.bluepyopt, args.quick)
     load2 = os.getloadavg()[0]
