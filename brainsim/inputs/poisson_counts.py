@@ -71,10 +71,12 @@ class PoissonCounts(AbstractSource):
         """``(state, counts)``: the spike count of each train in the step ``[t, t + dt)`` (float, shape ``(n,)``)."""
         key, use = chk.split(state.key)
         rate = self.rate if x is None else self.rate + jnp.maximum(jnp.asarray(x, self.rate.dtype), 0.0)
-        if x is not None:
+        if x is not None or chk.concrete(jnp.max(rate)) is None:  # data, or rates set per sample: checked at run time
             rate = eqx.error_if(rate, jnp.any(rate > self.max_rate),
                                 f"{self.name}: rate + input above max_rate = {self.max_rate} Hz; pass a larger "
                                 "max_rate")
+        elif chk.concrete(jnp.max(rate)) > self.max_rate:
+            raise ValueError(f"{self.name}: rate above max_rate = {self.max_rate} Hz; pass a larger max_rate")
         u = jax.random.uniform(use, (self.n,), self.rate.dtype)
         return PoissonCountsState(key=key), poisson_inverse_cdf(u, rate * (dt / 1000.0), self.max_count(dt))
 

@@ -1,5 +1,6 @@
 """PoissonCounts: spike counts per step with the Poisson law at any rate, by the inverse CDF."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -64,3 +65,10 @@ def test_bad_input():
     src = PoissonCounts(3, 100.0, name="bg", max_rate=200.0)
     with pytest.raises(Exception, match="max_rate"):
         jax.block_until_ready(src.step(src.init_state(jax.random.key(0)), jnp.array([500.0]), 0.0, 0.1))
+    # a rate set after construction (as a sweep's per-sample parameter is) above max_rate: refused, not truncated
+    faster = eqx.tree_at(lambda s: s.rate, src, jnp.full(3, 5000.0))
+    with pytest.raises(Exception, match="max_rate"):
+        jax.block_until_ready(faster.step(faster.init_state(jax.random.key(0)), None, 0.0, 0.1))
+    with pytest.raises(Exception, match="max_rate"):
+        jax.block_until_ready(eqx.filter_jit(lambda s: s.step(s.init_state(jax.random.key(0)), None, 0.0, 0.1))(
+            faster))
