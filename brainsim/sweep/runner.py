@@ -12,11 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..network import NetworkState
+from ..simulate.simulate import _COMPILER_OPTIONS
 from .summaries import bin_steps
 
-# as brainsim.simulate compiles its runs: the elementwise neuron and synapse updates dominate a step, and 512-bit
-# vectors (where the CPU has them; ignored elsewhere) make them faster
-COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+# the options brainsim.simulate compiles its runs with (512-bit vectors where the CPU has them)
+COMPILER_OPTIONS = _COMPILER_OPTIONS
 
 
 class Runner:
