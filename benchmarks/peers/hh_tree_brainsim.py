@@ -36,7 +36,7 @@ dt, t_max = 0.025, 100.0
 steps = int(round(t_max / dt))
 mid = (np.arange(steps) + 0.5) * dt
 current = jnp.asarray(np.where((mid >= 10.0) & (mid < 90.0), 500.0, 0.0))  # pA, NEURON's IClamp on its grid
-for solver in ("scan", "levels"):
+for solver in ("native", "scan", "levels"):
     t0 = time.perf_counter()
     tree = compartmentalise(binary_tree(), [1] + [4] * 15)
     assert tree.compartment(15, 1.0) == tree.n_compartments - 1

@@ -53,8 +53,10 @@ class Cells(AbstractPopulation):
         Ra: axial resistivity, Ohm cm (default 35.4, NEURON's; scalar or per compartment).
         v_init: initial voltage, mV (default -65); channels start at their steady state there.
         scheme: ``'backward_euler'`` (default) or ``'crank_nicolson'``.
-        solver: the tree solve's schedule, ``'scan'`` (default: one node at a time, faster on CPU and quick to
-            compile) or ``'levels'`` (one depth at a time; its loop over depths is unrolled).
+        solver: the tree solve's schedule (:func:`~brainsim.compartments.solve_tree`): ``'native'`` (default: the
+            op :func:`brainsim.ops.tree_solve`, one native call per step on the CPU; its pure-JAX loops where the
+            native library is missing), ``'scan'`` (one node at a time in ``lax.fori_loop`` s) or ``'levels'``
+            (one depth at a time; its loop over depths is unrolled).
         spike_compartment: the compartment whose upward crossings of ``v_spike`` (mV, default 0) are the output
             spikes (default 0, the first compartment of the root section).
         name: the population's name.
@@ -74,7 +76,7 @@ class Cells(AbstractPopulation):
     spiking: Spiking = eqx.field(static=True)
 
     def __init__(self, n, tree, channels=(), *, cm=1.0, Ra=35.4, v_init=-65.0, scheme="backward_euler",
-                 solver="scan", spike_compartment=0, v_spike=0.0, name="cells"):
+                 solver="native", spike_compartment=0, v_spike=0.0, name="cells"):
         where = f"Cells '{name}'"
         if not isinstance(tree, Tree):
             raise TypeError(f"{where}: tree must be a brainsim.compartments.Tree (see compartmentalise), "

@@ -5,11 +5,14 @@ The matrix has diagonal ``d`` and, between each node ``i > 0`` and its parent ``
 units (nS), which is symmetric. Gaussian elimination from the leaves to the root and substitution back is exact
 (no fill-in) when every parent precedes its children.
 
-Two schedules: ``'levels'`` eliminates a whole depth of the tree at once (nodes of one depth contiguous, as
+Three schedules: ``'levels'`` eliminates a whole depth of the tree at once (nodes of one depth contiguous, as
 :func:`~brainsim.compartments.compartmentalise` orders them; a loop over the depths unrolled at trace time, a
-scatter-add into the parents per depth), ``'scan'`` one node at a time (``lax.fori_loop``; N sequential steps).
-The solve is differentiable by JAX's own rules; :func:`solve_tree` is also given a custom VJP whose backward pass
-is one more tree solve (the system is symmetric, so the adjoint system is the same tree).
+scatter-add into the parents per depth), ``'scan'`` one node at a time (``lax.fori_loop``; N sequential steps),
+``'native'`` the op :func:`brainsim.ops.tree_solve`: one native call per solve on the CPU (``ops/tree_solve.cc``;
+each batch entry solved in one pass over its nodes), the ``'scan'`` loops where the native library is missing or
+XLA compiles for another platform. The solve is differentiable by JAX's own rules (``'levels'``, ``'scan'``);
+:func:`solve_tree` is also given a custom VJP whose backward pass is one more tree solve (the system is symmetric,
+so the adjoint system is the same tree), the only rule of ``'native'``.
 """
 
 from functools import partial
@@ -18,9 +21,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..ops.tree_solve import sum_to, tree_solve, tree_solve_reference
+
 __all__ = ["solve_tree", "sum_to"]
 
-METHODS = ("levels", "scan")
+METHODS = ("levels", "scan", "native")
 
 
 def _levels_solve(d, b, g, parent, levels):
@@ -37,31 +42,11 @@ def _levels_solve(d, b, g, parent, levels):
     return x
 
 
-def _scan_solve(d, b, g, parent):
-    n = d.shape[-1]
-    par = jnp.asarray(np.maximum(parent, 0))
-    d, b, g = (jnp.moveaxis(a, -1, 0) for a in (d, b, g))  # node axis first: each step updates one row
-
-    def down(k, db):
-        d, b = db
-        i = n - 1 - k
-        p = par[i]
-        f = g[i] / d[i]
-        return d.at[p].add(-g[i] * f), b.at[p].add(f * b[i])
-
-    d, b = jax.lax.fori_loop(0, n - 1, down, (d, b))
-
-    def up(i, x):
-        return x.at[i].set((b[i] + g[i] * x[par[i]]) / d[i])
-
-    return jnp.moveaxis(jax.lax.fori_loop(1, n, up, b / d), 0, -1)
-
-
 def _solve(d, b, g, parent, levels, method):
     d, b, g = jnp.broadcast_arrays(d, b, g)
     if method == "levels":
         return _levels_solve(d, b, g, parent, levels)
-    return _scan_solve(d, b, g, parent)
+    return tree_solve_reference(d, b, g, jnp.asarray(np.asarray(parent)))
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(3, 4, 5))
@@ -83,15 +68,6 @@ def _bwd(parent, levels, method, res, xbar):
     return sum_to(-lam * x, d), sum_to(lam, b), sum_to(gbar, g)
 
 
-def sum_to(v, like):
-    """``v`` summed over the axes along which ``like`` was broadcast to ``v``'s shape (a cotangent of ``like``)."""
-    shape = jnp.shape(like)
-    lead = v.ndim - len(shape)
-    v = v.sum(axis=tuple(range(lead))) if lead > 0 else v
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and v.shape[i] != 1)
-    return (v.sum(axis=axes, keepdims=True) if axes else v).astype(jnp.result_type(like))
-
-
 _solve_vjp.defvjp(_fwd, _bwd)
 
 
@@ -104,9 +80,9 @@ def solve_tree(d, b, g, parent, levels, method="levels", custom_vjp=True):
         g: coupling of each node to its parent, ``(..., N)`` (entry 0, the root's, is ignored).
         parent: numpy int array (N,), ``parent[i] < i`` (-1 for the root), static.
         levels: tuple of ``(start, stop)`` node ranges of equal depth, root's first (used by ``'levels'``).
-        method: ``'levels'`` (default) or ``'scan'``.
+        method: ``'levels'`` (default), ``'scan'`` or ``'native'`` (module docstring).
         custom_vjp: differentiate with the transposed (= same) tree solve (default) rather than through the
-            elimination steps.
+            elimination steps (``'native'`` has only the custom VJP and ignores this).
     """
     if method not in METHODS:
         raise ValueError(f"solve_tree: method must be one of {METHODS}, got {method!r}")
@@ -114,6 +90,8 @@ def solve_tree(d, b, g, parent, levels, method="levels", custom_vjp=True):
     if parent.ndim != 1 or parent[0] != -1 or np.any(parent[1:] >= np.arange(1, parent.size)) or np.any(
             parent[1:] < 0):
         raise ValueError("solve_tree: parent must be a 1-D int array with parent[0] = -1 and 0 <= parent[i] < i")
+    if method == "native":
+        return tree_solve(d, b, g, parent)
     if custom_vjp:
         return _solve_vjp(d, b, g, parent, tuple(levels), method)
     return _solve(d, b, g, parent, tuple(levels), method)

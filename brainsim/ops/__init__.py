@@ -5,7 +5,8 @@ the synapses of neurons that spiked (with the native backend). ``delayed_event_s
 delivers into a ring buffer of future inputs at per-synapse delays; ``event_deliver`` does both for
 all outgoing connections of a population in one pass, in place. ``event_matmul(spikes, w)`` is the
 operator of an all-to-all projection kept as a dense matrix (rows of spiking neurons only). ``stdp_update`` is the
-event-driven weight update of trace-based STDP.
+event-driven weight update of trace-based STDP. ``tree_solve`` is the implicit
+step of the cable equation of multi-compartment cells (the Hines solve).
 
 Each op has a pure-JAX reference (``brainsim.ops.reference``) and native C++ kernels for the
 CPU (XLA FFI), chosen by ``with brainsim.ops.backend("jax"): ...`` for a block of code or ``backend=`` for one
@@ -23,6 +24,7 @@ from .event_matmul import event_matmul
 from .event_matvec import event_matvec
 from .post_index import PostIndex, build_post_index
 from .stdp_update import stdp_update
+from .tree_solve import tree_solve
 
 __all__ = [
     "PostIndex",
@@ -41,4 +43,5 @@ __all__ = [
     "registry",
     "set_backend",
     "stdp_update",
+    "tree_solve",
 ]

@@ -1,5 +1,5 @@
-"""The Hines tree solve against a dense solve, both schedules, batched, float32 and float64, and its custom VJP
-against JAX's differentiation of the elimination and against finite differences."""
+"""The Hines tree solve against a dense solve, all schedules (the native op included), batched, float32 and float64,
+and its custom VJP against JAX's differentiation of the elimination and against finite differences."""
 
 import jax
 import jax.numpy as jnp
@@ -26,7 +26,7 @@ def _dense(d, g):
     return a
 
 
-@pytest.mark.parametrize("method", ["levels", "scan"])
+@pytest.mark.parametrize("method", ["levels", "scan", "native"])
 @pytest.mark.parametrize("x64", [False, True])
 def test_solve_matches_dense(method, x64):
     d, b, g = _system(np.random.default_rng(1))
@@ -41,7 +41,7 @@ def test_solve_matches_dense(method, x64):
         np.testing.assert_allclose(xv, x, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", ["levels", "scan"])
+@pytest.mark.parametrize("method", ["levels", "scan", "native"])
 def test_custom_vjp(method):
     d, b, g = _system(np.random.default_rng(2), batch=())
     with jax.enable_x64(True):

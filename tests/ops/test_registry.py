@@ -106,6 +106,11 @@ def _examples():
         "brainsim_event_matmul_weight_grad": ((sb, jnp.asarray(rng.normal(size=(R, 70)), jnp.float32)), {}),
         "brainsim_stdp_update": (stdp, {}),
         "brainsim_stdp_update_indexed": (stdp + (index.ptr, index.syn, index.pre), {}),
+        "brainsim_tree_solve": (  # a binary tree of 9 nodes, diagonally dominant
+            (jnp.asarray(rng.uniform(4, 6, (R, 9)), jnp.float32), jnp.asarray(rng.normal(size=(R, 9)), jnp.float32),
+             jnp.asarray(rng.uniform(0, 1, (R, 9)), jnp.float32),
+             jnp.asarray([[-1, 0, 0, 1, 1, 2, 2, 3, 3]], jnp.int32)),
+            {}),
     }
 
 
