@@ -6,7 +6,8 @@ The cell of peers/hh_tree_brainsim.py (backward Euler, dt 0.025 ms, float64). gr
 squared soma and tip voltage against fixed targets with respect to (g_Na, g_K, g_L) of all compartments and Ra,
 through ``integrate`` (reverse mode through lax.scan; the tree solve's custom VJP). vmap: 100 values of g_Na
 (100-140 mS/cm^2) at once, soma voltage recorded. Medians (min) of 5 jitted calls after one warm-up. Prints RESULT
-lines and a markdown table; ``--quick``: 10 ms and 5 sets (the smoke test).
+lines and a markdown table with the temporary buffers XLA allocates for each compiled program (``memory_analysis``:
+the gradient's memory); ``--quick``: 10 ms and 5 sets (the smoke test).
 """
 
 import argparse
@@ -58,12 +59,16 @@ def timed(f, *args):
 
 
 p0 = jnp.array([120.0, 36.0, 0.3, 100.0])
-rows = ["| work | compile s | ms median (min) | load |", "|---|---|---|---|"]
+rows = ["| work | compile s | ms median (min) | XLA temp MB | load |", "|---|---|---|---|---|"]
 for name, f, fargs in (("run", jax.jit(loss), (p0,)), ("gradient", jax.jit(jax.grad(loss)), (p0,)),
                        (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep)), (jnp.linspace(100.0, 140.0, SETS),))):
     c, med, mn = timed(f, *fargs)
+    mem = f.lower(*fargs).compile().memory_analysis()  # XLA's buffers of the compiled program
+    temp_mb = round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None
     r = dict(simulator="brainsim", work=f"hh-61comp {name}, {T:g} ms", compile_s=round(c, 2),
-             run_ms=round(1000 * med, 2), run_ms_min=round(1000 * mn, 2), load=round(os.getloadavg()[0], 2))
+             run_ms=round(1000 * med, 2), run_ms_min=round(1000 * mn, 2), temp_mb=temp_mb,
+             load=round(os.getloadavg()[0], 2))
     print("RESULT " + json.dumps(r), flush=True)
-    rows.append(f"| {r['work']} | {r['compile_s']} | {r['run_ms']} ({r['run_ms_min']}) | {r['load']} |")
+    rows.append(f"| {r['work']} | {r['compile_s']} | {r['run_ms']} ({r['run_ms_min']}) | {r['temp_mb']} | "
+                f"{r['load']} |")
 print("\n".join(rows))
