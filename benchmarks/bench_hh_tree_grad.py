@@ -4,7 +4,8 @@
 
 The cell of peers/hh_tree_brainsim.py (backward Euler, dt 0.025 ms, float64). gradient: ``jax.grad`` of the mean
 squared soma and tip voltage against fixed targets with respect to (g_Na, g_K, g_L) of all compartments and Ra,
-through ``integrate`` (reverse mode through lax.scan; the tree solve's custom VJP). vmap: 100 values of g_Na
+through ``integrate`` (reverse mode through lax.scan; the tree solve's custom VJP), and with ``integrate``'s
+two-level checkpointing (segments of 80 steps recomputed in the backward pass). vmap: 100 values of g_Na
 (100-140 mS/cm^2) at once, soma voltage recorded. Medians (min) of 5 jitted calls after one warm-up. Prints RESULT
 lines and a markdown table with the temporary buffers XLA allocates for each compiled program (``memory_analysis``:
 the gradient's memory); ``--quick``: 10 ms and 5 sets (the smoke test).
@@ -34,10 +35,10 @@ cells = Cells(1, tree, [HHChannel()], Ra=100.0)
 clamp = [IClamp(0, 10.0, 80.0, 500.0)]
 
 
-def loss(p):
+def loss(p, checkpoint=None):
     c = eqx.tree_at(lambda m: (m.channels[0].g_Na, m.channels[0].g_K, m.channels[0].g_L, m.Ra), cells,
                     (p[0], p[1], p[2], p[3] * jnp.ones_like(cells.Ra)))
-    _, rec = integrate(c, T, 0.025, clamps=clamp, record={"v": ("v", [0, 60])})
+    _, rec = integrate(c, T, 0.025, clamps=clamp, record={"v": ("v", [0, 60])}, checkpoint=checkpoint)
     return jnp.mean((rec["v"] + 60.0) ** 2)
 
 
@@ -61,6 +62,7 @@ def timed(f, *args):
 p0 = jnp.array([120.0, 36.0, 0.3, 100.0])
 rows = ["| work | compile s | ms median (min) | XLA temp MB | load |", "|---|---|---|---|---|"]
 for name, f, fargs in (("run", jax.jit(loss), (p0,)), ("gradient", jax.jit(jax.grad(loss)), (p0,)),
+                       ("gradient, checkpoint=80 (two-level)", jax.jit(jax.grad(lambda p: loss(p, 80))), (p0,)),
                        (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep)), (jnp.linspace(100.0, 140.0, SETS),))):
     c, med, mn = timed(f, *fargs)
     mem = f.lower(*fargs).compile().memory_analysis()  # XLA's buffers of the compiled program

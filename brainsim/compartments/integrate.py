@@ -12,7 +12,8 @@ from .vclamp import SEClamp, seclamp_schedule, seclamp_terms
 __all__ = ["integrate"]
 
 
-def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None, every=1, currents=None):
+def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None, every=1, currents=None,
+              checkpoint=None):
     """Simulate ``cells`` for ``duration`` ms with fixed steps ``dt`` (ms); returns ``(final_state, recordings)``.
 
     Args:
@@ -29,6 +30,11 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
             has shape ``(steps // every, n)``: 1 where the cell spiked within the window.
         state: the initial state (default ``cells.init_state()``).
         currents: extra injected currents, pA, shape ``(steps, n, n_compartments)`` (added to the clamps').
+        checkpoint: ``None`` (default) or a number ``c`` of recording windows (of ``every`` steps) per
+            checkpointed segment, dividing ``steps // every``: reverse-mode differentiation then stores the state
+            only at the start of each segment and recomputes the segment's steps in the backward pass (two-level
+            checkpointing: memory ~ ``steps / (every c) + every c`` states instead of ``steps``, one more forward
+            pass). Values and gradients are unchanged.
     """
     steps = int(round(duration / dt))
     if steps < 1 or not np.isclose(steps * dt, duration, rtol=1e-9, atol=1e-12):
@@ -54,7 +60,11 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
         vc_on, vc = seclamp_terms(k, edges, amps)
         g_at = jnp.take_along_axis(g_vc, jnp.asarray(vc_where)[:, None, None], axis=-1)[..., 0].T  # (n, K)
         return vc_on * g_at * (vc - st.v[..., vc_nodes])
-    xs = {"k": jnp.arange(steps).reshape(steps // every, every)}
+    windows = steps // every
+    if checkpoint is not None and (not isinstance(checkpoint, int) or checkpoint < 1 or windows % checkpoint):
+        raise ValueError(f"integrate: checkpoint must be a positive int dividing the {windows} recording windows "
+                         f"(steps // every), got {checkpoint!r}")
+    xs = {"k": jnp.arange(steps).reshape(windows, every)}
     if currents is not None:
         shape = (steps, cells.n, cells.n_compartments)
         if np.shape(currents) != shape:
@@ -79,7 +89,16 @@ def integrate(cells: Cells, duration, dt, *, clamps=(), record=None, state=None,
         st, s = jax.lax.scan(one, st, block)
         return st, {k: g(st, s, block["k"][-1]) for k, g in getters.items()}
 
-    return jax.lax.scan(window, state, xs)
+    if checkpoint is None:
+        return jax.lax.scan(window, state, xs)
+
+    @jax.checkpoint
+    def segment(st, block):
+        return jax.lax.scan(window, st, block)
+
+    segments = jax.tree.map(lambda a: a.reshape((windows // checkpoint, checkpoint) + a.shape[1:]), xs)
+    state, rec = jax.lax.scan(segment, state, segments)
+    return state, jax.tree.map(lambda a: a.reshape((windows,) + a.shape[2:]), rec)
 
 
 def _getter(cells, var, comps, label, vclamp_current):

@@ -3,7 +3,9 @@ tip), a gate and the spikes recorded, a clamp at a dendrite, and the errors."""
 
 from pathlib import Path
 
+import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -45,6 +47,7 @@ def test_clamp_at_a_dendrite():
     (dict(record={"x": ("v", [70])}), "record\\['x'\\]: compartments must be indices in 0..60"),
     (dict(record={"x": ("na.m", [0])}), "unknown variable 'na.m'"),
     (dict(every=3), "every must be a positive int dividing"),
+    (dict(checkpoint=3), "checkpoint must be a positive int dividing the 40"),
 ])
 def test_integrate_errors(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -62,3 +65,24 @@ def test_float32_close_to_neuron():
     np.testing.assert_allclose(v[:, 0], REF["v_soma_be"][1:], atol=0.05)
     np.testing.assert_allclose(v[:, 1], REF["v_tip_be"][1:], atol=0.05)
     assert np.asarray(rec["s"]).sum() == len(REF["spikes_soma_be"]) == 8
+
+
+def test_checkpointed_segments_give_the_same_values_and_gradient():
+    """Two-level checkpointing (``checkpoint``) recomputes segments in the backward pass: same recordings, same
+    gradient of a trace loss with respect to g_Na and Ra (float64)."""
+    with jax.enable_x64(True):
+        cells = Cells(1, TREE, [HHChannel()], Ra=100.0)
+
+        def run(p, checkpoint):
+            c = eqx.tree_at(lambda m: (m.channels[0].g_Na, m.Ra), cells, (p[0], p[1] * jnp.ones_like(cells.Ra)))
+            return integrate(c, 6.0, 0.025, clamps=[IClamp(0, 1.0, 4.0, 800.0)], every=2, checkpoint=checkpoint,
+                             record={"v": ("v", [0, 60])})[1]["v"]
+
+        def loss(p, checkpoint):
+            return jnp.mean((run(p, checkpoint) + 60.0) ** 2)
+
+        p = jnp.array([120.0, 100.0])
+        np.testing.assert_array_equal(run(p, 15), run(p, None))
+        g0, g1 = (jax.jit(jax.grad(loss), static_argnums=1)(p, c) for c in (None, 15))
+        assert np.all(np.abs(np.asarray(g0)) > 0)
+        np.testing.assert_allclose(g1, g0, rtol=1e-12)
