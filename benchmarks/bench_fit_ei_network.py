@@ -31,6 +31,8 @@ def main():
     ap.add_argument("--steps", type=int, default=30, help="Levenberg-Marquardt iterations")
     ap.add_argument("--trials", default="0123", help="the trials fitted, e.g. 01")
     ap.add_argument("--jacobian", default="forward", choices=("forward", "differences"))
+    ap.add_argument("--then", type=float, default=None, help="a second stage from the first's fits at this delta")
+    ap.add_argument("--then-steps", type=int, default=15, help="iterations of the second stage")
     ap.add_argument("--quick", action="store_true", help="smoke run: trial 0, 2 iterations, no Laplace")
     a = ap.parse_args()
     if a.quick:
@@ -40,15 +42,24 @@ def main():
     t0, w0 = time.process_time(), time.time()
     res = fit_parameters(T.escape_residuals, net, T.parameters(), data, starts=5, key=jax.random.PRNGKey(0),
                          n_steps=a.steps, method="lm", log_every=1, jacobian=a.jacobian)
+    if a.then is not None:  # continuation: a narrower escape noise, from every start's fit of the first stage
+        print(f"stage 1 (delta {a.delta}): losses {np.round(res.losses, 1)}")
+        T.DELTA = a.then
+        starts = {p.name: p.inverse(jnp.asarray(res.fitted_values[p.name])) for p in res.parameters}
+        res = fit_parameters(T.escape_residuals, net, T.parameters(), data, starts=starts, n_steps=a.then_steps,
+                             method="lm", log_every=1, jacobian=a.jacobian)
     t1, w1 = time.process_time(), time.time()
     unc = None if a.quick else laplace(res, T.escape_nll, data)
     t2, w2 = time.process_time(), time.time()
-    print(f"delta {a.delta} mV, {a.steps} LM iterations ({a.jacobian}), trials {a.trials}: fit {t1 - t0:.1f} s CPU "
+    stages = "" if a.then is None else f" then delta {a.then} mV, {a.then_steps} iterations"
+    print(f"delta {a.delta} mV, {a.steps} LM iterations{stages} ({a.jacobian}), trials {a.trials}: "
+          f"fit {t1 - t0:.1f} s CPU "
           f"({w1 - w0:.1f} s wall), Laplace {t2 - t1:.1f} s CPU ({w2 - w1:.1f} s wall), {res.n_evaluations} "
           f"evaluations, load {os.getloadavg()[0]:.2f}")
     print(f"loss at the truth {float(jax.jit(T.escape_nll)(net, data)):.1f}; per start {np.round(res.losses, 1)}")
     for r in range(5):
-        print(f"  start {r} loss every 5 iterations", np.round(np.asarray(res.history[f"loss_{r}"])[::5], 1))
+        print(f"  start {r} loss every 5 iterations (last stage)",
+              np.round(np.asarray(res.history[f"loss_{r}"])[::5], 1))
     for n, v in T.TRUE.items():
         print(f"  {n} (truth {v}): starts {np.round(res.start_values[n], 2)} -> {np.round(res.fitted_values[n], 3)}")
     print("| parameter | truth | fitted (best start) | error | Laplace rel. std | restart spread / truth |")

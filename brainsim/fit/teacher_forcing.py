@@ -35,6 +35,7 @@ from jaxtyping import Array, Bool, Float
 
 from ..inputs import SpikeInput
 from ..network.network import Network, NetworkState
+from ..network.projection import NONE
 from ..population import DRIVE, SPIKES, AbstractPopulation
 
 __all__ = ["ForcedSpikes", "ForcedState", "forced_state", "recorded_source", "teacher_forced"]
@@ -173,7 +174,10 @@ def teacher_forced(net: Network, recorded: dict, *, force_spikes: bool = True) -
         state with :func:`forced_state`.
 
     Raises ``ValueError`` naming the population for an unknown population, spikes of the wrong shape or values
-    other than 0 and 1, a name clash with an existing population, or trials of different batch sizes.
+    other than 0 and 1, a name clash with an existing population, or trials of different batch sizes; and naming the
+    projection for one from a recorded population that couples through its voltage (a
+    :class:`~brainsim.GapJunction`; a recording has spikes only). A projection with several presynaptic
+    populations reads the recorded ones from their sources.
     """
     recorded = _check_recorded(net, recorded, "teacher_forced")
     pops = []
@@ -187,9 +191,16 @@ def teacher_forced(net: Network, recorded: dict, *, force_spikes: bool = True) -
         pops.append(SpikeInput(net.populations[name].n, name=src))
     projs = []
     for pr in net.projections.values():
-        if pr.pre in recorded:
+        pres = pr.pre if isinstance(pr.pre, tuple) else (pr.pre,)
+        if any(p in recorded for p in pres):
+            if pr.delivery == NONE:  # it acts through the presynaptic voltage (a gap junction), not the spikes
+                raise ValueError(f"teacher_forced: projection '{pr.name}' ({type(pr).__name__}) couples through the "
+                                 f"voltage of recorded population(s) {[p for p in pres if p in recorded]}, which a "
+                                 "spike recording does not have; only projections that transmit spikes can read a "
+                                 "recording")
+            new = tuple(recorded_source(p) if p in recorded else p for p in pres)
             pr = copy.copy(pr)  # same connectivity, synapse and name; only the (static) presynaptic name changes
-            object.__setattr__(pr, "pre", recorded_source(pr.pre))
+            object.__setattr__(pr, "pre", new if isinstance(pr.pre, tuple) else new[0])
         projs.append(pr)
     inputs = {recorded_source(n): jnp.asarray(x, jnp.result_type(float)) for n, x in recorded.items()}
     return Network(pops, projs, net.currents), inputs

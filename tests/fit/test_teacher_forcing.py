@@ -120,6 +120,10 @@ def test_teacher_forced_bad_input_names_the_population():
         teacher_forced(clash, {"E": good})
     with pytest.raises(TypeError, match="population 'H' .* has no threshold field v_th"):
         ForcedSpikes(HH(3, name="H"), STEPS)
+    gap = bs.Network(list(net.populations.values()), [bs.GapJunction("I", "I", from_dense(np.ones((4, 4))),
+                                                                       name="gap")])
+    with pytest.raises(ValueError, match="projection 'gap' .* voltage of recorded population"):
+        teacher_forced(gap, {"I": np.zeros((STEPS, 4))})
 
 
 def test_escape_noise_likelihood_formula_and_gradient():
