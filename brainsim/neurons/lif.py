@@ -5,6 +5,7 @@
 from typing import final
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float
@@ -28,7 +29,7 @@ from ._base import (
     stable_dt,
     static_init,
 )
-from .spiking import Spiking, check_spiking, fire, spiking_from
+from .spiking import Spiking, apply_reset, check_spiking, fire, spiking_from, threshold_spikes
 
 # Spike-time grid limits (ms) of the integrate-and-fire models whose membrane is integrated exactly: spikes are
 # detected at the end of a step, so an interspike interval T becomes ceil(T / dt) dt. Measured with
@@ -40,10 +41,16 @@ GRID_LIMITS = (1.0, 3.0)
 @final
 class LIFState(eqx.Module):
     """The state of :class:`LIF` (arrays of shape ``(n,)``, one entry per neuron): ``v``: membrane potential, mV;
-    ``t_ref_left``: remaining refractory time, ms."""
+    ``t_ref_left``: remaining refractory time, ms.
 
-    v: Float[Array, " n"]  # membrane potential, mV
+    ``pending`` (default ``None``): in a state with a deferred reset (:meth:`LIF.defer_reset`, an internal
+    representation that saves a pass over the state per step), the spikes of the last step, whose reset the next
+    step applies; ``v`` is then the potential before that reset. Read the membrane potential as
+    ``LIF.voltage(state)`` and the usual state as ``LIF.settle(state)``, which are the same either way."""
+
+    v: Float[Array, " n"]  # membrane potential, mV (before the pending reset, if any)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
+    pending: Float[Array, " n"] | None = None  # the last step's spikes whose reset is not yet applied (deferred)
 
 
 @final
@@ -122,15 +129,52 @@ class LIF(AbstractNeuron):
         def terms(v, t):
             return (i_0 + drive.i) * inv_C, -(g_L + drive.g) * inv_C
 
+        v_0 = self.voltage(state)
         t_left, refractory = refractory_countdown(state.t_ref_left, dt)
-        v = linear_membrane_step(self.integrator, terms, state.v, t, dt, drive, inv_C)
-        v = jnp.where(refractory, state.v, v)
+        v = linear_membrane_step(self.integrator, terms, v_0, t, dt, drive, inv_C)
+        v = jnp.where(refractory, v_0, v)
         # the surrogate's argument (v - v_th) / |v_th - v_reset| as a product with the loop-invariant reciprocal
         scale = jnp.abs(self.v_th - self.v_reset)
         inv_scale = 1.0 / jnp.where(scale > 0, scale, 1.0)
-        v, s = fire(v, self.v_th, self.v_reset, refractory, self.spiking, distance=(v - self.v_th) * inv_scale)
+        distance = (v - self.v_th) * inv_scale
+        if state.pending is not None:  # a deferred reset (hard reset only, see defer_reset)
+            # v stays as before the reset, which the next step applies inside its update: one pass fewer per step.
+            # The spikes need no refractory mask: a refractory neuron holds v_reset < v_th (defer_reset checks the
+            # initial state), so the threshold alone gives the same spikes; the mask stays for the gradient (its
+            # forward select folds away). The spike pass then reads only v, so XLA updates v, t_ref_left and
+            # pending in place (a spike pass that also read t_ref_left made XLA copy two arrays per step).
+            s = threshold_spikes(distance, v, self.v_th, self.spiking)
+            s = jnp.where(refractory, jax.lax.stop_gradient(s), s)
+            return LIFState(v=v, t_ref_left=jnp.where(s > 0, self.t_ref, t_left), pending=s), s
+        v_after, s = fire(v, self.v_th, self.v_reset, refractory, self.spiking, distance=distance)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
-        return LIFState(v=v, t_ref_left=t_left), s
+        return LIFState(v=v_after, t_ref_left=t_left), s
+
+    def voltage(self, state: LIFState):
+        """The membrane potential (mV), after the pending reset of a deferred state (:meth:`defer_reset`)."""
+        if state.pending is None:
+            return state.v
+        return apply_reset(state.v, state.pending, self.v_th, self.v_reset, self.spiking)
+
+    def defer_reset(self, state: LIFState) -> LIFState:
+        """``state`` in the deferred-reset representation (with ``reset='hard'``; other states are returned as
+        given): each step keeps v as before its spikes' reset and applies that reset at the start of the next step,
+        inside the same fused update, which saves one pass over the state per step (the parameter sweep's runner
+        uses it; only spikes leave it). Spikes, :meth:`voltage`, gradients and :meth:`settle` are bit for bit those
+        of the usual representation. Raises (at run time, ``eqx.error_if``) for a state with a refractory neuron
+        at or above threshold, which only a hand-made state has and for which the spikes would differ."""
+        if state.pending is not None or self.spiking.reset != "hard":
+            return state
+        v = eqx.error_if(state.v, jnp.any((state.t_ref_left > 0) & (state.v >= self.v_th)),
+                         f"population '{self.name}': defer_reset needs refractory neurons below threshold "
+                         "(t_ref_left > 0 with v >= v_th); run this state without the deferred reset")
+        return LIFState(v=v, t_ref_left=state.t_ref_left, pending=jnp.zeros_like(v))
+
+    def settle(self, state: LIFState) -> LIFState:
+        """The usual state (``pending=None``: v after the reset) of a state with a deferred reset; others as given."""
+        if state.pending is None:
+            return state
+        return LIFState(v=self.voltage(state), t_ref_left=state.t_ref_left)
 
     def max_dt(self) -> float:
         return stable_dt(self.integrator, 1.0 / np.asarray(self.tau_m))

@@ -140,12 +140,20 @@ def fire(v, v_th, v_reset, refractory, spiking: Spiking, *, scale=None, distance
         distance = (v - v_th) / scale
     s = threshold_spikes(distance, v, v_th, spiking)
     s = jnp.where(refractory, 0.0, s)
+    return apply_reset(v, s, v_th, v_reset, spiking, jump=jump), s
+
+
+def apply_reset(v, s, v_th, v_reset, spiking: Spiking, *, jump=None):
+    """The membrane potential after the reset by the spikes ``s`` (``spiking.reset``: ``'hard'`` sets v to
+    ``v_reset``, ``'soft'`` subtracts ``jump``, default ``v_th - v_reset``; ``None`` leaves v), which takes
+    ``spiking.reset_spikes(s)``. :func:`fire` applies it to the step's spikes; a neuron that defers its reset to
+    the next step (:meth:`~brainsim.neurons.LIF.defer_reset`) applies it there, to the same values."""
     s_r = spiking.reset_spikes(s)
     if spiking.reset == "hard":
-        v = v * (1.0 - s_r) + v_reset * s_r
-    elif spiking.reset == "soft":
-        v = v - s_r * ((v_th - v_reset) if jump is None else jump)
-    return v, s
+        return v * (1.0 - s_r) + v_reset * s_r
+    if spiking.reset == "soft":
+        return v - s_r * ((v_th - v_reset) if jump is None else jump)
+    return v
 
 
 def upward_crossing(v_prev, v, threshold, scale, spiking: Spiking):

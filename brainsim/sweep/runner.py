@@ -47,10 +47,13 @@ class Runner:
         keys = jax.vmap(jax.random.key)(seeds)
         params = net.sample_params(self.where, self.sample_values(net, values))
         if self.initial is None:
-            return net.init_state(keys, self.dt, batch=values.shape[0], params=params)
-        one = jax.vmap(lambda p, k: self.initial(eqx.combine(p, net), k, self.dt))(params, keys)
-        return NetworkState(step=jnp.zeros((), jnp.int32), populations=one.populations, projections=one.projections,
-                            currents=one.currents, dt=self.dt, batch=values.shape[0], params=params)
+            state = net.init_state(keys, self.dt, batch=values.shape[0], params=params)
+        else:
+            one = jax.vmap(lambda p, k: self.initial(eqx.combine(p, net), k, self.dt))(params, keys)
+            state = NetworkState(step=jnp.zeros((), jnp.int32), populations=one.populations,
+                                 projections=one.projections, currents=one.currents, dt=self.dt,
+                                 batch=values.shape[0], params=params)
+        return eqx.tree_at(lambda s: s.populations, state, defer_resets(net, state))
 
     def run(self, net, values, seeds):
         """The traced chunk: ``{variable: (B, ...)}``."""
@@ -109,6 +112,22 @@ class Runner:
         return {k: np.asarray(v)[:n] for k, v in out.items()}
 
 
+def defer_resets(net, state: NetworkState) -> dict:
+    """The batched state's populations with their reset deferred to the next step where the population offers it
+    (``defer_reset``, e.g. :meth:`~brainsim.neurons.LIF.defer_reset`), each sample with its own parameters: the same
+    spikes, bit for bit, with one pass over the state fewer per step (COBA: the reset blend of each population).
+    Only the summaries of the spikes leave the runner, so the representation stays inside it."""
+
+    return jax.vmap(lambda p, pops: _deferred(net if p is None else eqx.combine(p, net), pops))(state.params,
+                                                                                             state.populations)
+
+
+def _deferred(net, populations: dict) -> dict:
+    """One sample's population states, deferred where the population offers it."""
+    return {k: (net.populations[k].defer_reset(s) if hasattr(net.populations[k], "defer_reset") else s)
+            for k, s in populations.items()}
+
+
 def tree_bytes(tree) -> int:
     return int(sum(np.prod(np.shape(x), dtype=np.int64) * np.dtype(x.dtype).itemsize
                    for x in jax.tree.leaves(tree) if hasattr(x, "dtype")))
@@ -121,6 +140,8 @@ def per_sample_bytes(net, initial, dt, summaries, n_steps: int, leaf_shapes) -> 
         state = eqx.filter_eval_shape(lambda n: n.init_state(jax.random.key(0), dt), net)
     else:
         state = eqx.filter_eval_shape(lambda n: initial(n, jax.random.key(0), dt), net)
+    pops = eqx.filter_eval_shape(lambda n, s: _deferred(n, s.populations), net, state)  # as the runner holds them
+    state = (pops, state.projections, state.currents)
     sizes = {p: net.populations[p].n for p in summaries.populations}
     acc = jax.eval_shape(lambda: summaries.init(sizes, (), jnp.result_type(float)))
     n_bins = n_steps // bin_steps(summaries.bin_ms, dt, n_steps)
