@@ -62,15 +62,27 @@ def ring_length(delays, dt) -> int:
     """The ring buffer a set of delays needs at ``dt``: its longest delay in steps, or 0 when every delay is one
     step (then no buffer is needed). ``delays`` must be concrete (host values)."""
     d = np.asarray(delays)
-    longest = int(np.max(delay_steps(d, dt))) if d.size else 1
+    # the steps grow with the delay: the longest delay's steps, without an array of steps (10^8 delays)
+    longest = int(delay_steps(np.max(d), dt)) if d.size else 1
     return 0 if longest == 1 else longest
 
 
 def is_on_grid(delays, dt) -> bool:
     """Whether every delay is a whole number of steps of ``dt`` (within the tolerance)."""
     delays = np.asarray(delays)
-    x = delays.astype(np.float64) / float(dt)
-    return bool(np.all(np.abs(x - np.round(x)) <= tolerance(delays.dtype) * np.maximum(1.0, x)))
+    tol = tolerance(delays.dtype)
+    for part in chunks(delays.reshape(-1)):  # float64 temporaries of one chunk, not of every delay
+        x = part.astype(np.float64) / float(dt)
+        if not np.all(np.abs(x - np.round(x)) <= tol * np.maximum(1.0, x)):
+            return False
+    return True
+
+
+def chunks(a: np.ndarray, size: int = 1 << 20):
+    """The consecutive pieces of ``size`` elements of a flat array (views), for host checks of 10^8 values that
+    should not make float64 copies of all of them."""
+    for start in range(0, a.shape[0], size):
+        yield a[start:start + size]
 
 
 def n_steps(duration, dt, owner: str = "simulate", what: str = "duration") -> int:

@@ -54,7 +54,16 @@ class DelayedTarget {
   bool RowsContiguous() const { return homogeneous_; }
 
  private:
-  int64_t Row(int64_t steps) const { return ((head_ + steps) % slots_) * n_post_; }
+  // (head + steps) % L without a division per synapse: steps is at most L (the buffers are sized for the longest
+  // delay), so one subtraction wraps it; a longer one takes the modulo.
+  int64_t Row(int64_t steps) const {
+    int64_t r = head_ + steps;
+    if (r >= slots_) {
+      r -= slots_;
+      if (r >= slots_) r %= slots_;
+    }
+    return r * n_post_;
+  }
 
   const T* delays_;
   bool homogeneous_;

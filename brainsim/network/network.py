@@ -259,7 +259,7 @@ class Network(eqx.Module):
         drives = {n: _no_drive(p) for n, p in self.populations.items() if p.takes == DRIVE}
         for n, pr in self.projections.items():
             v_post = volts[pr.post] if pr.compartment is None else volts[pr.post][..., pr.compartment]
-            d = pr.drive(proj_states[n], volts[pr.pre], v_post)
+            d = pr.drive(proj_states[n], None if isinstance(pr.pre, tuple) else volts[pr.pre], v_post)
             drives[pr.post] = drives[pr.post] + _into(d, pr.compartment, self.populations[pr.post])
         currents = []
         for c, cs in zip(self.currents, current_states, strict=True):
@@ -279,7 +279,8 @@ class Network(eqx.Module):
         projection delivers (``{name: array}``: its presynaptic output, as a plastic one transmits it). ``params``:
         the state's per-sample parameters, or ``None``."""
         out = dict(projs)
-        sources = {n: outputs[p.pre] for n, p in self.projections.items()}
+        joined = {}  # the outputs of several populations, concatenated once per tuple of names
+        sources = {n: _gather(outputs, p.pre, joined) for n, p in self.projections.items()}
         for n in self.plan.plastic:
             pr = self.projections[n]
             modulator = None if pr.modulator is None else outputs[pr.modulator]
@@ -351,14 +352,18 @@ class Network(eqx.Module):
 
 def _check_projection(pr: AbstractProjection, pops: dict):
     """Construction-time checks of a projection against the network's populations."""
-    for role, target in (("pre", pr.pre), ("post", pr.post), ("modulator", pr.modulator)):
+    pres = pr.pre if isinstance(pr.pre, tuple) else (pr.pre,)
+    for role, target in [("pre", p) for p in pres] + [("post", pr.post), ("modulator", pr.modulator)]:
         if target is not None and target not in pops:
             raise ValueError(f"projection '{pr.name}': {role} population '{target}' is not in the network "
                              f"(populations: {sorted(pops)})")
-    pre, post = pops[pr.pre], pops[pr.post]
-    if pr.conn.n_pre != pre.n or pr.conn.n_post != post.n:
+    post, n_pre = pops[pr.post], sum(pops[p].n for p in pres)
+    if pr.conn.n_pre != n_pre or pr.conn.n_post != post.n:
         raise ValueError(f"projection '{pr.name}': connectivity is {pr.conn.n_pre} x {pr.conn.n_post} but "
-                         f"'{pr.pre}' has {pre.n} and '{pr.post}' has {post.n} units")
+                         f"'{'+'.join(pres)}' has {n_pre} and '{pr.post}' has {post.n} units")
+    if len(pres) > 1 and len({pops[p].output for p in pres}) > 1:
+        raise ValueError(f"projection '{pr.name}': its sources {pres} must all emit spikes or all graded values")
+    pre = pops[pres[0]]
     if post.takes != DRIVE:
         raise ValueError(f"projection '{pr.name}': target '{pr.post}' ({type(post).__name__}) takes no synaptic input")
     if pr.compartment is not None and (post.n_compartments == 1 or not pr.compartment < post.n_compartments):
@@ -378,6 +383,18 @@ def _check_projection(pr: AbstractProjection, pops: dict):
     elif pr.modulator is not None:
         raise ValueError(f"projection '{pr.name}': a modulator ('{pr.modulator}') is the third factor of a "
                          "plasticity rule, but the projection has none")
+
+
+def _gather(outputs: dict, pre, joined: dict):
+    """What population ``pre`` emitted, or for a tuple of names their outputs concatenated along the last axis (made
+    once per tuple and kept in ``joined``, so that projections reading the same tuple share one array)."""
+    if not isinstance(pre, tuple):
+        return outputs[pre]
+    if pre not in joined:
+        parts = [outputs[p] for p in pre]
+        dtype = jnp.result_type(*parts)
+        joined[pre] = jnp.concatenate([x.astype(dtype) for x in parts], axis=-1)
+    return joined[pre]
 
 
 def _no_drive(p: AbstractPopulation) -> Drive:

@@ -34,12 +34,14 @@ class AbstractProjection(eqx.Module):
     as the projection declares (``delivery``: one of ``"fused"``, ``"matrix"``, ``"own"``, ``"none"``). Between
     steps the state holds everything that acts from the next step on.
 
+    ``pre``: the source population's name, or a tuple of names whose outputs the projection reads concatenated
+    along their last axis, in that order (its ``drive`` then gets ``v_pre=None``).
     ``compartment``: the compartment of the target cells the projection acts on (``None``: a point target).
     ``modulator``: the population whose output is the third factor of a plasticity rule (``None``: none).
     """
 
     name: eqx.AbstractVar[str]
-    pre: eqx.AbstractVar[str]
+    pre: eqx.AbstractVar[str | tuple[str, ...]]
     post: eqx.AbstractVar[str]
     compartment: eqx.AbstractVar[int | None]
     modulator: eqx.AbstractVar[str | None]
@@ -124,7 +126,10 @@ class Projection(AbstractProjection):
     presynaptic population (rates) delivers its value times the weight every step.
 
     Args:
-        pre, post: population names.
+        pre, post: population names. ``pre`` may be a tuple of names: the projection then reads their outputs
+            concatenated in that order (rows ``0 .. n_1 - 1`` of ``conn`` are the first population's units, and so
+            on), as :func:`~brainsim.network.merge_projections` builds it; it gets no presynaptic voltage and takes
+            no plasticity rule.
         conn: the :class:`~brainsim.connectivity.Connectivity` (weights in the synapse's unit: nS for conductances,
             which must be >= 0, pA for currents; delays in ms).
         synapse: the :class:`~brainsim.synapses.Synapse` (kinetics and output) at the targets.
@@ -137,7 +142,7 @@ class Projection(AbstractProjection):
     """
 
     name: str = eqx.field(static=True)
-    pre: str = eqx.field(static=True)
+    pre: str | tuple[str, ...] = eqx.field(static=True)
     post: str = eqx.field(static=True)
     conn: Connectivity
     synapse: Synapse
@@ -148,15 +153,21 @@ class Projection(AbstractProjection):
 
     def __init__(self, pre: str, post: str, conn: Connectivity, synapse: Synapse, *, plasticity=None,
                  modulator=None, compartment=None, max_delay=None, name=None):
+        several = isinstance(pre, tuple) and len(pre) > 0 and all(isinstance(x, str) for x in pre)
         for label, value in (("pre", pre), ("post", post), ("name", name), ("modulator", modulator)):
-            if not isinstance(value, str) and not (label in ("name", "modulator") and value is None):
-                raise TypeError(f"Projection: {label} must be a population name (str), got {value!r}")
-        self.name = name or f"{pre}->{post}"
+            if not isinstance(value, str) and not (label in ("name", "modulator") and value is None) and not (
+                    label == "pre" and several):
+                raise TypeError(f"Projection: {label} must be a population name (str)"
+                                f"{' or a tuple of them' if label == 'pre' else ''}, got {value!r}")
+        self.name = name or f"{'+'.join(pre) if several else pre}->{post}"
         self.pre, self.post = pre, post
         if not isinstance(conn, Connectivity):
             raise TypeError(f"projection '{self.name}': conn must be a Connectivity, got {type(conn).__name__}")
         if not isinstance(synapse, Synapse):
             raise TypeError(f"projection '{self.name}': synapse must be a Synapse, got {type(synapse).__name__}")
+        if several and plasticity is not None:
+            raise ValueError(f"projection '{self.name}': a projection from several populations ({', '.join(pre)}) "
+                             "takes no plasticity rule; give each source its own projection")
         if plasticity is not None and not isinstance(plasticity, AbstractPlasticity):
             raise TypeError(f"projection '{self.name}': plasticity must be a brainsim.plasticity rule, got "
                             f"{type(plasticity).__name__}")
@@ -192,7 +203,7 @@ class Projection(AbstractProjection):
         if not time_grid.is_on_grid(d, dt):
             warnings.warn(f"projection '{self.name}': delays are not multiples of dt={dt} ms; rounded to the "
                           "nearest step (halves up)", stacklevel=3)
-        if np.any((d > 0) & (d.astype(np.float64) / dt < 0.5)):
+        if any(np.any((x > 0) & (x.astype(np.float64) / dt < 0.5)) for x in time_grid.chunks(d.reshape(-1))):
             warnings.warn(f"projection '{self.name}': delays shorter than one step (dt={dt} ms) are raised to dt",
                           stacklevel=3)
         return max(reserve, time_grid.ring_length(d, dt))

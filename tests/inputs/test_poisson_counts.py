@@ -15,9 +15,10 @@ from brainsim.neurons import LIF
 from brainsim.synapses import Current
 
 
+@pytest.mark.parametrize("rng", ["threefry", "hash"])
 @pytest.mark.parametrize("rate,x,mean", [(2400.0, None, 0.24), (2400.0, [7600.0], 1.0), (50000.0, None, 5.0)])
-def test_counts_have_the_poisson_law(rate, x, mean):
-    src = PoissonCounts(40000, rate, name="bg", max_rate=10000.0 if x else None)
+def test_counts_have_the_poisson_law(rate, x, mean, rng):
+    src = PoissonCounts(40000, rate, name="bg", max_rate=10000.0 if x else None, rng=rng)
     st = src.init_state(jax.random.key(3))
     _, k = src.step(st, None if x is None else jnp.asarray(x), 0.0, 0.1)
     k = np.asarray(k).astype(int)
@@ -62,6 +63,8 @@ def test_bad_input():
         PoissonCounts(3, -1.0)
     with pytest.raises(ValueError, match="max_rate"):
         PoissonCounts(3, 100.0, max_rate=50.0)
+    with pytest.raises(ValueError, match="rng must be one of"):
+        PoissonCounts(3, 100.0, rng="philox")
     src = PoissonCounts(3, 100.0, name="bg", max_rate=200.0)
     with pytest.raises(Exception, match="max_rate"):
         jax.block_until_ready(src.step(src.init_state(jax.random.key(0)), jnp.array([500.0]), 0.0, 0.1))

@@ -59,7 +59,7 @@ def microcircuit_statistics(net, res, t0: float, T: float, bin_ms: float = 3.0) 
 
 def test_potjans2014_structure_matches_nest_formulas():
     scale = 0.02
-    net = potjans2014(scale, seed=3)
+    net = potjans2014(scale, seed=3, merge=False)
     nest = _nest_script().derived(scale)
     par = microcircuit_parameters(scale)
     for i, p in enumerate(POPS):
@@ -116,7 +116,7 @@ def test_potjans2014_dc_background_and_thalamus_build():
     of it from the scaled sources and adds the rest as DC); thalamus:
     902 Poisson neurons to L4 and L6 only, NEST's synapse numbers scaled by k_scale, non-negative weights."""
     scale = 0.02
-    net = potjans2014(scale, background="dc", thalamic=True, seed=1)
+    net = potjans2014(scale, background="dc", thalamic=True, seed=1, merge=False)
     assert not any(p.endswith("_bg") for p in net.populations)
     poisson = microcircuit_parameters(scale)
     dc = microcircuit_parameters(scale, background="dc")
