@@ -3,6 +3,7 @@
 from ._base import AbstractCurrent, AbstractSource
 from .alpha_noise import AlphaNoiseCurrent, AlphaNoiseState
 from .constant import ConstantCurrent
+from .hash_uniform import hash_uniform
 from .ou import OUCurrent, OUState
 from .poisson import PoissonSource, PoissonState
 from .poisson_counts import PoissonCounts, PoissonCountsState
@@ -16,5 +17,5 @@ from .timed_array import TimedArrayCurrent
 __all__ = [
     "AbstractCurrent", "AbstractSource", "AlphaNoiseCurrent", "AlphaNoiseState", "ConstantCurrent", "OUCurrent",
     "OUState", "PoissonCounts", "PoissonCountsState", "PoissonSource", "PoissonState", "PulseCurrent", "RampCurrent",
-    "SpikeGenerator", "SpikeInput", "SpikeTimes", "StepCurrent", "TimedArrayCurrent",
+    "SpikeGenerator", "SpikeInput", "SpikeTimes", "StepCurrent", "TimedArrayCurrent", "hash_uniform",
 ]

@@ -46,7 +46,7 @@ class PoissonCounts(AbstractSource):
         max_rate: Hz, the highest total rate (``rate + x``) a train will see, which sets the cut (default: the
             largest ``rate``; give it when ``inputs`` add to the rate). A higher rate at run time raises.
         rng: where the uniform numbers come from: ``"threefry"`` (``jax.random.uniform``, the default) or
-            ``"hash"`` (:func:`~brainsim.inputs.hash_uniform.hash_uniform`: one threefry draw per step and a
+            ``"hash"`` (:func:`~brainsim.inputs.hash_uniform`: one threefry draw per step and a
             vectorised integer hash per unit, several times faster on a CPU; another stream of the same law).
     """
 

@@ -5,8 +5,7 @@ import jax
 import numpy as np
 from scipy import stats
 
-from brainsim.inputs import PoissonCounts
-from brainsim.inputs.hash_uniform import hash_uniform
+from brainsim.inputs import PoissonCounts, hash_uniform
 
 
 def test_uniform_and_uncorrelated():
