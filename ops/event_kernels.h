@@ -139,6 +139,10 @@ inline void PrefetchRow(int32_t j, const int32_t* indptr, const int32_t* indices
   target.Prefetch(begin);
 }
 
+// Synapses whose output cells are computed at once, and how far ahead of its addition a cell is prefetched.
+constexpr int64_t kCellChunk = 256;
+constexpr int64_t kCellsAhead = 16;
+
 // out[target(k)] += s_i * w_k for every synapse k of the spiking neurons active[0 .. m).
 template <typename T, typename S, typename Target>
 void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w, bool homogeneous,
@@ -161,11 +165,18 @@ void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w
       }
       continue;
     }
-    if (homogeneous) {
-      const T c = v * w[0];
-      for (int64_t k = begin; k < end; ++k) out[target.At(k, indices[k])] += c;
-    } else {
-      for (int64_t k = begin; k < end; ++k) out[target.At(k, indices[k])] += v * w[k];
+    // In chunks: first every synapse's output cell, then the additions with each cell prefetched kCellsAhead
+    // synapses ahead. The cells of a large network (its delay buffers) are random reads that miss the cache; computing
+    // them first keeps many misses in flight instead of the few the out-of-order window holds.
+    for (int64_t c = begin; c < end; c += kCellChunk) {
+      const int64_t n = std::min(kCellChunk, end - c);
+      int64_t cell[kCellChunk];
+      for (int64_t j = 0; j < n; ++j) cell[j] = target.At(c + j, indices[c + j]);
+      for (int64_t j = 0; j < n && j < kCellsAhead; ++j) PrefetchLine(reinterpret_cast<const char*>(out + cell[j]));
+      for (int64_t j = 0; j < n; ++j) {
+        if (j + kCellsAhead < n) PrefetchLine(reinterpret_cast<const char*>(out + cell[j + kCellsAhead]));
+        out[cell[j]] += homogeneous ? v * w[0] : v * w[c + j];
+      }
     }
   }
 }
