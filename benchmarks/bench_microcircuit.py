@@ -31,13 +31,13 @@ sys.path.insert(0, ".")
 t0 = time.perf_counter()
 import jax
 import brainsim as bs
-from brainsim.models import potjans2014
+from brainsim.models import microcircuit_parameters, potjans2014
 import_s = time.perf_counter() - t0
-scale, duration = float(sys.argv[1]), float(sys.argv[2])
+scale, duration, kwargs = float(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
 rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 base = rss()
 t0 = time.perf_counter()
-net = potjans2014(scale, seed=0)
+net = potjans2014(scale, seed=0, **kwargs)
 build_s = time.perf_counter() - t0
 build_mb = rss()
 state = net.init_state(jax.random.key(0), 0.1)
@@ -49,16 +49,17 @@ pops = [p for p in net.populations if not p.endswith("_bg")]
 n = sum(net.populations[p].n for p in pops)
 rate = sum(float(r.rates[p].mean()) * net.populations[p].n for p in pops) / n
 print("RESULT " + json.dumps(dict(
-    simulator="brainsim", scale=scale, neurons=n, synapses=sum(p.conn.nnz for p in net.projections.values()
-                                                               if not p.name.endswith("_bg")),
+    simulator="brainsim", scale=scale, neurons=n, synapses=int(microcircuit_parameters(scale)["num_synapses"].sum()),
+    model_kwargs=kwargs,
     duration_ms=duration, import_s=import_s, build_s=build_s, compile_s=compile_s, run_s=r.run_s,
     s_per_bio_s=r.run_s / (duration / 1000.0), build_mb=build_mb, import_mb=base, peak_mb=rss(), rate_hz=rate)))
 '''
 
 
-def brainsim(scale, duration, threads=1):
+def brainsim(scale, duration, threads=1, kwargs=None):
     pin = ["taskset", "-c", "1" if threads == 1 else "0,1"]
-    res = result_line(pin + [sys.executable, "-c", BRAINSIM, str(scale), str(duration)], ROOT, 3600)
+    res = result_line(pin + [sys.executable, "-c", BRAINSIM, str(scale), str(duration), json.dumps(kwargs or {})],
+                      ROOT, 3600)
     res["threads"] = threads
     return res
 
@@ -107,6 +108,8 @@ def main(argv=None):
     ap.add_argument("--large-duration", type=float, default=None,
                     help="ms of biological time above scale 0.25 (default: --duration)")
     ap.add_argument("--out", default=str(HERE / "results" / "microcircuit.md"))
+    ap.add_argument("--model-kwargs", default="{}", help="JSON keyword arguments of models.potjans2014 for brainsim, "
+                    "e.g. '{\"merge\": false, \"bg_rng\": \"threefry\"}' (the network before issue 17's speed work)")
     ap.add_argument("--quick", action="store_true", help="brainsim alone, scale 0.01, 20 ms; print, write nothing")
     a = ap.parse_args(argv)
     if a.quick:
@@ -122,7 +125,7 @@ def main(argv=None):
     for s in sorted(set(a.scales) | set(a.nest_scales)):
         duration = a.duration if s <= 0.25 or a.large_duration is None else a.large_duration
         if s in a.scales:
-            add(brainsim(s, duration))
+            add(brainsim(s, duration, kwargs=json.loads(a.model_kwargs)))
         if s in a.nest_scales and NEST_PY.exists():
             for th in a.threads:
                 add(nest(s, duration, th))

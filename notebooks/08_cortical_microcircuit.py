@@ -33,7 +33,7 @@ from pathlib import Path
 import jax
 import matplotlib.pyplot as plt
 import numpy as np
-from brainsim.models import potjans2014
+from brainsim.models import microcircuit_parameters, potjans2014
 
 import brainsim as bs
 
@@ -56,7 +56,7 @@ REF = json.loads((Path(bs.__file__).resolve().parents[1] / "tests" / "data" / "m
 t = time.perf_counter()
 net = potjans2014(SCALE, seed=0)
 build_s = time.perf_counter() - t
-n_syn = sum(p.conn.nnz for name, p in net.projections.items() if not name.endswith("_bg"))
+n_syn = int(microcircuit_parameters(SCALE)["num_synapses"].sum())  # recurrent synapses
 print(f"scale {SCALE:.4f}: {sum(net.populations[p].n for p in POPS):,} neurons, {n_syn:,} synapses, "
       f"built in {build_s:.1f} s")
 state = net.init_state(jax.random.key(0), 0.1)
@@ -114,8 +114,10 @@ for p, r in zip(POPS, rates, strict=True):
 # ## Time per biological second
 #
 # `benchmarks/bench_microcircuit.py` measures brainsim and NEST side by side at scales 0.1 to 1
-# (`benchmarks/results/microcircuit.md`). Most of the first call is compiling: 64 recurrent and 8 background
-# projections, each with its own synaptic current and delay buffer.
+# (`benchmarks/results/microcircuit.md`). The builder merges the projections into each population (64 recurrent and
+# 8 background ones share one synapse type) into one, with one synaptic current and one delay buffer per population
+# (`brainsim.network.merge_projections`), and draws the background from a hashed random stream
+# (`PoissonCounts(rng="hash")`); most of the first call is compiling.
 
 # %%
 print(f"build {build_s:.1f} s, compile {res.compile_s:.1f} s, "
