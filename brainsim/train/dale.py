@@ -46,14 +46,7 @@ def dale_constraints(net, excitatory: dict, *, positive=Softplus()) -> dict:  # 
         if not (hasattr(proj, "conn") and hasattr(proj, "synapse")):
             raise TypeError(f"dale_constraints: projection '{name}' ({type(proj).__name__}) has no conn and synapse; "
                             "cannot tell the sign of its weights")
-        if proj.pre not in excitatory:
-            raise ValueError(f"dale_constraints: projection '{name}': say whether population '{proj.pre}' is "
-                             f"excitatory (excitatory={{'{proj.pre}': True or False, ...}})")
-        exc = np.asarray(excitatory[proj.pre])
-        n_pre = net.populations[proj.pre].n
-        if exc.dtype != np.bool_ or exc.ndim > 1 or (exc.ndim == 1 and exc.shape[0] != n_pre):
-            raise ValueError(f"dale_constraints: excitatory['{proj.pre}'] must be a bool or a bool array of shape "
-                             f"({n_pre},), got {exc.dtype} {exc.shape}")
+        exc = _source_kinds(net, name, proj.pre, excitatory)
         output = proj.synapse.output
         if isinstance(output, CurrentOutput):
             out[name] = Dale.for_connectivity(proj.conn, exc, positive=positive)
@@ -83,6 +76,25 @@ def dale_law(net, excitatory: dict, *, positive=Softplus(), mark=constrain):  # 
     for name, constraint in dale_constraints(net, excitatory, positive=positive).items():
         net = mark(net, lambda n, name=name: n.projections[name].conn.weights, constraint)
     return net
+
+
+def _source_kinds(net, name: str, pre, excitatory: dict) -> np.ndarray:
+    """The kind (True: excitatory) of ``pre``'s neurons: a bool, or a bool per neuron; for a projection with several
+    sources (a tuple ``pre``, as :func:`~brainsim.network.merge_projections` makes) one bool per neuron of the
+    sources in their order, as the merged connectivity's rows are."""
+    kinds = []
+    for p in pre if isinstance(pre, tuple) else (pre,):
+        if p not in excitatory:
+            raise ValueError(f"dale_constraints: projection '{name}': say whether population '{p}' is "
+                             f"excitatory (excitatory={{'{p}': True or False, ...}})")
+        exc, n_pre = np.asarray(excitatory[p]), net.populations[p].n
+        if exc.dtype != np.bool_ or exc.ndim > 1 or (exc.ndim == 1 and exc.shape[0] != n_pre):
+            raise ValueError(f"dale_constraints: excitatory['{p}'] must be a bool or a bool array of shape "
+                             f"({n_pre},), got {exc.dtype} {exc.shape}")
+        kinds.append((exc, n_pre))
+    if not isinstance(pre, tuple):
+        return kinds[0][0]
+    return np.concatenate([np.broadcast_to(exc, (n,)) for exc, n in kinds])
 
 
 def _threshold(pop) -> float:

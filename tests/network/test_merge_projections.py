@@ -76,3 +76,21 @@ def test_merge_groups_and_errors():
         bs.Network(pops[:3], [bs.Projection(("E", "X"), "T", projs[0].conn, projs[0].synapse)])
     with pytest.raises(ValueError, match="connectivity is 60 x 50"):
         bs.Network(pops, [bs.Projection(("E", "I"), "T", projs[0].conn, projs[0].synapse)])
+
+
+def test_dale_constraints_of_a_merged_projection_follow_each_source():
+    """A merged projection's rows are its sources' neurons in order: Dale's signs are the sources' (E: >= 0, I: <= 0,
+    bg: >= 0), and the constraint leaves the merged weights, which obey them, as they are."""
+    from brainsim.train import dale_constraints
+
+    pops, projs = _parts()
+    merged = merge_projections(projs[:3], {p.name: p.n for p in pops})
+    net = bs.Network(pops, merged)
+    kinds = {"E": True, "I": np.arange(40) < 0, "bg": True, "T": True}
+    c = dale_constraints(net, kinds)["T"]
+    w = np.asarray(net.projections["T"].conn.weights)
+    assert np.all(np.asarray(c.violations(w)) == 0)
+    flipped = np.asarray(c.project(-w))
+    np.testing.assert_array_equal(flipped, 0.0)  # every weight has the wrong sign: projected to 0
+    with pytest.raises(ValueError, match="population 'bg'"):
+        dale_constraints(net, {"E": True, "I": False, "T": True})
