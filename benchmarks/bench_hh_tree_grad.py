@@ -12,10 +12,8 @@ the gradient's memory); ``--quick``: 10 ms and 5 sets (the smoke test).
 """
 
 import argparse
-import json
-import os
-import statistics
-import time
+import pathlib
+import sys
 
 import jax
 
@@ -25,6 +23,9 @@ import jax.numpy as jnp  # noqa: E402
 
 from brainsim.compartments import Cells, IClamp, binary_tree, compartmentalise, integrate  # noqa: E402
 from brainsim.compartments.channels import HHChannel  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "peers"))
+from _common import jax_work  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--quick", action="store_true", help="10 ms, 5 parameter sets")
@@ -47,30 +48,12 @@ def sweep(g_na):
     return integrate(c, T, 0.025, clamps=clamp, record={"v": ("v", [0])})[1]["v"]
 
 
-def timed(f, *args):
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(*args))
-    first = time.perf_counter() - t0
-    ts = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*args))
-        ts.append(time.perf_counter() - t0)
-    return first - statistics.median(ts), statistics.median(ts), min(ts)
-
-
 p0 = jnp.array([120.0, 36.0, 0.3, 100.0])
 rows = ["| work | compile s | ms median (min) | XLA temp MB | load |", "|---|---|---|---|---|"]
 for name, f, fargs in (("run", jax.jit(loss), (p0,)), ("gradient", jax.jit(jax.grad(loss)), (p0,)),
                        ("gradient, checkpoint=80 (two-level)", jax.jit(jax.grad(lambda p: loss(p, 80))), (p0,)),
                        (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep)), (jnp.linspace(100.0, 140.0, SETS),))):
-    c, med, mn = timed(f, *fargs)
-    mem = f.lower(*fargs).compile().memory_analysis()  # XLA's buffers of the compiled program
-    temp_mb = round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None
-    r = dict(simulator="brainsim", work=f"hh-61comp {name}, {T:g} ms", compile_s=round(c, 2),
-             run_ms=round(1000 * med, 2), run_ms_min=round(1000 * mn, 2), temp_mb=temp_mb,
-             load=round(os.getloadavg()[0], 2))
-    print("RESULT " + json.dumps(r), flush=True)
+    r = jax_work("brainsim", f"hh-61comp {name}, {T:g} ms", f, fargs)
     rows.append(f"| {r['work']} | {r['compile_s']} | {r['run_ms']} ({r['run_ms_min']}) | {r['temp_mb']} | "
                 f"{r['load']} |")
 print("\n".join(rows))

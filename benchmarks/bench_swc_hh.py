@@ -13,10 +13,8 @@ table. ``--quick``: 10 ms, 5 sets (the smoke test).
 """
 
 import argparse
-import json
-import os
 import pathlib
-import statistics
+import sys
 import time
 
 import jax
@@ -28,6 +26,9 @@ import numpy as np  # noqa: E402
 
 from brainsim.compartments import Cells, IClamp, compartmentalise, integrate, read_swc  # noqa: E402
 from brainsim.compartments.channels import HHChannel  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent / "peers"))
+from _common import jax_work  # noqa: E402
 
 SWC = pathlib.Path(__file__).resolve().parents[1] / "tests" / "data" / "mp_ma_40984_gc2.CNG.swc"
 ap = argparse.ArgumentParser()
@@ -45,18 +46,6 @@ tip = tree.compartment(far, 1.0)
 clamp = [IClamp(0, 10.0, 80.0, 200.0)]
 
 
-def timed(f, *a):
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(*a))
-    first = time.perf_counter() - t0
-    ts = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*a))
-        ts.append(time.perf_counter() - t0)
-    return first - statistics.median(ts), statistics.median(ts), min(ts)
-
-
 rows = ["| work | dt ms | compile s | ms median (min) | XLA temp MB | load |", "|---|---|---|---|---|---|"]
 for dt in (0.025, 0.1):
     def loss(p, dt=dt):
@@ -72,14 +61,8 @@ for dt in (0.025, 0.1):
     p0 = jnp.array([120.0, 36.0, 0.3, 100.0])
     for name, f, fargs in (("run", jax.jit(loss), (p0,)), ("gradient", jax.jit(jax.grad(loss)), (p0,)),
                            (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep)), (jnp.linspace(100.0, 140.0, SETS),))):
-        c, med, mn = timed(f, *fargs)
-        mem = f.lower(*fargs).compile().memory_analysis()
-        r = dict(simulator="brainsim", work=f"swc-{tree.n_compartments}comp {name}, {T:g} ms", dt=dt,
-                 setup_s=round(setup_s, 3), compile_s=round(c, 2), run_ms=round(1000 * med, 2),
-                 run_ms_min=round(1000 * mn, 2),
-                 temp_mb=round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None,
-                 load=round(os.getloadavg()[0], 2))
-        print("RESULT " + json.dumps(r), flush=True)
+        r = jax_work("brainsim", f"swc-{tree.n_compartments}comp {name}, {T:g} ms", f, fargs, dt=dt,
+                     setup_s=round(setup_s, 3))
         rows.append(f"| {r['work']} | {dt} | {r['compile_s']} | {r['run_ms']} ({r['run_ms_min']}) | {r['temp_mb']} | "
                     f"{r['load']} |")
 print(f"setup {setup_s:.3f} s (first cell in the process, with JAX's start), {tree.n_compartments} compartments")

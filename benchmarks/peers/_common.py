@@ -103,3 +103,29 @@ def record(*, simulator, version, mode, args, build_s, compile_s, warmup_s, run_
                peak_rss_mb=round(peak_mb, 1), rate_hz=round(rate, 3), note=note)
     print("RESULT " + json.dumps(out), flush=True)
     sys.stdout.flush()
+
+
+def jax_work(simulator, work, f, fargs, repeats=5, **extra):
+    """Time the jitted ``f(*fargs)`` (JAX-based simulators: brainsim, Jaxley) and print its RESULT line: compile_s (the
+    first call less the median of the others), the median and min of ``repeats`` calls (ms), XLA's temporary buffers
+    of the compiled program (MB: ``memory_analysis``, the gradient's memory) and the load; ``extra`` is added to the
+    line. Returns the dict."""
+    import statistics
+    import time
+
+    import jax
+
+    def call():
+        t0 = time.perf_counter()
+        jax.block_until_ready(f(*fargs))
+        return time.perf_counter() - t0
+
+    first = call()
+    ts = [call() for _ in range(repeats)]
+    mem = f.lower(*fargs).compile().memory_analysis()
+    r = dict(simulator=simulator, work=work, **extra, compile_s=round(first - statistics.median(ts), 2),
+             run_ms=round(1000 * statistics.median(ts), 2), run_ms_min=round(1000 * min(ts), 2),
+             temp_mb=round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None,
+             load=round(os.getloadavg()[0], 2))
+    print("RESULT " + json.dumps(r), flush=True)
+    return r

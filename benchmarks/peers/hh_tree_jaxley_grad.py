@@ -11,11 +11,8 @@ jitted calls after one warm-up; RESULT lines as bench_hh_tree_grad.py prints the
 """
 
 import argparse
-import json
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import jax  # noqa: E402
@@ -24,6 +21,7 @@ jax.config.update("jax_enable_x64", True)
 import hh_tree_jaxley  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import jaxley as jx  # noqa: E402
+from _common import jax_work  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--quick", action="store_true", help="10 ms, 5 parameter sets")
@@ -47,24 +45,6 @@ def sweep_all(g_na):
     return jx.integrate(cell, param_state=state, delta_t=dt, t_max=T)[0]
 
 
-def timed(f, *a):
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(*a))
-    first = time.perf_counter() - t0
-    ts = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*a))
-        ts.append(time.perf_counter() - t0)
-    return first - statistics.median(ts), statistics.median(ts), min(ts)
-
-
 for name, f, fargs in (("run", jax.jit(loss), (params,)), ("gradient", jax.jit(jax.grad(loss)), (params,)),
                        (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep_all)), (jnp.linspace(0.10, 0.14, SETS),))):
-    c, med, mn = timed(f, *fargs)
-    mem = f.lower(*fargs).compile().memory_analysis()  # XLA's buffers of the compiled program
-    temp_mb = round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None
-    r = dict(simulator="Jaxley", work=f"hh-61comp {name}, {T:g} ms", compile_s=round(c, 2),
-             run_ms=round(1000 * med, 2), run_ms_min=round(1000 * mn, 2), temp_mb=temp_mb,
-             load=round(os.getloadavg()[0], 2))
-    print("RESULT " + json.dumps(r), flush=True)
+    jax_work("Jaxley", f"hh-61comp {name}, {T:g} ms", f, fargs)

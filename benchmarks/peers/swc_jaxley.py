@@ -11,11 +11,9 @@ sets as bench_swc_hh.py; gradient with two-level checkpointing. Medians (min) of
 """
 
 import argparse
-import json
 import math
-import os
 import pathlib
-import statistics
+import sys
 import time
 
 import jax
@@ -25,6 +23,9 @@ import jax.numpy as jnp  # noqa: E402
 import jaxley as jx  # noqa: E402
 import numpy as np  # noqa: E402
 from jaxley.channels import HH  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from _common import jax_work  # noqa: E402
 
 SWC = pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "mp_ma_40984_gc2.CNG.swc"
 ap = argparse.ArgumentParser()
@@ -57,18 +58,6 @@ far = int(np.argmax(np.linalg.norm(xyz - xyz[0], axis=1))) if xyz is not None el
 rows = ["| work | dt ms | compile s | ms median (min) | XLA temp MB | load |", "|---|---|---|---|---|---|"]
 
 
-def timed(f, *a):
-    t0 = time.perf_counter()
-    jax.block_until_ready(f(*a))
-    first = time.perf_counter() - t0
-    ts = []
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(f(*a))
-        ts.append(time.perf_counter() - t0)
-    return first - statistics.median(ts), statistics.median(ts), min(ts)
-
-
 for dt in (0.025, 0.1):
     cell.delete_stimuli()
     cell.delete_recordings()
@@ -92,13 +81,7 @@ for dt in (0.025, 0.1):
 
     for name, f, fargs in (("run", jax.jit(loss), (params,)), ("gradient", jax.jit(jax.grad(loss)), (params,)),
                            (f"vmap {SETS} g_Na sets", jax.jit(jax.vmap(sweep)), (jnp.linspace(0.10, 0.14, SETS),))):
-        c, med, mn = timed(f, *fargs)
-        mem = f.lower(*fargs).compile().memory_analysis()
-        r = dict(simulator="Jaxley", work=f"swc-{n_comp}comp {name}, {T:g} ms", dt=dt, setup_s=round(setup_s, 3),
-                 compile_s=round(c, 2), run_ms=round(1000 * med, 2), run_ms_min=round(1000 * mn, 2),
-                 temp_mb=round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None,
-                 load=round(os.getloadavg()[0], 2))
-        print("RESULT " + json.dumps(r), flush=True)
+        r = jax_work("Jaxley", f"swc-{n_comp}comp {name}, {T:g} ms", f, fargs, dt=dt, setup_s=round(setup_s, 3))
         rows.append(f"| {r['work']} | {dt} | {r['compile_s']} | {r['run_ms']} ({r['run_ms_min']}) | {r['temp_mb']} | "
                     f"{r['load']} |")
 print(f"setup {setup_s:.3f} s, {n_comp} compartments")
