@@ -28,7 +28,8 @@ def network(pops, projs=(), currents=()):
 
 CASES = [
     # projections
-    (projection(1, "B", C43, Current()), TypeError, "Projection: pre must be a population name (str), got 1"),
+    (projection(1, "B", C43, Current()), TypeError,
+     "Projection: pre must be a population name (str) or a tuple of them, got 1"),
     (projection("A", "B", np.eye(4), Current()), TypeError, "projection 'A->B': conn must be a Connectivity"),
     (projection("A", "B", C43, "exp"), TypeError, "projection 'A->B': synapse must be a Synapse"),
     (projection("A", "B", C43.with_weights(-1.0), Conductance()), ValueError,
