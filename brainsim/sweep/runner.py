@@ -61,19 +61,17 @@ class Runner:
         state = self.initial_state(net, values, seeds)
         sizes = {p: net.populations[p].n for p in summ.populations}
         acc = summ.init(sizes, (values.shape[0],), jnp.result_type(float))
-        window, per_bin = summ.window(self.bin_steps)  # spike words flushed at the end of a bin where they fit
 
         def one_step(carry, _):
             state, acc = carry
             k = state.step
             state, outputs = net.step(state, None, k * dt, dt)  # the time a spike of this step carries: k * dt
-            spikes = {p: outputs[p] > 0 for p in summ.populations}
-            return (state, summ.step(acc, spikes, k, dt, window, flush=not per_bin)), None
+            return (state, summ.step(acc, {p: outputs[p] > 0 for p in summ.populations}, k, dt)), None
 
         def one_bin(carry, _):
             carry, _ = jax.lax.scan(one_step, carry, None, length=self.bin_steps)
             state, acc = carry
-            acc, counts = summ.end_bin(acc, state.step - 1 if per_bin else None, dt, window)
+            acc, counts = summ.end_bin(acc)
             return (state, acc), counts
 
         n_bins = self.n_steps // self.bin_steps

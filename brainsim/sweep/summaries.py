@@ -97,28 +97,18 @@ class Summaries:
             acc[p] = a
         return acc
 
-    @staticmethod
-    def window(bin_steps: int) -> tuple:
-        """``(steps per spike word, whether the word fills at the end of a bin)`` for bins of ``bin_steps`` steps:
-        the most whole bins that fit in ``WINDOW`` steps, so that the word is flushed at the end of a bin (one
-        conditional per bin instead of one per step), or ``WINDOW`` steps, flushed from :meth:`step`, for bins
-        longer than that. The values do not depend on it: every window adds its spikes in the order of their
-        steps."""
-        return (bin_steps * (WINDOW // bin_steps), True) if bin_steps <= WINDOW else (WINDOW, False)
-
-    def step(self, acc: dict, outputs: dict, k, dt: float, window: int = WINDOW, flush: bool = True) -> dict:
+    def step(self, acc: dict, outputs: dict, k, dt: float) -> dict:
         """After step ``k`` (int32 scalar; its spikes carry the time ``k * dt`` ms): ``outputs[p]`` the spikes (bool)
-        of population ``p``. Steps are given in order from 0. ``window``: steps per spike word (at most
-        ``WINDOW``); ``flush``: whether this method flushes a full word (else :meth:`end_bin` does, given ``k``)."""
+        of population ``p``. Steps are given in order from 0."""
         out = {}
         for p, a in acc.items():
             s = outputs[p]
             a = dict(a)
             if self.isi:
-                j = k % window
+                j = k % WINDOW
                 a["bits"] = a["bits"] | (s.astype(jnp.uint32) << j.astype(jnp.uint32))
-                if flush:
-                    a = _flush_full(a, j == window - 1, dt, window)
+                a = jax.lax.cond(j == WINDOW - 1, lambda a: dict(_flush(a, dt), base=a["base"] + WINDOW),
+                                 lambda a: a, a)
             else:
                 a["count"] = a["count"] + s.astype(jnp.int32)
             out[p] = a
@@ -131,14 +121,10 @@ class Summaries:
                 jnp.int32)
         return a["count"]
 
-    def end_bin(self, acc: dict, k=None, dt: float = 0.0, window: int = WINDOW):
-        """At the end of a bin of ``bin_ms``: ``(accumulators, {population: spikes in the bin (...,)})``. With ``k``
-        (the bin's last step) the spike words of ``window`` steps are flushed when full (:meth:`step` with
-        ``flush=False``)."""
+    def end_bin(self, acc: dict):
+        """At the end of a bin of ``bin_ms``: ``(accumulators, {population: spikes in the bin (...,)})``."""
         out, series = {}, {}
         for p, a in acc.items():
-            if self.isi and k is not None:
-                a = _flush_full(a, (k + 1) % window == 0, dt, window)
             c = self.counts(a)
             total = jnp.sum(c, axis=-1)
             series[p] = total - a["total"]
@@ -211,11 +197,6 @@ def tree_sum(x):
 def _ctz(x):
     """Trailing zero bits of each uint32 (32 for 0)."""
     return jax.lax.population_count((x & (~x + jnp.uint32(1))) - jnp.uint32(1)).astype(jnp.int32)
-
-
-def _flush_full(a: dict, full, dt: float, window: int) -> dict:
-    """``a`` with its spike word flushed and the next window started where ``full`` (a traced bool)."""
-    return jax.lax.cond(full, lambda a: dict(_flush(a, dt), base=a["base"] + window), lambda a: a, a)
 
 
 def _flush(a: dict, dt: float) -> dict:
