@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import random_csr, random_spikes, requires_native
+from ops_cases import random_csr, random_spikes, requires_native
 
 from brainsim import ops
 from brainsim.ops import _library, registry
@@ -239,7 +239,7 @@ def test_version_guard_accepts_this_build():
 _CHILD = """
 import json, jax, jax.numpy as jnp, numpy as np, sys
 sys.path.insert(0, {tests!r})
-from conftest import random_csr, random_spikes
+from ops_cases import random_csr, random_spikes
 from brainsim import ops
 conn = random_csr(23, 17)
 s = jnp.asarray(random_spikes(23, kind="graded"))

@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import dense, random_csr, random_spikes, requires_native
+from ops_cases import dense, random_csr, random_spikes, requires_native
 
 from brainsim import ops
 from brainsim.ops import _library, reference, registry

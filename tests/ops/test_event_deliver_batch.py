@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import random_csr, random_spikes, requires_native, summed_over_rows
+from ops_cases import random_csr, random_spikes, requires_native, summed_over_rows
 
 from brainsim import ops
 

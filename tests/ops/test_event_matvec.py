@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import dense, pre_ids, random_csr, random_spikes, requires_native, summed_over_rows
+from ops_cases import dense, pre_ids, random_csr, random_spikes, requires_native, summed_over_rows
 
 from brainsim import ops
 from brainsim.ops import reference

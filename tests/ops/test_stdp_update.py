@@ -4,7 +4,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import random_csr, random_spikes, requires_native
+from ops_cases import random_csr, random_spikes, requires_native
 
 from brainsim import ops
 from brainsim.connectivity import Connectivity

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import requires_native
+from ops_cases import requires_native
 
 from brainsim import ops
 

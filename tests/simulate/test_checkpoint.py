@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from conftest import noisy_net
+from simulate_nets import noisy_net
 
 import brainsim as bs
 from brainsim.simulate import CheckpointError

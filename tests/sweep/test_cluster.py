@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import small_spec
+from sweep_specs import small_spec
 
 from brainsim import sweep
 

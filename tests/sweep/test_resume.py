@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import small_spec
+from sweep_specs import small_spec
 
 from brainsim import sweep
 from brainsim.sweep.store import DONE
@@ -21,7 +21,7 @@ pytest.importorskip("zarr")
 SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    from conftest import small_spec
+    from sweep_specs import small_spec
     from brainsim import sweep
     sweep.use_compilation_cache({cache!r})  # the processes after the first load the executable
     sweep.Sweep(small_spec(max_chunk=1, duration=40.0)).run({store!r}, progress=False, verbose=False)

@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import xarray as xr
-from conftest import small_spec
+from sweep_specs import small_spec
 
 import brainsim as bs
 from brainsim import analysis, sweep
