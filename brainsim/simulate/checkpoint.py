@@ -175,7 +175,8 @@ def _fingerprint(net) -> dict:
         h.update(f"{conn.n_pre}x{conn.n_post}".encode())
         for part in (conn.indptr, conn.indices):
             h.update(np.ascontiguousarray(np.asarray(part, dtype=np.int64)).tobytes())
-        projs[n] = [type(p).__name__, p.pre, p.post, h.hexdigest()]
+        pre = list(p.pre) if isinstance(p.pre, tuple) else p.pre  # as JSON gives it back (merged sources)
+        projs[n] = [type(p).__name__, pre, p.post, h.hexdigest()]
     return {"populations": pops, "projections": projs}
 
 

@@ -278,3 +278,28 @@ def test_saved_file_has_ordinary_permissions(tmp_path):
     os.umask(umask)
     bs.save_state(tmp_path / "s", {"x": jnp.zeros(2)})
     assert (tmp_path / "s").stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_merged_projection_round_trip_and_source_order(tmp_path):
+    """A projection with several sources (merge_projections; potjans2014's default) is checked by its sources in
+    order: the network it was saved from loads it, the same sources in another order are refused."""
+    from brainsim.connectivity import fixed_prob
+    from brainsim.network import merge_projections
+    from brainsim.neurons.lif import LIF
+    from brainsim.synapses import Current
+
+    pops = [LIF(20, name="E", I_e=300.0), LIF(10, name="I", I_e=300.0), LIF(15, name="T", I_e=300.0)]
+
+    def net_of(order):
+        projs = [bs.Projection(pre, "T", fixed_prob(n, 15, 0.3, seed=s, weight=w, delay=0.5), Current(tau=2.0))
+                 for pre, n, s, w in (("E", 20, 1, 20.0), ("I", 10, 2, -40.0))]
+        return bs.Network(pops, merge_projections(projs, {p.name: p.n for p in pops}, sources=order))
+
+    net = net_of(("E", "I"))
+    assert net.projections["T"].pre == ("E", "I")
+    state = net.init_state(jax.random.key(0), 0.1)
+    bs.save_state(tmp_path / "m", state, net=net)
+    _assert_same(bs.load_state(tmp_path / "m", state, net=net), state)
+    other = net_of(("I", "E"))
+    msg = _load_error(tmp_path / "m", other.init_state(jax.random.key(0), 0.1), net=other)
+    assert "['E', 'I']->T" in msg and "['I', 'E']->T" in msg
