@@ -8,6 +8,14 @@
 // root, then substitution from the root: exact, no fill-in, since every parent precedes its children. Leading
 // dimensions are a batch (batch.h); each batch entry is one independent system. The pure-JAX reference is
 // brainsim.ops.tree_solve.tree_solve_reference (the same operations in the same order).
+//
+//   BrainsimCableStep(v (*, N), G (*, N), I (*, N), c (*, N), ga (*, N), parent (*, N) int32; k) -> v_new (*, N)
+//
+// The whole implicit step of the cable equation in one pass: with L the weighted Laplacian of the tree (the
+// conductance ga[i] between node i and its parent), solves (diag(c + G) + L) x = I - G v - L v and returns
+// v + k x (k = 1 backward Euler, 2 Crank-Nicolson). The right-hand side and the diagonal are assembled while
+// eliminating (each node's own terms, then the edge to its parent), so a time step of a cell is the channels'
+// fused XLA kernels plus this one call. The pure-JAX reference is brainsim.ops.tree_solve.cable_step_reference.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,6 +44,41 @@ void SolveOne(const T* d, const T* b, const T* g, const int32_t* parent, int64_t
   }
   x[0] = x[0] / diag[0];
   for (int64_t i = 1; i < n; ++i) x[i] = (x[i] + g[i] * x[parent[i]]) / diag[i];
+}
+
+// v_new = v + k x with (diag(c + G) + L) x = I - (G + L) v; diag and x are scratch (n each); out may alias v.
+template <typename T>
+void CableOne(const T* v, const T* G, const T* I, const T* c, const T* ga, const int32_t* parent, int64_t n, T k,
+              T* diag, T* x, T* out) {
+  for (int64_t i = 0; i < n; ++i) {
+    diag[i] = c[i] + G[i];
+    x[i] = I[i] - G[i] * v[i];
+  }
+  for (int64_t i = n - 1; i > 0; --i) {  // node i is complete (its children are done): its edge, then eliminate it
+    const int32_t p = parent[i];
+    const T gi = ga[i];
+    const T flow = gi * (v[p] - v[i]);  // axial current from the parent into i
+    const T di = diag[i] + gi;
+    const T xi = x[i] + flow;
+    const T f = gi / di;
+    diag[i] = di;
+    x[i] = xi;
+    diag[p] += gi - gi * f;
+    x[p] += f * xi - flow;
+  }
+  x[0] = x[0] / diag[0];
+  for (int64_t i = 1; i < n; ++i) x[i] = (x[i] + ga[i] * x[parent[i]]) / diag[i];
+  for (int64_t i = 0; i < n; ++i) out[i] = v[i] + k * x[i];
+}
+
+// Refuses a parent array that would read out of bounds (checked once per distinct array of a call).
+inline ffi::Error CheckParents(const int32_t* par, int64_t n, const char* op) {
+  for (int64_t i = 1; i < n; ++i) {
+    if (par[i] < 0 || par[i] >= i) {
+      return ffi::Error::InvalidArgument(std::string(op) + ": parent[i] must satisfy 0 <= parent[i] < i");
+    }
+  }
+  return ffi::Error::Success();
 }
 
 template <typename T>
@@ -74,7 +117,54 @@ ffi::Error Solve(ffi::AnyBuffer d, ffi::AnyBuffer b, ffi::AnyBuffer g, ffi::AnyB
   return ffi::Error::Success();
 }
 
+constexpr const char* kCableOp = "brainsim cable_step";
+
+template <typename T>
+ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyBuffer c, ffi::AnyBuffer ga,
+                 ffi::AnyBuffer parent, double k, ffi::Result<ffi::AnyBuffer> out) {
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(G, kCableOp, "G"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(I, kCableOp, "I"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(c, kCableOp, "c"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(ga, kCableOp, "ga"));
+  BRAINSIM_RETURN_IF_ERROR(CheckType<int32_t>(parent, kCableOp, "parent"));
+  const int64_t n = LastDim(*out);
+  if (LastDim(v) != n || LastDim(G) != n || LastDim(I) != n || LastDim(c) != n || LastDim(ga) != n ||
+      LastDim(parent) != n || n < 1) {
+    return ffi::Error::InvalidArgument(std::string(kCableOp) + ": v, G, I, c, ga and parent need the same last "
+                                       "dimension");
+  }
+  Batch batch(out->dimensions(), 1);
+  Batched<const T> vb, Gb, Ib, cb, gb;
+  Batched<const int32_t> pb;
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, v, 1, "v", &vb));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, G, 1, "G", &Gb));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, I, 1, "I", &Ib));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, c, 1, "c", &cb));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, ga, 1, "ga", &gb));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, parent, 1, "parent", &pb));
+  T* dst = static_cast<T*>(out->untyped_data());
+  thread_local std::vector<T> scratch;
+  scratch.resize(2 * n);
+  const int32_t* checked = nullptr;
+  for (int64_t r = 0; r < batch.size(); ++r) {
+    const int32_t* par = pb[r];
+    if (par != checked) {
+      BRAINSIM_RETURN_IF_ERROR(CheckParents(par, n, kCableOp));
+      checked = par;
+    }
+    CableOne(vb[r], Gb[r], Ib[r], cb[r], gb[r], par, n, static_cast<T>(k), scratch.data(), scratch.data() + n,
+             dst + r * n);
+  }
+  return ffi::Error::Success();
+}
+
 }  // namespace
+
+ffi::Error CableStep(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyBuffer c, ffi::AnyBuffer ga,
+                     ffi::AnyBuffer parent, double k, ffi::Result<ffi::AnyBuffer> out) {
+  return DispatchValue(v.element_type(), kCableOp,
+                       [&](auto t) { return Cable<decltype(t)>(v, G, I, c, ga, parent, k, out); });
+}
 
 ffi::Error TreeSolve(ffi::AnyBuffer d, ffi::AnyBuffer b, ffi::AnyBuffer g, ffi::AnyBuffer parent,
                      ffi::Result<ffi::AnyBuffer> x) {
@@ -91,6 +181,17 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimTreeSolve, brainsim::TreeSolve,
                                   .Arg<xla::ffi::AnyBuffer>()  // b
                                   .Arg<xla::ffi::AnyBuffer>()  // g
                                   .Arg<xla::ffi::AnyBuffer>()  // parent
+                                  .Ret<xla::ffi::AnyBuffer>());
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimCableStep, brainsim::CableStep,
+                              xla::ffi::Ffi::Bind()
+                                  .Arg<xla::ffi::AnyBuffer>()  // v
+                                  .Arg<xla::ffi::AnyBuffer>()  // G
+                                  .Arg<xla::ffi::AnyBuffer>()  // I
+                                  .Arg<xla::ffi::AnyBuffer>()  // c
+                                  .Arg<xla::ffi::AnyBuffer>()  // ga
+                                  .Arg<xla::ffi::AnyBuffer>()  // parent
+                                  .Attr<double>("k")
                                   .Ret<xla::ffi::AnyBuffer>());
 
 BRAINSIM_END_EXPORTS

@@ -11,6 +11,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..neurons.spiking import Spiking, upward_crossing
+from ..ops.tree_solve import cable_step
 from ..population import AbstractPopulation
 from .axial import axial_current, children_table
 from .channels import AbstractChannel
@@ -54,9 +55,10 @@ class Cells(AbstractPopulation):
         v_init: initial voltage, mV (default -65); channels start at their steady state there.
         scheme: ``'backward_euler'`` (default) or ``'crank_nicolson'``.
         solver: the tree solve's schedule (:func:`~brainsim.compartments.solve_tree`): ``'native'`` (default: the
-            op :func:`brainsim.ops.tree_solve`, one native call per step on the CPU; its pure-JAX loops where the
-            native library is missing), ``'scan'`` (one node at a time in ``lax.fori_loop`` s) or ``'levels'``
-            (one depth at a time; its loop over depths is unrolled).
+            op ``brainsim.ops.tree_solve.cable_step``, the assembly of the system, its solve and the voltage update
+            in one native call per step on the CPU; pure JAX where the native library is missing), ``'scan'`` (one
+            node at a time in ``lax.fori_loop`` s) or ``'levels'`` (one depth at a time; its loop over depths is
+            unrolled).
         spike_compartment: the compartment whose upward crossings of ``v_spike`` (mV, default 0) are the output
             spikes (default 0, the first compartment of the root section).
         name: the population's name.
@@ -146,22 +148,22 @@ class Cells(AbstractPopulation):
         for ch, st in zip(self.channels, state.channels, strict=True):
             g, ge = ch.conductance(st, v)
             g_ch, ge_ch = g_ch + g, ge_ch + ge
-        G = g_ch * scale
-        rhs = (ge_ch - g_ch * v) * scale
+        G, I = g_ch * scale, ge_ch * scale  # nS; pA at v = 0  # noqa: E741
         if drive is not None:  # gathers with static indices (they fuse; scatters do not)
             idx, is_comp = _node_compartment(tree, junction=0), tree.area > 0
             shape = v.shape[:-1] + (tree.n_compartments,)
-            i_ext = jnp.where(is_comp, jnp.broadcast_to(drive.i, shape)[..., idx], 0.0)
-            g_ext = jnp.where(is_comp, jnp.broadcast_to(drive.g, shape)[..., idx], 0.0)
-            G, rhs = G + g_ext, rhs + i_ext - g_ext * v
+            G = G + jnp.where(is_comp, jnp.broadcast_to(drive.g, shape)[..., idx], 0.0)
+            I = I + jnp.where(is_comp, jnp.broadcast_to(drive.i, shape)[..., idx], 0.0)  # noqa: E741
         ga = self.axial_conductance()
-        kids = children_table(tree.parent)
-        rhs = rhs + axial_current(ga, v, tree.parent, kids)
-        diag_ax = ga + _pad(ga)[..., kids].sum(-1)
         k = 1.0 if self.scheme == "backward_euler" else 2.0
-        d = k * self.cm * scale / dt + G + diag_ax
-        dv = solve_tree(d, rhs, ga, tree.parent, tree.levels, self.solver)
-        v_new = v + k * dv
+        c = k * self.cm * scale / dt
+        if self.solver == "native":  # assembly, solve and update in one native call (ops/tree_solve.cc)
+            v_new = cable_step(v, G, I, c, ga, tree.parent, k=k)
+        else:
+            kids = children_table(tree.parent)
+            rhs = I - G * v + axial_current(ga, v, tree.parent, kids)
+            d = c + G + ga + _pad(ga)[..., kids].sum(-1)
+            v_new = v + k * solve_tree(d, rhs, ga, tree.parent, tree.levels, self.solver)
         chans = tuple(ch.update(st, v_new, dt) for ch, st in zip(self.channels, state.channels, strict=True))
         node = tree.compartments[self.spike_compartment]
         s = upward_crossing(v[..., node], v_new[..., node], self.v_spike, 1.0, self.spiking)

@@ -9,6 +9,10 @@ with two ``lax.fori_loop`` s (node axis first, so each step updates one row of t
 
 The custom VJP uses that ``A`` is symmetric: the adjoint system ``A lam = xbar`` is one more tree solve, and
 ``dd = -lam x``, ``db = lam``, ``dg_i = lam_i x_p + lam_p x_i`` (``dA_ip = dA_pi = -dg_i``).
+
+:func:`cable_step` is a whole implicit step of the cable equation in one native call (``ops/tree_solve.cc``): the
+right-hand side and the diagonal are assembled from the node conductances and currents while eliminating, and the
+new voltage is returned, so a cell's time step is its channels' XLA kernels plus this call.
 """
 
 import functools
@@ -19,7 +23,7 @@ import numpy as np
 
 from .registry import Kernel, call, register, shared, use_native
 
-__all__ = ["sum_to", "tree_solve", "tree_solve_reference"]
+__all__ = ["cable_step", "cable_step_reference", "sum_to", "tree_solve", "tree_solve_reference"]
 
 
 def tree_solve_reference(d, b, g, parent):
@@ -125,3 +129,156 @@ def sum_to(v, like):
     v = v.sum(axis=tuple(range(lead))) if lead > 0 else v
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and v.shape[i] != 1)
     return (v.sum(axis=axes, keepdims=True) if axes else v).astype(jnp.result_type(like))
+
+
+def _laplacian_times(ga, x, par):
+    """``-L x`` for the tree Laplacian with edge conductances ``ga`` (0 at the root): the axial current into each
+    node, by a gather of the parents and a scatter-add into them (``par``: the root's parent given as 0)."""
+    flow = ga * (x[..., par] - x)  # into each node from its parent
+    return flow - jnp.zeros_like(flow).at[..., par].add(flow)
+
+
+def cable_step_reference(v, G, I, c, ga, parent, *, k):  # noqa: E741 - the current I
+    """The pure-JAX :func:`cable_step` on rows: ``v``, ``G``, ``I``, ``c``, ``ga`` broadcasting to ``(..., N)``,
+    ``parent`` int ``(..., N)`` (the first row's parents are used; it may be traced), ``k`` a float. Returns
+    ``v_new``."""
+    n = v.shape[-1]
+    v, G, I, c, ga = jnp.broadcast_arrays(v, G, I, c, ga)  # noqa: E741
+    par = jnp.maximum(jnp.reshape(parent, (-1, n))[0], 0)
+    g = jnp.where(jnp.arange(n) == 0, 0.0, ga)
+    d = c + G + g + jnp.zeros_like(g).at[..., par].add(g)
+    x = tree_solve_reference(d, I - G * v + _laplacian_times(g, v, par), g, parent)
+    return v + k * x
+
+
+def _cable_rows(v, G, I, c, ga, parent, *, k):  # noqa: E741
+    return (cable_step_reference(v, G, I, c, ga, parent, k=k),)
+
+
+# (v (R, N), G, I, c, ga (R or 1, N), parent (1, N) int32; k) -> (v_new,) in place of v (no copy of the state in
+# a time loop); leading dimensions of size 1 broadcast
+CABLE_STEP = register(Kernel(
+    "brainsim_cable_step", "BrainsimCableStep", _cable_rows, aliases=((0, 0),),
+    attributes=lambda *, k: {"k": np.float64(k)}, optional=True))
+
+
+def cable_step(v, G, I, c, ga, parent, *, k=1.0, backend: str | None = None):  # noqa: E741 - the current I
+    """One implicit step of the cable equation on a tree: ``v + k x`` with ``(diag(c + G) + L) x = I - (G + L) v``.
+
+    ``L`` is the weighted Laplacian of the tree (``L[i, p] = L[p, i] = -ga[i]`` between node ``i`` and its parent
+    ``p``, rows summing to 0): for a cell, ``c = k C / dt`` (pF/ms = nS), ``G`` the total linearised membrane and
+    input conductance (nS), ``I`` the currents at zero voltage (``sum g E`` plus injected, pA), so ``x`` is the
+    voltage change (mV) of backward Euler (``k = 1``) or the half step of Crank-Nicolson (``k = 2``, NEURON's
+    ``secondorder = 2``).
+
+    Args:
+        v: voltage, shape ``(..., N)``.
+        G: conductance per node, ``(..., N)``.
+        I: current per node at ``v = 0``, ``(..., N)``.
+        c: capacitive conductance ``k C / dt`` per node, ``(..., N)``.
+        ga: axial conductance of each node to its parent, ``(..., N)`` (entry 0, the root's, is ignored).
+            All five broadcast against each other; leading dimensions are independent cells.
+        parent: numpy int array ``(N,)`` with ``parent[0] = -1`` and ``0 <= parent[i] < i`` (static).
+        k: 1 (backward Euler, default) or 2 (Crank-Nicolson).
+        backend: ``"auto"``, ``"native"`` or ``"jax"``; default :func:`~brainsim.ops.get_backend`. Without the
+            native kernel (an older library) the step is the pure-JAX assembly plus :func:`tree_solve`.
+
+    Returns:
+        ``v_new``, shape of the five broadcast, their common float dtype.
+
+    Differentiable in reverse mode with respect to all five (custom VJP: one tree solve of the adjoint, the
+    system being symmetric).
+    """
+    parent = np.asarray(parent)
+    if parent.ndim != 1 or parent.size < 1 or parent[0] != -1 or np.any(parent[1:] < 0) or np.any(
+            parent[1:] >= np.arange(1, parent.size)):
+        raise ValueError("brainsim.ops.cable_step: parent must be a 1-D int array with parent[0] = -1 and "
+                         "0 <= parent[i] < i")
+    n = parent.size
+    dtype = jnp.result_type(v, G, I, c, ga)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        dtype = jnp.result_type(float)
+    arrays = tuple(jnp.asarray(a, dtype) for a in (v, G, I, c, ga))
+    shape = jnp.broadcast_shapes(*(a.shape for a in arrays))
+    if len(shape) == 0 or shape[-1] != n:
+        raise ValueError(f"brainsim.ops.cable_step: v, G, I, c and ga must have shape (..., {n}) (one entry per "
+                         f"node of parent), got {[a.shape for a in arrays]}")
+    native = use_native("cable_step", CABLE_STEP, backend, values={"v, G, I, c, ga": dtype})
+    if not native:
+        native_solve = use_native("tree_solve", TREE_SOLVE, backend, values={"v": dtype})
+        return _cable_jax(arrays, parent, float(k), native_solve)
+    return _cable((n, float(k)), *arrays, tuple(int(p) for p in parent))
+
+
+def _cable_jax(arrays, parent, k, native_solve):
+    """The step from the pure-JAX assembly and :func:`tree_solve` (its custom VJP gives the gradient)."""
+    v, G, I, c, ga = arrays  # noqa: E741
+    par = np.maximum(parent, 0)
+    root = jnp.asarray(parent < 0)
+    g = jnp.where(root, 0.0, ga)
+    d = c + G + g + jnp.zeros_like(g).at[..., par].add(g)
+    x = tree_solve(d, I - G * v + _laplacian_times(g, v, par), g, parent,
+                   backend="native" if native_solve else "jax")
+    return v + k * x
+
+
+def _cable_forward(static, v, G, I, c, ga, parent):  # noqa: E741
+    n, k = static
+    lead = jnp.broadcast_shapes(v.shape, G.shape, I.shape, c.shape, ga.shape)[:-1]
+    rows = [jnp.broadcast_to(a, lead + (n,)).reshape((-1, n)) for a in (v, G, I)]
+    rows += [a.reshape((-1, n)) if a.shape[:-1] == lead else jnp.broadcast_to(a, lead + (n,)).reshape((-1, n))
+             if a.ndim > 1 else shared(a, 1) for a in (c, ga)]  # per-node parameters shared by every cell
+    par = shared(jnp.asarray(parent, jnp.int32), 1)
+    return call(CABLE_STEP, *rows, par, k=k)[0].reshape(lead + (n,))
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 6))
+def _cable(static, v, G, I, c, ga, parent):  # noqa: E741
+    return _cable_forward(static, v, G, I, c, ga, parent)
+
+
+def _cable_fwd(static, v, G, I, c, ga, parent):  # noqa: E741
+    v_new = _cable_forward(static, v, G, I, c, ga, parent)
+    return v_new, (v, G, I, c, ga, v_new)
+
+
+@functools.cache
+def _children(parent: tuple) -> np.ndarray:
+    """The children of each node, padded with ``N`` (a zero slot appended to a node array), ``(N, width)``."""
+    n = len(parent)
+    kids = [[] for _ in range(n)]
+    for i, p in enumerate(parent):
+        if p >= 0:
+            kids[p].append(i)
+    width = max(1, max(len(c) for c in kids))
+    return np.array([c + [n] * (width - len(c)) for c in kids])
+
+
+def _child_sum(x, kids):
+    """Per node, the sum of ``x`` over its children (gathers: no scatter in the backward pass)."""
+    padded = jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
+    return padded[..., kids].sum(-1)
+
+
+def _cable_bwd(static, parent, res, ybar):
+    """``A = diag(c + G) + L``, ``x = A^-1 (I - (G + L) v)``, ``v_new = v + k x``; with ``lam = A^-1 k ybar``:
+    ``I`` gets ``lam``, ``c`` ``-lam x``, ``G`` ``-lam (x + v)``, ``v`` ``ybar - G lam - L lam`` and ``ga_i``
+    ``-(lam_i - lam_p)(w_i - w_p)`` with ``w = x + v``."""
+    k = static[1]
+    v, G, I, c, ga, v_new = res  # noqa: E741
+    kids = _children(parent)
+    parent = np.asarray(parent)
+    par = np.maximum(parent, 0)
+    root = jnp.asarray(parent < 0)
+    g = jnp.where(root, 0.0, ga)
+    d = c + G + g + _child_sum(g, kids)
+    lam = tree_solve(d, k * ybar, g, parent)  # A is symmetric; the native solve where available
+    x = (v_new - v) / k
+    w = x + v
+    flow = g * (lam[..., par] - lam)
+    gbar = jnp.where(root, 0.0, -(lam - lam[..., par]) * (w - w[..., par]))
+    vbar = ybar - G * lam + flow - _child_sum(flow, kids)  # ybar - G lam - L lam
+    return sum_to(vbar, v), sum_to(-lam * w, G), sum_to(lam, I), sum_to(-lam * x, c), sum_to(gbar, ga)
+
+
+_cable.defvjp(_cable_fwd, _cable_bwd)
