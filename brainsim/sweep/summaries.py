@@ -68,6 +68,12 @@ class Summaries:
         return "cv_isi" in self.names
 
     @property
+    def binned(self) -> bool:
+        """Whether a summary needs the spikes per bin (``synchrony``, ``spectral_peak``, a user function); without
+        one the run keeps the totals only (rate and CV ISI come from the accumulators)."""
+        return self.per_neuron_bins or "spectral_peak" in self.names or bool(self.user)
+
+    @property
     def per_neuron_bins(self) -> bool:
         """Whether per-neuron binned counts are needed (``synchrony``)."""
         return "synchrony" in self.names
@@ -97,9 +103,10 @@ class Summaries:
             acc[p] = a
         return acc
 
-    def step(self, acc: dict, outputs: dict, k, dt: float) -> dict:
+    def step(self, acc: dict, outputs: dict, k, dt: float, flush: bool = True) -> dict:
         """After step ``k`` (int32 scalar; its spikes carry the time ``k * dt`` ms): ``outputs[p]`` the spikes (bool)
-        of population ``p``. Steps are given in order from 0."""
+        of population ``p``. Steps are given in order from 0. ``flush=False``: the caller calls :meth:`end_window`
+        after each window of ``WINDOW`` steps (from step 0) instead of a conditional flush in every step."""
         out = {}
         for p, a in acc.items():
             s = outputs[p]
@@ -107,12 +114,23 @@ class Summaries:
             if self.isi:
                 j = k % WINDOW
                 a["bits"] = a["bits"] | (s.astype(jnp.uint32) << j.astype(jnp.uint32))
-                a = jax.lax.cond(j == WINDOW - 1, lambda a: dict(_flush(a, dt), base=a["base"] + WINDOW),
-                                 lambda a: a, a)
+                if flush:
+                    a = jax.lax.cond(j == WINDOW - 1, lambda a: self._end_window(a, dt), lambda a: a, a)
             else:
                 a["count"] = a["count"] + s.astype(jnp.int32)
             out[p] = a
         return out
+
+    def end_window(self, acc: dict, dt: float) -> dict:
+        """After the last step of a window of ``WINDOW`` steps (steps given with ``flush=False``): the window's
+        spikes added to the ISI accumulators (as the conditional of :meth:`step` does at that step)."""
+        if not self.isi:
+            return acc
+        return {p: self._end_window(a, dt) for p, a in acc.items()}
+
+    @staticmethod
+    def _end_window(a: dict, dt: float) -> dict:
+        return dict(_flush(a, dt), base=a["base"] + WINDOW)
 
     def counts(self, a: dict):
         """Each neuron's spikes so far, ``(..., n)`` int32."""

@@ -71,6 +71,19 @@ def test_equals_points_run_one_by_one_in_any_chunking(whole, monkeypatch):
                 assert at > 0 and abs(freqs[at] - peak) < 1e-4 and power[at] >= (1 - 1e-5) * power[1:].max()
 
 
+
+def test_without_binned_summaries_the_run_has_no_bins(whole):
+    """Rate and CV ISI alone need no spikes per bin: the run is then one bin, and the spike words are added to the
+    ISI sums after each window of 32 steps instead of in a conditional of every step (300 steps: 9 windows and 12
+    steps that the end flushes). The same values, bit for bit, as the binned run with a conditional per step."""
+    sw, ds, _ = whole
+    other = sweep.Sweep(small_spec(summaries=["rate", "cv_isi"], max_chunk=5))
+    assert other.runner().bin_steps == other.n_steps == 300 and sw.runner().bin_steps == 10
+    res = other.run(progress=False, verbose=False)
+    for var in ("rate", "cv_isi"):
+        np.testing.assert_array_equal(res[var].values, ds[var].values)
+    assert np.isfinite(res.cv_isi.values).any()
+
 def summariser(sw):
     """``fn(results) -> {variable: value}``: the sweep's summaries of one plain run's recorded spikes, accumulated
     by the same summary code, per step and per bin as the sweep's compiled run does (for a batch of one), and
