@@ -9,11 +9,12 @@
 // dimensions are a batch (batch.h); each batch entry is one independent system. The pure-JAX reference is
 // brainsim.ops.tree_solve.tree_solve_reference (the same operations in the same order).
 //
-//   BrainsimCableStep(v (*, N), G (*, N), I (*, N), c (*, N), ga (*, N), parent (*, N) int32; k) -> v_new (*, N)
+//   BrainsimCableStep(v (*, N), GI (*, 2, N), c (*, N), ga (*, N), parent (*, N) int32; k) -> v_new (*, N)
 //
-// The whole implicit step of the cable equation in one pass: with L the weighted Laplacian of the tree (the
-// conductance ga[i] between node i and its parent), solves (diag(c + G) + L) x = I - G v - L v and returns
-// v + k x (k = 1 backward Euler, 2 Crank-Nicolson). The right-hand side and the diagonal are assembled while
+// The whole implicit step of the cable equation in one pass: with G = GI[0], I = GI[1] and L the weighted
+// Laplacian of the tree (the conductance ga[i] between node i and its parent), solves
+// (diag(c + G) + L) x = I - G v - L v and returns v + k x (k = 1 backward Euler, 2 Crank-Nicolson; v_new may be
+// v's buffer). G and I come stacked so that XLA computes them in one kernel. The right-hand side and the diagonal are assembled while
 // eliminating (each node's own terms, then the edge to its parent), so a time step of a cell is the channels'
 // fused XLA kernels plus this one call. The pure-JAX reference is brainsim.ops.tree_solve.cable_step_reference.
 #include <cstdint>
@@ -60,14 +61,15 @@ void CableOne(const T* v, const T* G, const T* I, const T* c, const T* ga, const
     const T flow = gi * (v[p] - v[i]);  // axial current from the parent into i
     const T di = diag[i] + gi;
     const T xi = x[i] + flow;
-    const T f = gi / di;
-    diag[i] = di;
+    const T inv = T(1) / di;
+    const T f = gi * inv;
+    diag[i] = inv;  // the substitution multiplies by it: no division on its dependency chain
     x[i] = xi;
     diag[p] += gi - gi * f;
     x[p] += f * xi - flow;
   }
   x[0] = x[0] / diag[0];
-  for (int64_t i = 1; i < n; ++i) x[i] = (x[i] + ga[i] * x[parent[i]]) / diag[i];
+  for (int64_t i = 1; i < n; ++i) x[i] = (x[i] + ga[i] * x[parent[i]]) * diag[i];
   for (int64_t i = 0; i < n; ++i) out[i] = v[i] + k * x[i];
 }
 
@@ -120,25 +122,24 @@ ffi::Error Solve(ffi::AnyBuffer d, ffi::AnyBuffer b, ffi::AnyBuffer g, ffi::AnyB
 constexpr const char* kCableOp = "brainsim cable_step";
 
 template <typename T>
-ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyBuffer c, ffi::AnyBuffer ga,
-                 ffi::AnyBuffer parent, double k, ffi::Result<ffi::AnyBuffer> out) {
-  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(G, kCableOp, "G"));
-  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(I, kCableOp, "I"));
+ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer GI, ffi::AnyBuffer c, ffi::AnyBuffer ga, ffi::AnyBuffer parent,
+                 double k, ffi::Result<ffi::AnyBuffer> out) {
+  BRAINSIM_RETURN_IF_ERROR(CheckType<T>(GI, kCableOp, "GI"));
   BRAINSIM_RETURN_IF_ERROR(CheckType<T>(c, kCableOp, "c"));
   BRAINSIM_RETURN_IF_ERROR(CheckType<T>(ga, kCableOp, "ga"));
   BRAINSIM_RETURN_IF_ERROR(CheckType<int32_t>(parent, kCableOp, "parent"));
   const int64_t n = LastDim(*out);
-  if (LastDim(v) != n || LastDim(G) != n || LastDim(I) != n || LastDim(c) != n || LastDim(ga) != n ||
-      LastDim(parent) != n || n < 1) {
-    return ffi::Error::InvalidArgument(std::string(kCableOp) + ": v, G, I, c, ga and parent need the same last "
-                                       "dimension");
+  const auto gi_dims = GI.dimensions();
+  if (LastDim(v) != n || LastDim(GI) != n || LastDim(c) != n || LastDim(ga) != n || LastDim(parent) != n || n < 1 ||
+      gi_dims.size() < 2 || gi_dims[gi_dims.size() - 2] != 2) {
+    return ffi::Error::InvalidArgument(std::string(kCableOp) + ": v, c, ga and parent need shape (*, N) and GI "
+                                       "(*, 2, N)");
   }
   Batch batch(out->dimensions(), 1);
-  Batched<const T> vb, Gb, Ib, cb, gb;
+  Batched<const T> vb, gib, cb, gb;
   Batched<const int32_t> pb;
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, v, 1, "v", &vb));
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, G, 1, "G", &Gb));
-  BRAINSIM_RETURN_IF_ERROR(Bind(batch, I, 1, "I", &Ib));
+  BRAINSIM_RETURN_IF_ERROR(Bind(batch, GI, 2, "GI", &gib));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, c, 1, "c", &cb));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, ga, 1, "ga", &gb));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, parent, 1, "parent", &pb));
@@ -152,7 +153,7 @@ ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyB
       BRAINSIM_RETURN_IF_ERROR(CheckParents(par, n, kCableOp));
       checked = par;
     }
-    CableOne(vb[r], Gb[r], Ib[r], cb[r], gb[r], par, n, static_cast<T>(k), scratch.data(), scratch.data() + n,
+    CableOne(vb[r], gib[r], gib[r] + n, cb[r], gb[r], par, n, static_cast<T>(k), scratch.data(), scratch.data() + n,
              dst + r * n);
   }
   return ffi::Error::Success();
@@ -160,10 +161,10 @@ ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyB
 
 }  // namespace
 
-ffi::Error CableStep(ffi::AnyBuffer v, ffi::AnyBuffer G, ffi::AnyBuffer I, ffi::AnyBuffer c, ffi::AnyBuffer ga,
-                     ffi::AnyBuffer parent, double k, ffi::Result<ffi::AnyBuffer> out) {
+ffi::Error CableStep(ffi::AnyBuffer v, ffi::AnyBuffer GI, ffi::AnyBuffer c, ffi::AnyBuffer ga, ffi::AnyBuffer parent,
+                     double k, ffi::Result<ffi::AnyBuffer> out) {
   return DispatchValue(v.element_type(), kCableOp,
-                       [&](auto t) { return Cable<decltype(t)>(v, G, I, c, ga, parent, k, out); });
+                       [&](auto t) { return Cable<decltype(t)>(v, GI, c, ga, parent, k, out); });
 }
 
 ffi::Error TreeSolve(ffi::AnyBuffer d, ffi::AnyBuffer b, ffi::AnyBuffer g, ffi::AnyBuffer parent,
@@ -186,8 +187,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimTreeSolve, brainsim::TreeSolve,
 XLA_FFI_DEFINE_HANDLER_SYMBOL(BrainsimCableStep, brainsim::CableStep,
                               xla::ffi::Ffi::Bind()
                                   .Arg<xla::ffi::AnyBuffer>()  // v
-                                  .Arg<xla::ffi::AnyBuffer>()  // G
-                                  .Arg<xla::ffi::AnyBuffer>()  // I
+                                  .Arg<xla::ffi::AnyBuffer>()  // GI
                                   .Arg<xla::ffi::AnyBuffer>()  // c
                                   .Arg<xla::ffi::AnyBuffer>()  // ga
                                   .Arg<xla::ffi::AnyBuffer>()  // parent

@@ -7,7 +7,8 @@ The cell of ``hh_tree_neuron.py`` and ``hh_tree_jaxley.py``: a one-compartment s
 everywhere, Ra 100 Ohm cm, 0.5 nA into the soma from 10 to 90 ms, backward Euler dt 0.025 ms, float64 (the
 scheme and precision of NEURON and Jaxley; it matches NEURON to ~1e-8 mV, tests/compartments/test_hh_tree_neuron.py).
 setup = building the cell; compile = first jitted call minus a later one; run = median of repeated jitted calls of
-``lax.scan`` over ``Cells.step`` (results ready). One RESULT line per tree-solve schedule ('scan', 'levels').
+``lax.scan`` over ``Cells.step`` (results ready), recording soma and tip in one (2,) row per step. One RESULT line per
+tree-solve schedule ('native', 'scan', 'levels').
 """
 
 import json
@@ -46,10 +47,11 @@ for solver in ("native", "scan", "levels"):
 
     @jax.jit
     def sim(cells, state0, current):
+        ends = cells.tree.compartments[np.array([0, cells.n_compartments - 1])]  # soma and tip (the last) nodes
+
         def body(st, i):
             st, s = cells.step(st, bs.Drive.current(jnp.zeros((1, cells.n_compartments)).at[:, 0].set(i)), 0.0, dt)
-            v = cells.voltage(st)
-            return st, (v[0, 0], v[0, -1])  # the tip: the last compartment
+            return st, st.v[0, ends]  # both in one row per step: one XLA kernel records them
 
         return jax.lax.scan(body, state0, current)[1]
 
@@ -61,7 +63,7 @@ for solver in ("native", "scan", "levels"):
         t0 = time.perf_counter()
         v = jax.block_until_ready(sim(cells, state0, current))
         times.append(time.perf_counter() - t0)
-    counts = [int(((np.asarray(tr)[1:] > 0.0) & (np.asarray(tr)[:-1] <= 0.0)).sum()) for tr in v]
+    counts = [int(((tr[1:] > 0.0) & (tr[:-1] <= 0.0)).sum()) for tr in np.asarray(v).T]
     out = dict(simulator="brainsim", version=getattr(bs, "__version__", "dev"),
                mode=f"float64, backward Euler, tree solve '{solver}'", work="hh-61comp", setup_s=round(setup_s, 3),
                compile_s=round(first - statistics.median(times), 2), run_ms=round(1000 * statistics.median(times), 3),

@@ -151,12 +151,13 @@ def cable_step_reference(v, G, I, c, ga, parent, *, k):  # noqa: E741 - the curr
     return v + k * x
 
 
-def _cable_rows(v, G, I, c, ga, parent, *, k):  # noqa: E741
-    return (cable_step_reference(v, G, I, c, ga, parent, k=k),)
+def _cable_rows(v, GI, c, ga, parent, *, k):
+    return (cable_step_reference(v, GI[..., 0, :], GI[..., 1, :], c, ga, parent, k=k),)
 
 
-# (v (R, N), G, I, c, ga (R or 1, N), parent (1, N) int32; k) -> (v_new,) in place of v (no copy of the state in
-# a time loop); leading dimensions of size 1 broadcast
+# (v (R, N), GI (R, 2, N): G and I stacked, c, ga (R or 1, N), parent (1, N) int32; k) -> (v_new,) in place of v
+# (no copy of the state in a time loop); leading dimensions of size 1 broadcast. G and I stacked: XLA computes
+# them in one kernel (a loop body of at most 8 kernels runs on XLA's cheaper sequential executor)
 CABLE_STEP = register(Kernel(
     "brainsim_cable_step", "BrainsimCableStep", _cable_rows, aliases=((0, 0),),
     attributes=lambda *, k: {"k": np.float64(k)}, optional=True))
@@ -225,7 +226,8 @@ def _cable_jax(arrays, parent, k, native_solve):
 def _cable_forward(static, v, G, I, c, ga, parent):  # noqa: E741
     n, k = static
     lead = jnp.broadcast_shapes(v.shape, G.shape, I.shape, c.shape, ga.shape)[:-1]
-    rows = [jnp.broadcast_to(a, lead + (n,)).reshape((-1, n)) for a in (v, G, I)]
+    rows = [jnp.broadcast_to(v, lead + (n,)).reshape((-1, n)),
+            jnp.stack([jnp.broadcast_to(G, lead + (n,)), jnp.broadcast_to(I, lead + (n,))], -2).reshape((-1, 2, n))]
     rows += [a.reshape((-1, n)) if a.shape[:-1] == lead else jnp.broadcast_to(a, lead + (n,)).reshape((-1, n))
              if a.ndim > 1 else shared(a, 1) for a in (c, ga)]  # per-node parameters shared by every cell
     par = shared(jnp.asarray(parent, jnp.int32), 1)

@@ -5,27 +5,43 @@ from typing import ClassVar, final
 import equinox as eqx
 import jax.numpy as jnp
 
-from ...neurons._hh_fast_rates import hh_rates_two_exp
 from ...neurons.hh import hh_rates
 from ._base import AbstractChannel, cnexp, density
+from ._hh_stacked import hh_rates_stacked
 
 __all__ = ["HHChannel", "HHChannelState"]
 
 
 @final
 class HHChannelState(eqx.Module):
-    """Gates of :class:`HHChannel`, each of shape ``(..., N)``: Na activation ``m``, inactivation ``h``, K ``n``."""
+    """Gates of :class:`HHChannel` stacked in ``x``, shape ``(..., 3, N)``: Na activation ``m = x[..., 0, :]``,
+    inactivation ``h = x[..., 1, :]``, K ``n = x[..., 2, :]`` (properties, each ``(..., N)``). One array, so that
+    the gate update is one XLA kernel."""
 
-    m: jnp.ndarray
-    h: jnp.ndarray
-    n: jnp.ndarray
+    x: jnp.ndarray
+
+    @property
+    def m(self):
+        """Na activation, ``(..., N)``."""
+        return self.x[..., 0, :]
+
+    @property
+    def h(self):
+        """Na inactivation, ``(..., N)``."""
+        return self.x[..., 1, :]
+
+    @property
+    def n(self):
+        """K activation, ``(..., N)``."""
+        return self.x[..., 2, :]
 
 
 @final
 class HHChannel(AbstractChannel):
     """Squid axon Na, K and leak (Hodgkin & Huxley 1952) with the exact rates of
     ``brainsim.neurons.hh.hh_rates`` (NEURON's ``hh.mod`` with ``usetable_hh = 0``); the step computes them from
-    two exponentials instead of six (equal to a few ulp; ``neurons/_hh_fast_rates.py``).
+    two exponentials instead of six (equal to a few ulp; ``neurons/_hh_fast_rates.py``), the three gates at once
+    (``channels/_hh_stacked.py``).
 
     ``i = g_Na m^3 h (v - E_Na) + g_K n^4 (v - E_K) + g_L (v - E_L)``; gates by :func:`cnexp` with rates times
     ``q10 ** ((celsius - 6.3) / 10)``. Defaults (squid; ``hh.mod`` except E_L, -54.3 there): g_Na 120, g_K 36,
@@ -51,7 +67,7 @@ class HHChannel(AbstractChannel):
 
     def init_state(self, v):
         am, bm, ah, bh, an, bn = hh_rates(v)
-        return HHChannelState(m=am / (am + bm), h=ah / (ah + bh), n=an / (an + bn))
+        return HHChannelState(x=jnp.stack([am / (am + bm), ah / (ah + bh), an / (an + bn)], axis=-2))
 
     def conductance(self, state, v):
         g_na = self.g_Na * state.m**3 * state.h
@@ -60,6 +76,5 @@ class HHChannel(AbstractChannel):
 
     def update(self, state, v, dt):
         phi = self.q10 ** ((self.celsius - 6.3) / 10.0)
-        am, bm, ah, bh, an, bn = hh_rates_two_exp(v)  # hh_rates' values from 2 exp calls instead of 6
-        return HHChannelState(m=cnexp(state.m, phi * am, phi * bm, dt), h=cnexp(state.h, phi * ah, phi * bh, dt),
-                              n=cnexp(state.n, phi * an, phi * bn, dt))
+        alpha, beta = hh_rates_stacked(v)  # hh_rates' values from 2 exp calls instead of 6, (..., 3, N)
+        return HHChannelState(x=cnexp(state.x, phi * alpha, phi * beta, dt))
