@@ -12,7 +12,9 @@
 
 #include "prefetch.h"
 #include "simd.h"
+#include "slot_scatter.h"
 #include "spike_mask.h"
+#include "synapse_target.h"
 
 namespace brainsim {
 
@@ -148,6 +150,12 @@ template <typename T, typename S, typename Target>
 void ScatterActive(const int32_t* active, int64_t m, const S* spikes, const T* w, bool homogeneous,
                    const int32_t* indptr, const int32_t* indices, const Target& target, T* out,
                    RunFlags* runs = nullptr) {
+  if constexpr (std::is_same_v<Target, DelayedTarget<T>>) {
+    if (!target.RowsContiguous()) {  // a delay per synapse: grouped by ring slot
+      ScatterActiveBySlot(active, m, spikes, w, homogeneous, indptr, indices, target, out);
+      return;
+    }
+  }
   for (int64_t a = 0; a < m; ++a) {
     if (a + kPrefetchAhead < m) {
       PrefetchRow(active[a + kPrefetchAhead], indptr, indices, w, homogeneous, target);

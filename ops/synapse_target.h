@@ -46,6 +46,14 @@ class DelayedTarget {
     return row + target;
   }
 
+  // The ring row (0 .. slots - 1) synapse k delivers to.
+  int64_t Slot(int64_t k) const { return homogeneous_ ? fixed_row_ / n_post_ : RowIndex(DelaySteps(delays_[k], dt_)); }
+  int64_t slots() const { return slots_; }
+  int64_t n_post() const { return n_post_; }
+  const T* delays() const { return delays_; }
+  T dt() const { return dt_; }
+  int64_t head() const { return head_; }  // in 0 .. slots - 1
+
   void Prefetch(int64_t k) const {
     if (!homogeneous_) PrefetchLine(reinterpret_cast<const char*>(delays_ + k));
   }
@@ -56,14 +64,15 @@ class DelayedTarget {
  private:
   // (head + steps) % L without a division per synapse: steps is at most L (the buffers are sized for the longest
   // delay), so one subtraction wraps it; a longer one takes the modulo.
-  int64_t Row(int64_t steps) const {
+  int64_t RowIndex(int64_t steps) const {
     int64_t r = head_ + steps;
     if (r >= slots_) {
       r -= slots_;
       if (r >= slots_) r %= slots_;
     }
-    return r * n_post_;
+    return r;
   }
+  int64_t Row(int64_t steps) const { return RowIndex(steps) * n_post_; }
 
   const T* delays_;
   bool homogeneous_;
