@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from .._drive import Drive
 from .._param import check_size
@@ -50,7 +50,8 @@ class LIFState(eqx.Module):
 
     v: Float[Array, " n"]  # membrane potential, mV (before the pending reset, if any)
     t_ref_left: Float[Array, " n"]  # remaining refractory time, ms
-    pending: Float[Array, " n"] | None = None  # the last step's spikes whose reset is not yet applied (deferred)
+    # the last step's spikes whose reset is not yet applied (deferred; bool with defer_reset(events=True))
+    pending: Float[Array, " n"] | Bool[Array, " n"] | None = None
 
 
 @final
@@ -145,6 +146,8 @@ class LIF(AbstractNeuron):
             # pending in place (a spike pass that also read t_ref_left made XLA copy two arrays per step).
             s = threshold_spikes(distance, v, self.v_th, self.spiking)
             s = jnp.where(refractory, jax.lax.stop_gradient(s), s)
+            if state.pending.dtype == jnp.bool_:  # events (defer_reset(events=True)): bool spikes, no gradient
+                s = s > 0
             return LIFState(v=v, t_ref_left=jnp.where(s > 0, self.t_ref, t_left), pending=s), s
         v_after, s = fire(v, self.v_th, self.v_reset, refractory, self.spiking, distance=distance)
         t_left = jnp.where(s > 0, self.t_ref, t_left)
@@ -154,21 +157,26 @@ class LIF(AbstractNeuron):
         """The membrane potential (mV), after the pending reset of a deferred state (:meth:`defer_reset`)."""
         if state.pending is None:
             return state.v
-        return apply_reset(state.v, state.pending, self.v_th, self.v_reset, self.spiking)
+        return apply_reset(state.v, state.pending.astype(state.v.dtype), self.v_th, self.v_reset, self.spiking)
 
-    def defer_reset(self, state: LIFState) -> LIFState:
+    def defer_reset(self, state: LIFState, events: bool = False) -> LIFState:
         """``state`` in the deferred-reset representation (with ``reset='hard'``; other states are returned as
         given): each step keeps v as before its spikes' reset and applies that reset at the start of the next step,
         inside the same fused update, which saves one pass over the state per step (the parameter sweep's runner
         uses it; only spikes leave it). Spikes, :meth:`voltage`, gradients and :meth:`settle` are bit for bit those
         of the usual representation. Raises (at run time, ``eqx.error_if``) for a state with a refractory neuron
-        at or above threshold, which only a hand-made state has and for which the spikes would differ."""
+        at or above threshold, which only a hand-made state has and for which the spikes would differ.
+
+        ``events=True`` (default ``False``): the steps emit their spikes as bool arrays (and keep them so as
+        ``pending``), a quarter of the bytes of float spikes for the passes that write and read them (the delivery's
+        compaction, the next update); the same spikes, voltages and states, but no gradient through the spikes
+        (the sweep's runner, which does not differentiate)."""
         if state.pending is not None or self.spiking.reset != "hard":
             return state
         v = eqx.error_if(state.v, jnp.any((state.t_ref_left > 0) & (state.v >= self.v_th)),
                          f"population '{self.name}': defer_reset needs refractory neurons below threshold "
                          "(t_ref_left > 0 with v >= v_th); run this state without the deferred reset")
-        return LIFState(v=v, t_ref_left=state.t_ref_left, pending=jnp.zeros_like(v))
+        return LIFState(v=v, t_ref_left=state.t_ref_left, pending=jnp.zeros(v.shape, bool if events else v.dtype))
 
     def settle(self, state: LIFState) -> LIFState:
         """The usual state (``pending=None``: v after the reset) of a state with a deferred reset; others as given."""

@@ -140,7 +140,7 @@ def defer_resets(net, state: NetworkState) -> dict:
 
 def _deferred(net, populations: dict) -> dict:
     """One sample's population states, deferred where the population offers it."""
-    return {k: (net.populations[k].defer_reset(s) if hasattr(net.populations[k], "defer_reset") else s)
+    return {k: (net.populations[k].defer_reset(s, events=True) if hasattr(net.populations[k], "defer_reset") else s)
             for k, s in populations.items()}
 
 

@@ -63,6 +63,26 @@ def test_deferred_reset_is_bit_identical(inclusive):
     np.testing.assert_array_equal(np.asarray(final_d.v) > -50.0, np.asarray(s[-1]) > 0)
 
 
+
+def test_deferred_reset_with_events_is_bit_identical():
+    """``defer_reset(events=True)``: bool spikes (and a bool ``pending``), the same spikes, refractory times,
+    voltages and settled state as the usual representation."""
+    lif = _lif()
+    state = lif.init_state(jax.random.key(0))
+    final, (s, v, t_left) = jax.jit(_run)(lif, state)
+    events = lif.defer_reset(state, events=True)
+    assert events.pending.dtype == jnp.bool_
+    final_e, (s_e, v_e, t_left_e) = jax.jit(_run)(lif, events)
+    assert s_e.dtype == jnp.bool_ and final_e.pending.dtype == jnp.bool_ and 0.02 < float(s.mean()) < 0.5
+    np.testing.assert_array_equal(s_e, s > 0)
+    np.testing.assert_array_equal(t_left_e, t_left)
+    deferred = lif.defer_reset(state)  # the float deferred state's voltages, compiled the same way
+    _, (_, v_d, _) = jax.jit(_run)(lif, deferred)
+    np.testing.assert_array_equal(v_e, v_d)
+    settled = lif.settle(final_e)
+    np.testing.assert_array_equal(settled.v, final.v)
+    np.testing.assert_array_equal(settled.t_ref_left, final.t_ref_left)
+
 @pytest.mark.parametrize("detach_reset", [True, False])
 def test_deferred_reset_has_the_same_gradient(detach_reset):
     """The gradient of a loss of the voltages and surrogate spikes with respect to tau_m and I_e (the same up to
