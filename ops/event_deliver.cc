@@ -20,6 +20,7 @@
 // also makes every delivery depend on every population's update, so XLA can update the synaptic
 // state in place: all its readers (the populations' drives) are known to have run before.
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -32,6 +33,7 @@
 #include "export.h"
 #include "simd.h"
 #include "synapse_target.h"
+#include "worker_pool.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace brainsim {
@@ -191,37 +193,61 @@ ffi::Error Deliver(const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const f
     }
   }
 
-  thread_local std::vector<int32_t> active;
   // a batch visits the same rows again: remember which are runs (one entry per target)
   std::vector<RunFlags> runs(batch.size() > 1 ? targets.size() : 0);
+  // the targets are the tasks of the worker pool (worker_pool.h; one thread unless BRAINSIM_OPS_THREADS): by source
+  // on one thread (each spike vector compacted once), the largest first on several (the threads finish together)
+  thread_local std::vector<int64_t> order;
+  order.resize(n_targets);
+  for (int64_t t = 0; t < n_targets; ++t) order[t] = t;
+  const auto synapses = [&](int64_t t) { return targets[t].csr.indptr[0][targets[t].csr.n_pre]; };
+  if (OpsThreads() > 1) {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return synapses(x) > synapses(y); });
+  } else {
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
+      return targets[x].source < targets[y].source;
+    });
+  }
   for (int64_t b = 0; b < batch.size(); ++b) {
-    for (const BoundTarget<T>& bt : targets) {
-      if (!bt.ring) ScaleInPlace(bt.out + b * bt.n_post, bt.n_post, bt.scale[b], bt.uniform_scale);
-    }
     for (const BoundDrain<T>& bd : drains) {
       const int64_t n_post = targets[bd.ring].n_post;
       ScaleInPlace(bd.out + b * n_post, n_post, bd.scale[b], bd.uniform_scale);
     }
-    for (int64_t j = 0; j < n_sources; ++j) {
-      const S* sb = spikes[j][b];
-      const int64_t m = CompactSpikes(sb, n_pre[j], &active);
-      if (m == 0) continue;
-      for (size_t t = 0; t < targets.size(); ++t) {
-        const BoundTarget<T>& bt = targets[t];
-        if (bt.source != j) continue;
-        T* out = bt.out + b * bt.slots * bt.n_post;
-        const int32_t* indptr = bt.csr.indptr[b];
-        const int32_t* indices = bt.csr.indices[b];
-        RunFlags* run = runs.empty() ? nullptr : runs[t].Bind(indptr, indices, bt.csr.n_pre);
-        if (!bt.ring) {
-          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, DirectTarget{}, out, run);
-        } else {
-          const DelayedTarget<T> target(bt.delays[b], bt.homogeneous_delays, step[b][0], h[b][0], bt.slots,
-                                        bt.n_post);
-          ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, target, out, run);
-        }
+    // each target is written by one task; its spikes are compacted by the thread that runs it (once per source
+    // and batch entry while the thread's targets share it)
+    static std::atomic<uint64_t> calls{0};
+    const uint64_t call = ++calls;
+    // this thread's thread_local operands, named by reference for the workers (in the lambda their names would be
+    // the worker's own thread_local variables)
+    const std::vector<BoundTarget<T>>& all_targets = targets;
+    const std::vector<Batched<const S>>& all_spikes = spikes;
+    const std::vector<int64_t>& all_n_pre = n_pre;
+    const std::vector<int64_t>& task_order = order;
+    WorkerPool::Get().Run(n_targets, [&](int64_t task) {
+      thread_local std::vector<int32_t> active;
+      thread_local uint64_t compacted_call = 0;
+      thread_local int64_t compacted_source = -1, m = 0;
+      const int64_t t = task_order[task];
+      const BoundTarget<T>& bt = all_targets[t];
+      if (!bt.ring) ScaleInPlace(bt.out + b * bt.n_post, bt.n_post, bt.scale[b], bt.uniform_scale);
+      const S* sb = all_spikes[bt.source][b];
+      if (compacted_call != call || compacted_source != bt.source) {
+        m = CompactSpikes(sb, all_n_pre[bt.source], &active);
+        compacted_call = call;
+        compacted_source = bt.source;
       }
-    }
+      if (m == 0) return;
+      T* out = bt.out + b * bt.slots * bt.n_post;
+      const int32_t* indptr = bt.csr.indptr[b];
+      const int32_t* indices = bt.csr.indices[b];
+      RunFlags* run = runs.empty() ? nullptr : runs[t].Bind(indptr, indices, bt.csr.n_pre);
+      if (!bt.ring) {
+        ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, DirectTarget{}, out, run);
+      } else {
+        const DelayedTarget<T> target(bt.delays[b], bt.homogeneous_delays, step[b][0], h[b][0], bt.slots, bt.n_post);
+        ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, target, out, run);
+      }
+    });
     // what arrives at the next step goes to the drains' accumulators; its row is cleared
     for (const BoundDrain<T>& bd : drains) {
       const BoundTarget<T>& bt = targets[bd.ring];
