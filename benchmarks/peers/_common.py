@@ -107,24 +107,30 @@ def record(*, simulator, version, mode, args, build_s, compile_s, warmup_s, run_
 
 def jax_work(simulator, work, f, fargs, repeats=5, **extra):
     """Time the jitted ``f(*fargs)`` (JAX-based simulators: brainsim, Jaxley) and print its RESULT line: compile_s (the
-    first call less the median of the others), the median and min of ``repeats`` calls (ms), XLA's temporary buffers
-    of the compiled program (MB: ``memory_analysis``, the gradient's memory) and the load; ``extra`` is added to the
-    line. Returns the dict."""
+    first call less the median of the others), the median and min of ``repeats`` calls (ms), the process CPU time of
+    the same calls (cpu_ms, cpu_ms_min: on a shared core less sensitive to other processes than the wall time), XLA's
+    temporary buffers of the compiled program (MB: ``memory_analysis``, the gradient's memory) and the load;
+    ``extra`` is added to the line. Returns the dict."""
     import statistics
     import time
 
     import jax
 
+    cpu = []
+
     def call():
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         jax.block_until_ready(f(*fargs))
+        cpu.append(time.process_time() - c0)
         return time.perf_counter() - t0
 
     first = call()
     ts = [call() for _ in range(repeats)]
+    cpu = cpu[1:]
     mem = f.lower(*fargs).compile().memory_analysis()
     r = dict(simulator=simulator, work=work, **extra, compile_s=round(first - statistics.median(ts), 2),
              run_ms=round(1000 * statistics.median(ts), 2), run_ms_min=round(1000 * min(ts), 2),
+             cpu_ms=round(1000 * statistics.median(cpu), 2), cpu_ms_min=round(1000 * min(cpu), 2),
              temp_mb=round(mem.temp_size_in_bytes / 2**20, 2) if mem is not None else None,
              load=round(os.getloadavg()[0], 2))
     print("RESULT " + json.dumps(r), flush=True)
