@@ -30,6 +30,9 @@ struct Batched {
   int64_t stride[kMaxBatchRank] = {};  // this operand's strides (0 where it broadcasts)
 
   E* operator[](int64_t b) const {
+    // one vmap level, the common case: no division (b < lead[0]; kernels look entries up per batch entry and
+    // operand, so divisions here cost ~1 % of a batched network step)
+    if (rank == 1) return base + b * stride[0];
     int64_t offset = 0;
     for (int d = rank - 1; d >= 0; --d) {
       offset += (b % lead[d]) * stride[d];

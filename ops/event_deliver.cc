@@ -31,6 +31,7 @@
 #include "dispatch.h"
 #include "event_kernels.h"
 #include "export.h"
+#include "resident_scatter.h"
 #include "simd.h"
 #include "synapse_target.h"
 #include "worker_pool.h"
@@ -241,7 +242,9 @@ ffi::Error Deliver(const ffi::AnyBuffer& head, const ffi::AnyBuffer& dt, const f
       const int32_t* indptr = bt.csr.indptr[b];
       const int32_t* indices = bt.csr.indices[b];
       RunFlags* run = runs.empty() ? nullptr : runs[t].Bind(indptr, indices, bt.csr.n_pre);
-      if (!bt.ring) {
+      if (!bt.ring && bt.n_post * static_cast<int64_t>(sizeof(T)) <= kResidentBytes) {  // resident_scatter.h
+        ScatterActiveResident(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, out, run);
+      } else if (!bt.ring) {
         ScatterActive(active.data(), m, sb, bt.w[b], bt.homogeneous, indptr, indices, DirectTarget{}, out, run);
       } else {
         const DelayedTarget<T> target(bt.delays[b], bt.homogeneous_delays, step[b][0], h[b][0], bt.slots, bt.n_post);
