@@ -73,6 +73,52 @@ void CableOne(const T* v, const T* G, const T* I, const T* c, const T* ga, const
   for (int64_t i = 0; i < n; ++i) out[i] = v[i] + k * x[i];
 }
 
+// CableOne for `rows` cells of one tree at once, node by node with the cells in the inner loop: each cell's
+// elimination is a dependency chain as long as the tree is deep (a division on it per node), and interleaving
+// independent cells hides its latency. ptrs holds, per cell, v, G, I, c and ga; diag and x are scratch of
+// rows * n, node-major; out (rows, n) may alias v. Same operations per cell as CableOne.
+template <typename T>
+void CableMany(const T* const* ptrs, const int32_t* parent, int64_t n, int64_t rows, T k, T* diag, T* x, T* out) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const T *v = ptrs[5 * r], *G = ptrs[5 * r + 1], *I = ptrs[5 * r + 2], *c = ptrs[5 * r + 3];
+    for (int64_t i = 0; i < n; ++i) {
+      diag[i * rows + r] = c[i] + G[i];
+      x[i * rows + r] = I[i] - G[i] * v[i];
+    }
+  }
+  for (int64_t i = n - 1; i > 0; --i) {
+    const int32_t p = parent[i];
+    T* di_row = diag + i * rows;
+    T* xi_row = x + i * rows;
+    T* dp_row = diag + p * rows;
+    T* xp_row = x + p * rows;
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* v = ptrs[5 * r];
+      const T gi = ptrs[5 * r + 4][i];
+      const T flow = gi * (v[p] - v[i]);
+      const T di = di_row[r] + gi;
+      const T xi = xi_row[r] + flow;
+      const T inv = T(1) / di;
+      const T f = gi * inv;
+      di_row[r] = inv;
+      xi_row[r] = xi;
+      dp_row[r] += gi - gi * f;
+      xp_row[r] += f * xi - flow;
+    }
+  }
+  for (int64_t r = 0; r < rows; ++r) x[r] = x[r] / diag[r];
+  for (int64_t i = 1; i < n; ++i) {
+    const T* xp_row = x + parent[i] * rows;
+    T* xi_row = x + i * rows;
+    const T* di_row = diag + i * rows;
+    for (int64_t r = 0; r < rows; ++r) xi_row[r] = (xi_row[r] + ptrs[5 * r + 4][i] * xp_row[r]) * di_row[r];
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* v = ptrs[5 * r];
+    for (int64_t i = 0; i < n; ++i) out[r * n + i] = v[i] + k * x[i * rows + r];
+  }
+}
+
 // Refuses a parent array that would read out of bounds (checked once per distinct array of a call).
 inline ffi::Error CheckParents(const int32_t* par, int64_t n, const char* op) {
   for (int64_t i = 1; i < n; ++i) {
@@ -144,10 +190,29 @@ ffi::Error Cable(ffi::AnyBuffer v, ffi::AnyBuffer GI, ffi::AnyBuffer c, ffi::Any
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, ga, 1, "ga", &gb));
   BRAINSIM_RETURN_IF_ERROR(Bind(batch, parent, 1, "parent", &pb));
   T* dst = static_cast<T*>(out->untyped_data());
+  const int64_t rows = batch.size();
+  bool shared_parents = true;
+  for (int64_t r = 1; r < rows && shared_parents; ++r) shared_parents = pb[r] == pb[0];
+  if (rows > 1 && shared_parents) {  // cells of one tree: node-major, the cells' chains interleaved
+    BRAINSIM_RETURN_IF_ERROR(CheckParents(pb[0], n, kCableOp));
+    thread_local std::vector<T> scratch;
+    thread_local std::vector<const T*> ptrs;
+    scratch.resize(2 * rows * n);
+    ptrs.resize(5 * rows);
+    for (int64_t r = 0; r < rows; ++r) {
+      ptrs[5 * r] = vb[r];
+      ptrs[5 * r + 1] = gib[r];
+      ptrs[5 * r + 2] = gib[r] + n;
+      ptrs[5 * r + 3] = cb[r];
+      ptrs[5 * r + 4] = gb[r];
+    }
+    CableMany(ptrs.data(), pb[0], n, rows, static_cast<T>(k), scratch.data(), scratch.data() + rows * n, dst);
+    return ffi::Error::Success();
+  }
   thread_local std::vector<T> scratch;
   scratch.resize(2 * n);
   const int32_t* checked = nullptr;
-  for (int64_t r = 0; r < batch.size(); ++r) {
+  for (int64_t r = 0; r < rows; ++r) {
     const int32_t* par = pb[r];
     if (par != checked) {
       BRAINSIM_RETURN_IF_ERROR(CheckParents(par, n, kCableOp));
