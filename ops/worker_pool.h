@@ -3,6 +3,9 @@
 // threads a kernel may use, the calling thread included (default 1: no worker threads, every task runs in the
 // caller). XLA calls a kernel from one of its own threads; the workers wait on a condition variable between calls
 // (no spinning, so a pool larger than the cores pinned to the process costs a wake-up per call, not a core).
+// BRAINSIM_OPS_WORKER_CPUS (a comma-separated list of CPU ids, optional) pins worker j to the j-th of them: e.g. a
+// process pinned to core 0 (`taskset -c 0`, so that XLA sizes its own thread pool for one core and none of its
+// threads spins on the other) with BRAINSIM_OPS_THREADS=2 BRAINSIM_OPS_WORKER_CPUS=1 delivers on both cores.
 #ifndef BRAINSIM_OPS_WORKER_POOL_H_
 #define BRAINSIM_OPS_WORKER_POOL_H_
 
@@ -13,8 +16,14 @@
 #include <cstdlib>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
 
 namespace brainsim {
 
@@ -72,7 +81,46 @@ class WorkerPool {
 
  private:
   explicit WorkerPool(int workers) {
-    for (int j = 0; j < workers; ++j) workers_.emplace_back([this] { Loop(); });
+    const std::vector<int> cpus = WorkerCpus();
+    for (int j = 0; j < workers; ++j) {
+      const int cpu = cpus.empty() ? -1 : cpus[j % cpus.size()];
+      workers_.emplace_back([this, cpu] {
+        Pin(cpu);
+        Loop();
+      });
+    }
+  }
+
+  // BRAINSIM_OPS_WORKER_CPUS as a list of CPU ids (empty when unset or not a list of ids).
+  static std::vector<int> WorkerCpus() {
+    std::vector<int> cpus;
+    const char* text = std::getenv("BRAINSIM_OPS_WORKER_CPUS");
+    if (text == nullptr) return cpus;
+    const std::string list(text);
+    size_t at = 0;
+    while (at <= list.size()) {
+      const size_t end = std::min(list.find(',', at), list.size());
+      const std::string item = list.substr(at, end - at);
+      char* stop = nullptr;
+      const long cpu = std::strtol(item.c_str(), &stop, 10);
+      if (item.empty() || *stop != '\0' || cpu < 0 || cpu >= 1024) return {};
+      cpus.push_back(static_cast<int>(cpu));
+      at = end + 1;
+    }
+    return cpus;
+  }
+
+  // Pins the calling thread to `cpu` (nothing when cpu < 0 or elsewhere than Linux).
+  static void Pin(int cpu) {
+#if defined(__linux__)
+    if (cpu < 0 || cpu >= CPU_SETSIZE) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+#else
+    (void)cpu;
+#endif
   }
 
   void Work(const std::function<void(int64_t)>& task, int64_t n) {
