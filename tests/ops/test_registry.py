@@ -111,6 +111,12 @@ def _examples():
              jnp.asarray(rng.uniform(0, 1, (R, 9)), jnp.float32),
              jnp.asarray([[-1, 0, 0, 1, 1, 2, 2, 3, 3]], jnp.int32)),
             {}),
+        "brainsim_cable_step": (  # v, G and I stacked, c and ga shared by the batch, the same tree
+            (jnp.asarray(rng.normal(-60.0, 5.0, (R, 9)), jnp.float32),
+             jnp.asarray(np.stack([rng.uniform(0.1, 2.0, (R, 9)), rng.normal(0.0, 10.0, (R, 9))], 1), jnp.float32),
+             jnp.asarray(rng.uniform(4, 6, (1, 9)), jnp.float32), jnp.asarray(rng.uniform(0, 1, (1, 9)), jnp.float32),
+             jnp.asarray([[-1, 0, 0, 1, 1, 2, 2, 3, 3]], jnp.int32)),
+            {"k": 1.0}),
     }
 
 
