@@ -2,11 +2,15 @@
 and peak memory against the scale factor (neurons and in-degrees).
 
     python benchmarks/bench_microcircuit.py [--scales 0.1 0.25 0.5 1.0] [--nest-scales 0.1 0.25 0.5]
-                                            [--duration 1000] [--threads 1 2] [--out FILE]
+                                            [--duration 1000] [--threads 1 2] [--brainsim-threads 1 2]
+                                            [--out FILE]
     python benchmarks/bench_microcircuit.py --quick   # brainsim alone, scale 0.01, 20 ms (CI smoke; writes nothing)
 
-Every measurement runs in its own process, pinned to one core (``taskset -c 1``; NEST with ``--threads 2`` on both,
-``taskset -c 0,1``), brainsim and NEST alternating by scale; brainsim runs on one core. brainsim:
+Every measurement runs in its own process, pinned to one core (``taskset -c 1``; NEST with ``--threads 2`` and
+brainsim with ``--brainsim-threads 2`` on both), brainsim and NEST alternating by scale. brainsim with 2 threads:
+``taskset -c 0`` with ``BRAINSIM_OPS_THREADS=2 BRAINSIM_OPS_WORKER_CPUS=1``: XLA runs on core 0 (its thread pool
+sized for one core) and the native spike delivery is split over the target populations between it and a worker
+pinned to core 1 (ops/worker_pool.h). brainsim:
 ``models.potjans2014(scale)`` (Poisson background, dt 0.1 ms); build = the Python builder (connectivity on the
 host), compile = the first ``simulate``'s compile, run = a second ``simulate`` of ``--duration`` ms; peak RSS after
 the build and at the end. NEST: ``benchmarks/peers/nest_microcircuit.py`` (the same network,
@@ -57,7 +61,10 @@ print("RESULT " + json.dumps(dict(
 
 
 def brainsim(scale, duration, threads=1, kwargs=None):
-    pin = ["taskset", "-c", "1" if threads == 1 else "0,1"]
+    # 2 threads: XLA on core 0 (its thread pool sized for one core: with two, its idle threads spin), the delivery
+    # worker pinned to core 1
+    pin = (["taskset", "-c", "1", "env", "BRAINSIM_OPS_THREADS=1"] if threads == 1 else
+           ["taskset", "-c", "0", "env", f"BRAINSIM_OPS_THREADS={threads}", "BRAINSIM_OPS_WORKER_CPUS=1"])
     res = result_line(pin + [sys.executable, "-c", BRAINSIM, str(scale), str(duration), json.dumps(kwargs or {})],
                       ROOT, 3600)
     res["threads"] = threads
@@ -104,6 +111,9 @@ def main(argv=None):
     ap.add_argument("--scales", type=float, nargs="+", default=[0.1, 0.25, 0.5, 1.0])
     ap.add_argument("--nest-scales", type=float, nargs="*", default=[0.1, 0.25, 0.5])
     ap.add_argument("--threads", type=int, nargs="+", default=[1], help="NEST threads (1 and/or 2)")
+    ap.add_argument("--brainsim-threads", type=int, nargs="+", default=[1],
+                    help="brainsim threads (1 and/or 2): BRAINSIM_OPS_THREADS, the spike delivery split by target "
+                         "population; 2 runs on both cores")
     ap.add_argument("--duration", type=float, default=1000.0, help="ms of biological time")
     ap.add_argument("--large-duration", type=float, default=None,
                     help="ms of biological time above scale 0.25 (default: --duration)")
@@ -125,7 +135,8 @@ def main(argv=None):
     for s in sorted(set(a.scales) | set(a.nest_scales)):
         duration = a.duration if s <= 0.25 or a.large_duration is None else a.large_duration
         if s in a.scales:
-            add(brainsim(s, duration, kwargs=json.loads(a.model_kwargs)))
+            for th in a.brainsim_threads:
+                add(brainsim(s, duration, th, kwargs=json.loads(a.model_kwargs)))
         if s in a.nest_scales and NEST_PY.exists():
             for th in a.threads:
                 add(nest(s, duration, th))

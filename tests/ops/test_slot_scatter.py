@@ -1,6 +1,7 @@
 """Ring-buffer delivery grouped by slot (ops/slot_scatter.h) and split over threads (ops/worker_pool.h): every cell
 takes its additions in synapse order, whatever the path (staged rows, a flush of a full stage, 16 one-synapse rows at
-once, delays longer than the buffer), and the results do not depend on BRAINSIM_OPS_THREADS."""
+once, delays longer than the buffer), and the results do not depend on BRAINSIM_OPS_THREADS (run in subprocesses:
+the library reads it once)."""
 
 import os
 import subprocess
@@ -75,6 +76,7 @@ def test_event_deliver_adds_in_synapse_order():
 
 
 THREADS_SCRIPT = textwrap.dedent("""
+    import os
     import sys
     import jax.numpy as jnp
     import numpy as np
@@ -89,12 +91,28 @@ THREADS_SCRIPT = textwrap.dedent("""
     outs = []
     for head in range(3):  # a few calls, so that the workers run more than once
         bufs = ops.event_deliver(conns, spikes, bufs, head, 0.1, backend="native")
-    np.savez(sys.argv[2], *[np.asarray(b) for b in bufs])
+    tasks = os.path.join("/proc", str(os.getpid()), "task")
+    threads = len(os.listdir(tasks)) if os.path.isdir(tasks) else -1  # the process's threads (Linux)
+    np.savez(sys.argv[2], *[np.asarray(b) for b in bufs], threads=np.array(threads))
 """)
 
 
-@pytest.mark.parametrize("threads", [1, 2, 3])
-def test_results_do_not_depend_on_the_number_of_threads(tmp_path, threads):
+def run_threads(folder, threads, cpus=None):
+    """The buffers (and the process's thread count) of THREADS_SCRIPT run with BRAINSIM_OPS_THREADS=threads."""
+    env = dict(os.environ, BRAINSIM_OPS_THREADS=str(threads))
+    env.pop("BRAINSIM_OPS_WORKER_CPUS", None)
+    if cpus is not None:
+        env["BRAINSIM_OPS_WORKER_CPUS"] = cpus
+    out = folder / f"{threads}_{cpus}.npz"
+    subprocess.run([sys.executable, str(folder / "run.py"), str(folder / "in.npz"), str(out)], env=env, check=True,
+                   timeout=300)
+    return np.load(out)
+
+
+@pytest.fixture(scope="module")
+def one_thread(tmp_path_factory):
+    """Four targets of every kind of row, and their buffers after three calls on one thread."""
+    folder = tmp_path_factory.mktemp("threads")
     rng = np.random.default_rng(0)
     data, n_post = {}, [40, 70, 25, 90]
     for t in range(4):
@@ -103,13 +121,19 @@ def test_results_do_not_depend_on_the_number_of_threads(tmp_path, threads):
                  f"w{t}": conn.weights, f"d{t}": conn.delays,
                  f"s{t}": (rng.random(conn.n_pre) < 0.5).astype(np.float32),
                  f"b{t}": rng.normal(size=(L, n_post[t])).astype(np.float32)}
-    np.savez(tmp_path / "in.npz", n_post=np.array(n_post), **data)
-    (tmp_path / "run.py").write_text(THREADS_SCRIPT)
-    results = []
-    for n in (1, threads):
-        env = dict(os.environ, BRAINSIM_OPS_THREADS=str(n))
-        subprocess.run([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "in.npz"), str(tmp_path / f"{n}.npz")],
-                       env=env, check=True, timeout=300)
-        results.append(np.load(tmp_path / f"{n}.npz"))
-    for key in results[0].files:
-        np.testing.assert_array_equal(results[0][key], results[1][key])
+    np.savez(folder / "in.npz", n_post=np.array(n_post), **data)
+    (folder / "run.py").write_text(THREADS_SCRIPT)
+    return folder, run_threads(folder, 1)
+
+
+@pytest.mark.parametrize("threads, cpus", [(2, None), (3, None), (2, "0"), (2, "0,x")])
+def test_results_do_not_depend_on_the_number_of_threads(one_thread, threads, cpus):
+    """BRAINSIM_OPS_THREADS workers (pinned to CPU 0 by BRAINSIM_OPS_WORKER_CPUS, or not for a bad list) give the
+    buffers of one thread bit for bit."""
+    folder, single = one_thread
+    result = run_threads(folder, threads, cpus)
+    for key in single.files:
+        if key != "threads":
+            np.testing.assert_array_equal(result[key], single[key])
+    if int(single["threads"]) > 0:  # the workers ran beside XLA's threads
+        assert int(result["threads"]) - int(single["threads"]) == threads - 1
