@@ -73,11 +73,7 @@ def tree_solve(d, b, g, parent, *, backend: str | None = None):
     Differentiable in reverse mode (custom VJP: the transposed system is the same tree; module docstring) with
     respect to ``d``, ``b`` and ``g``, on either backend.
     """
-    parent = np.asarray(parent)
-    if parent.ndim != 1 or parent.size < 1 or parent[0] != -1 or np.any(parent[1:] < 0) or np.any(
-            parent[1:] >= np.arange(1, parent.size)):
-        raise ValueError("brainsim.ops.tree_solve: parent must be a 1-D int array with parent[0] = -1 and "
-                         "0 <= parent[i] < i")
+    parent = _checked_parent(parent, "tree_solve")
     n = parent.size
     dtype = jnp.result_type(d, b, g)
     if not jnp.issubdtype(dtype, jnp.floating):
@@ -190,11 +186,7 @@ def cable_step(v, G, I, c, ga, parent, *, k=1.0, backend: str | None = None):  #
     Differentiable in reverse mode with respect to all five (custom VJP: one tree solve of the adjoint, the
     system being symmetric).
     """
-    parent = np.asarray(parent)
-    if parent.ndim != 1 or parent.size < 1 or parent[0] != -1 or np.any(parent[1:] < 0) or np.any(
-            parent[1:] >= np.arange(1, parent.size)):
-        raise ValueError("brainsim.ops.cable_step: parent must be a 1-D int array with parent[0] = -1 and "
-                         "0 <= parent[i] < i")
+    parent = _checked_parent(parent, "cable_step")
     n = parent.size
     dtype = jnp.result_type(v, G, I, c, ga)
     if not jnp.issubdtype(dtype, jnp.floating):
@@ -284,3 +276,14 @@ def _cable_bwd(static, parent, res, ybar):
 
 
 _cable.defvjp(_cable_fwd, _cable_bwd)
+
+
+def _checked_parent(parent, owner: str) -> np.ndarray:
+    """``parent`` as a numpy array, after checking that it is a tree in Hines order (``parent[0] = -1``, ``0 <=
+    parent[i] < i``)."""
+    parent = np.asarray(parent)
+    if parent.ndim != 1 or parent.size < 1 or parent[0] != -1 or np.any(parent[1:] < 0) or np.any(
+            parent[1:] >= np.arange(1, parent.size)):
+        raise ValueError(f"brainsim.ops.{owner}: parent must be a 1-D int array with parent[0] = -1 and "
+                         "0 <= parent[i] < i")
+    return parent
