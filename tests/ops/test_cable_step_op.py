@@ -92,3 +92,15 @@ def test_bad_parent_is_refused():
     v = jnp.zeros((1, 3))
     with pytest.raises(ValueError, match="cable_step: parent"):
         cable_step(v, v, v, v, v, np.array([-1, 2, 0]))
+
+
+@pytest.mark.parametrize("parent", [np.array([0, 0, 1]), np.array([-1, 2, 0]), np.array([[-1, 0]]),
+                                    np.array([-1, -1, 0])])
+def test_bad_parent_is_refused_by_name(parent):
+    from brainsim.ops.tree_solve import tree_solve
+
+    x = np.ones(parent.shape[-1])
+    with pytest.raises(ValueError, match=r"brainsim.ops.cable_step: parent must be .* parent\[0\] = -1"):
+        cable_step(x, x, x, x, x, parent)
+    with pytest.raises(ValueError, match=r"brainsim.ops.tree_solve: parent must be"):
+        tree_solve(x, x, x, parent)
