@@ -1,7 +1,7 @@
 """Whole-brain benchmark: brainsim vs The Virtual Brain on connectivity_76 with delays (3 mm/ms), dt 0.1 ms, Heun.
 
     python benchmarks/bench_whole_brain.py [--duration 10000] [--repeats 2] [--no-tvb] [--skip-extras] [--out FILE]
-    python benchmarks/bench_whole_brain.py --quick    # brainsim alone, 100 ms, no extras (CI smoke test; writes nothing)
+    python benchmarks/bench_whole_brain.py --quick  # brainsim alone, 100 ms, no extras (CI smoke test; writes nothing)
 
 Each simulator runs in its own process, pinned to one core (taskset -c 1), alternating brainsim and TVB in each
 repeat; the TVB side needs ``bash benchmarks/peers/setup tvb``. Also measured in brainsim alone: a vmapped sweep of
