@@ -6,13 +6,12 @@ Markdown. Warnings are errors in CI (``-W``): a missing docstring of a public na
 the docs do not document (``nitpicky``), a notebook or page that does not parse. ``_ext/brainsim_docs.py`` writes the
 API pages and copies the notebooks at each build.
 
-Why Sphinx with myst-nb rather than MkDocs with mkdocstrings and mkdocs-jupyter: Sphinx's ``nitpicky`` mode turns
-every unresolved cross-reference into a warning (so ``-W`` catches a renamed function anywhere in the docstrings or the
-guide),
-autodoc with napoleon reads our Google-style docstrings and reports public names without one, and myst-nb renders
-the committed, executed notebooks as they are (outputs and figures) with no execution at build time; the scientific
-Python projects our users read (NumPy, JAX, Brian2, NEST, Jaxley) document with Sphinx, so their conventions carry over.
-"""
+Why Sphinx with myst-nb rather than MkDocs with mkdocstrings and mkdocs-jupyter: Sphinx's ``nitpicky`` mode turns every
+unresolved cross-reference into a warning (so ``-W`` catches a renamed function anywhere in the docstrings or the
+guide), autodoc with napoleon reads our Google-style docstrings and reports public names without one, and myst-nb
+renders the committed, executed notebooks as they are (outputs and figures) with no execution at build time; the
+scientific Python projects our users read (NumPy, JAX, Brian2, NEST, Jaxley) document with Sphinx, so their conventions
+carry over. """
 
 import sys
 from pathlib import Path
