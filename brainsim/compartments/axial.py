@@ -10,33 +10,16 @@ custom VJP uses that L is symmetric, so the cotangent of v is ``-L vbar`` (the s
 from functools import partial
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .tree_solve import sum_to
+from ..ops.tree_solve import child_sum, children_table, sum_to
 
 __all__ = ["axial_current", "children_table"]
 
 
-def children_table(parent) -> np.ndarray:
-    """The children of each node, padded with ``N`` (an index into a zero appended to a node array), ``(N, k)``."""
-    parent = np.asarray(parent)
-    n = parent.shape[0]
-    kids = [[] for _ in range(n)]
-    for i, p in enumerate(parent):
-        if p >= 0:
-            kids[p].append(i)
-    width = max(1, max(len(k) for k in kids))
-    return np.array([k + [n] * (width - len(k)) for k in kids])
-
-
-def _pad(x):
-    return jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
-
-
 def _apply(g, v, par, kids):
     flow = g * (v[..., par] - v)  # into each node from its parent (g = 0 at the root)
-    return flow - _pad(flow)[..., kids].sum(-1)
+    return flow - child_sum(flow, kids)
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(2, 3))

@@ -11,9 +11,9 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from ..neurons.spiking import Spiking, upward_crossing
-from ..ops.tree_solve import cable_step
+from ..ops.tree_solve import cable_step, child_sum, children_table
 from ..population import AbstractPopulation
-from .axial import axial_current, children_table
+from .axial import axial_current
 from .channels import AbstractChannel
 from .discretize import PER_AREA, Tree
 from .tree_solve import METHODS, solve_tree
@@ -162,7 +162,7 @@ class Cells(AbstractPopulation):
         else:
             kids = children_table(tree.parent)
             rhs = I - G * v + axial_current(ga, v, tree.parent, kids)
-            d = c + G + ga + _pad(ga)[..., kids].sum(-1)
+            d = c + G + ga + child_sum(ga, kids)
             v_new = v + k * solve_tree(d, rhs, ga, tree.parent, tree.levels, self.solver)
         chans = tuple(ch.update(st, v_new, dt) for ch, st in zip(self.channels, state.channels, strict=True))
         node = tree.compartments[self.spike_compartment]
@@ -179,11 +179,6 @@ def _node_compartment(tree: Tree, junction=None) -> np.ndarray:
         if out[i] < 0:
             out[i] = out[tree.parent[i]] if junction is None else junction
     return out
-
-
-def _pad(x):
-    """``x`` with a zero appended along the last axis."""
-    return jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
 
 
 def _full(value, shape):

@@ -23,7 +23,8 @@ import numpy as np
 
 from .registry import Kernel, call, register, shared, use_native
 
-__all__ = ["cable_step", "cable_step_reference", "sum_to", "tree_solve", "tree_solve_reference"]
+__all__ = ["cable_step", "cable_step_reference", "child_sum", "children_table", "sum_to", "tree_solve",
+           "tree_solve_reference"]
 
 
 def tree_solve_reference(d, b, g, parent):
@@ -236,10 +237,12 @@ def _cable_fwd(static, v, G, I, c, ga, parent):  # noqa: E741
     return v_new, (v, G, I, c, ga, v_new)
 
 
-@functools.cache
-def _children(parent: tuple) -> np.ndarray:
-    """The children of each node, padded with ``N`` (a zero slot appended to a node array), ``(N, width)``."""
-    n = len(parent)
+def children_table(parent) -> np.ndarray:
+    """The children of each node of the tree ``parent`` (``-1`` at the root), as an int array ``(N, width)`` padded
+    with ``N`` (the index of a zero that :func:`child_sum` appends to a node array); ``width`` is the largest number
+    of children, at least 1."""
+    parent = np.asarray(parent)
+    n = parent.shape[0]
     kids = [[] for _ in range(n)]
     for i, p in enumerate(parent):
         if p >= 0:
@@ -248,8 +251,14 @@ def _children(parent: tuple) -> np.ndarray:
     return np.array([c + [n] * (width - len(c)) for c in kids])
 
 
-def _child_sum(x, kids):
-    """Per node, the sum of ``x`` over its children (gathers: no scatter in the backward pass)."""
+@functools.cache
+def _cached_children(parent: tuple) -> np.ndarray:
+    return children_table(parent)
+
+
+def child_sum(x, kids):
+    """Per node, the sum of ``x`` (``(..., N)``) over its children, ``kids`` from :func:`children_table`; gathers
+    only, so its reverse mode has no scatter. Returns ``(..., N)``."""
     padded = jnp.concatenate([x, jnp.zeros(x.shape[:-1] + (1,), x.dtype)], axis=-1)
     return padded[..., kids].sum(-1)
 
@@ -260,18 +269,18 @@ def _cable_bwd(static, parent, res, ybar):
     ``-(lam_i - lam_p)(w_i - w_p)`` with ``w = x + v``."""
     k = static[1]
     v, G, I, c, ga, v_new = res  # noqa: E741
-    kids = _children(parent)
+    kids = _cached_children(parent)
     parent = np.asarray(parent)
     par = np.maximum(parent, 0)
     root = jnp.asarray(parent < 0)
     g = jnp.where(root, 0.0, ga)
-    d = c + G + g + _child_sum(g, kids)
+    d = c + G + g + child_sum(g, kids)
     lam = tree_solve(d, k * ybar, g, parent)  # A is symmetric; the native solve where available
     x = (v_new - v) / k
     w = x + v
     flow = g * (lam[..., par] - lam)
     gbar = jnp.where(root, 0.0, -(lam - lam[..., par]) * (w - w[..., par]))
-    vbar = ybar - G * lam + flow - _child_sum(flow, kids)  # ybar - G lam - L lam
+    vbar = ybar - G * lam + flow - child_sum(flow, kids)  # ybar - G lam - L lam
     return sum_to(vbar, v), sum_to(-lam * w, G), sum_to(lam, I), sum_to(-lam * x, c), sum_to(gbar, ga)
 
 
